@@ -14,6 +14,8 @@ import pytest
 
 from tests.conftest import COLLECTIONS_PATH
 
+pytest.importorskip("ansible", reason="the module runs on ansible-core")
+
 MODULE = "ansible_collections.tlsops.ocsp.plugins.modules.config_include"
 MARK = "include /etc/nginx/tlsops-ocsp/stapling-server.conf;"
 SITE = b"server {\n    listen 80;\n}\n\nserver {\n\tlisten 443 ssl;\n}\n"
