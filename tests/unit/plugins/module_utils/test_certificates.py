@@ -1,0 +1,166 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import datetime
+import re
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.tlsops.ocsp.plugins.module_utils import certificates
+from ansible_collections.tlsops.ocsp.plugins.module_utils.certificates import CertificateError
+from tests.support import pki
+
+ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+
+@pytest.fixture(scope="module")
+def test_pki() -> pki.TestPKI:
+    return pki.TestPKI(ocsp_url="http://ocsp.example.test/")
+
+
+@pytest.fixture(scope="module")
+def leaf(test_pki: pki.TestPKI) -> pki.Issued:
+    return test_pki.leaf("www.example.test", ca_issuers_urls=("http://ca.example.test/int.der",),
+                         crl_urls=("http://crl.example.test/int.crl",))
+
+
+def test_pem_bundle_loads_in_file_order_and_skips_keys(test_pki: pki.TestPKI, leaf: pki.Issued) -> None:
+    data = leaf.key_pem + leaf.pem + b"garbage between blocks\n" + test_pki.intermediate.pem
+    loaded = certificates.load_certificates(data, "bundle.pem")
+    assert loaded == [leaf.cert, test_pki.intermediate.cert]
+
+
+def test_der_loads_one_certificate(leaf: pki.Issued) -> None:
+    assert certificates.load_certificates(leaf.der, "leaf.der") == [leaf.cert]
+
+
+def test_key_only_file_is_refused_without_echoing_the_key(leaf: pki.Issued) -> None:
+    with pytest.raises(CertificateError) as caught:
+        certificates.load_certificates(leaf.key_pem, "/etc/ssl/private/site.key")
+    message = str(caught.value)
+    assert message.startswith("/etc/ssl/private/site.key: ")
+    assert "PRIVATE KEY" in message
+    body = leaf.key_pem.splitlines()[1].decode()
+    assert body not in message
+
+
+@pytest.mark.parametrize("data,expected", [
+    (b"", "is empty"),
+    (b"\x30\x03\x02\x01\x01", "neither PEM"),
+    (b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "PEM block 1"),
+    (b"-----BEGIN CERTIFICATE-----\nMIIB", "no complete PEM CERTIFICATE block"),
+])
+def test_bad_input_names_the_source(data: bytes, expected: str) -> None:
+    with pytest.raises(CertificateError, match=r"^site\.pem: .*" + re.escape(expected)):
+        certificates.load_certificates(data, "site.pem")
+
+
+def test_unreadable_file_names_the_path(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.pem"
+    with pytest.raises(CertificateError, match=re.escape(str(missing)) + ": cannot be read"):
+        certificates.load_certificate_file(str(missing))
+
+
+def test_facts_of_a_leaf(leaf: pki.Issued) -> None:
+    facts = certificates.certificate_facts(leaf.cert, "/srv/site.pem", 0)
+    assert facts["path"] == "/srv/site.pem"
+    assert facts["index"] == 0
+    assert facts["subject"] == "CN=www.example.test,O=tlsops test"
+    assert facts["issuer"] == "CN=tlsops Test Intermediate CA,O=tlsops test"
+    assert facts["serial_number"] == leaf.cert.serial_number
+    assert facts["ocsp_uris"] == ["http://ocsp.example.test/"]
+    assert facts["ca_issuers_uris"] == ["http://ca.example.test/int.der"]
+    assert facts["crl_distribution_points"] == ["http://crl.example.test/int.crl"]
+    assert (facts["must_staple"], facts["must_staple_critical"], facts["is_ca"]) == (False, False, False)
+    assert ISO_Z.match(facts["not_before"]) and ISO_Z.match(facts["not_after"])
+    assert facts["lifetime_days"] == 91
+    assert facts["stapling_applicable"] is True
+    assert facts["stapling_reason"] == ("OCSP responder http://ocsp.example.test/; the server needs the "
+                                        "issuer certificate to verify responses")
+    assert facts["subject_alt_names"] == ["DNS:www.example.test"]
+    assert re.match(r"^([0-9A-F]{2}:){31}[0-9A-F]{2}$", facts["sha256_fingerprint"])
+
+
+def test_times_are_utc_with_z() -> None:
+    start = datetime.datetime(2026, 1, 2, 3, 4, 5)
+    cert = pki.issue("t", not_before=start, not_after=start + datetime.timedelta(days=90, seconds=-1)).cert
+    facts = certificates.certificate_facts(cert)
+    assert facts["not_before"] == "2026-01-02T03:04:05Z"
+    assert facts["not_after"] == "2026-04-02T03:04:04Z"
+    assert facts["lifetime_days"] == 90
+
+
+def test_no_ocsp_url_means_stapling_does_not_apply(test_pki: pki.TestPKI) -> None:
+    cert = test_pki.leaf("le.example.test", ocsp_urls=()).cert
+    applicable, reason = certificates.stapling_applicability(cert)
+    assert applicable is False
+    assert reason == certificates.NO_OCSP_REASON
+    assert "Let's Encrypt" in reason
+
+
+def test_must_staple_without_ocsp_url_is_called_out(test_pki: pki.TestPKI) -> None:
+    cert = test_pki.leaf("ms.example.test", ocsp_urls=(), must_staple=True).cert
+    applicable, reason = certificates.stapling_applicability(cert)
+    assert applicable is False
+    assert "Must-Staple" in reason and "reissue" in reason
+
+
+@pytest.mark.parametrize("critical", [False, True])
+def test_must_staple_and_criticality(test_pki: pki.TestPKI, critical: bool) -> None:
+    cert = test_pki.leaf("ms.example.test", must_staple=not critical, must_staple_critical=critical).cert
+    facts = certificates.certificate_facts(cert)
+    assert (facts["must_staple"], facts["must_staple_critical"]) == (True, critical)
+    assert facts["stapling_applicable"] is True
+    assert "Must-Staple" in facts["stapling_reason"]
+
+
+def test_every_ocsp_url_in_order(test_pki: pki.TestPKI) -> None:
+    urls = ("http://a.example.test/", "http://b.example.test/ocsp")
+    cert = test_pki.leaf(ocsp_urls=urls).cert
+    assert certificates.ocsp_uris(cert) == list(urls)
+    assert "servers ask the first" in certificates.stapling_applicability(cert)[1]
+
+
+def test_ca_certificate_is_not_a_stapling_target(test_pki: pki.TestPKI) -> None:
+    ca = pki.issue("CA with OCSP", test_pki.root, is_ca=True, ocsp_urls=("http://ocsp.example.test/",))
+    facts = certificates.certificate_facts(ca.cert)
+    assert facts["is_ca"] is True
+    assert facts["stapling_applicable"] is False
+    assert "CA certificate" in facts["stapling_reason"]
+
+
+def test_issuer_requires_name_and_signature(test_pki: pki.TestPKI, leaf: pki.Issued) -> None:
+    impostor = pki.issue("tlsops Test Intermediate CA", test_pki.root, is_ca=True)  # same name, other key
+    assert certificates.is_issued_by(leaf.cert, test_pki.intermediate.cert)
+    assert not certificates.is_issued_by(leaf.cert, impostor.cert)
+    assert not certificates.is_issued_by(leaf.cert, test_pki.root.cert)
+    found = certificates.find_issuer(leaf.cert, [impostor.cert, test_pki.root.cert, test_pki.intermediate.cert])
+    assert found == test_pki.intermediate.cert
+    assert certificates.find_issuer(leaf.cert, [impostor.cert]) is None
+
+
+@pytest.mark.parametrize("key_kind", ["rsa", "ec"])
+def test_issuer_check_by_key_type(key_kind: str) -> None:
+    ca = pki.issue("Key type CA", is_ca=True, key_kind=key_kind)
+    cert = pki.issue("leaf", ca).cert
+    assert certificates.is_issued_by(cert, ca.cert)
+
+
+def test_order_chain_leaf_first(test_pki: pki.TestPKI, leaf: pki.Issued) -> None:
+    unrelated = pki.issue("unrelated").cert
+    shuffled = [test_pki.root.cert, unrelated, test_pki.intermediate.cert, leaf.cert]
+    assert certificates.order_chain(shuffled) == [
+        leaf.cert, test_pki.intermediate.cert, test_pki.root.cert, unrelated]
+    assert certificates.order_chain([]) == []
+
+
+def test_describe_file_says_whether_the_issuer_is_present(tmp_path: Path, test_pki: pki.TestPKI,
+                                                          leaf: pki.Issued) -> None:
+    bundle = tmp_path / "fullchain.pem"
+    bundle.write_bytes(leaf.pem + test_pki.intermediate.pem)
+    described = certificates.describe_file(str(bundle))
+    assert [entry["index"] for entry in described] == [0, 1]
+    assert [entry["path"] for entry in described] == [str(bundle)] * 2
+    assert [entry["issuer_in_file"] for entry in described] == [True, False]
+    assert described[1]["is_ca"] is True
