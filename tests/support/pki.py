@@ -8,6 +8,10 @@ only uses naive UTC datetimes and APIs that exist in both.
 from __future__ import annotations
 
 import datetime
+import pathlib
+import socket
+import subprocess
+import time
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -209,3 +213,67 @@ def corrupt_signature(response_der: bytes) -> bytes:
     offset = bytes(data).rfind(signature)
     data[offset + len(signature) // 2] ^= 0x01
     return bytes(data)
+
+
+class SServer:
+    """A private `openssl s_server` on 127.0.0.1 serving `leaf` (and `chain`).
+
+    With `status_der` it staples those bytes (`-status_file`); `protocol`
+    ("tls1_2" or "tls1_3") pins the version. Use as a context manager, or call
+    start() and stop() (stop is idempotent: call it from a finalizer).
+    """
+
+    __test__ = False
+
+    def __init__(self, workdir: pathlib.Path, port: int, leaf: Issued, chain: Sequence[Issued] = (),
+                 status_der: Optional[bytes] = None, protocol: Optional[str] = None) -> None:
+        self.port = port
+        self.workdir = pathlib.Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.command = ["openssl", "s_server", "-accept", "127.0.0.1:%d" % port, "-www", "-quiet",
+                        "-cert", self._write("leaf.pem", leaf.pem), "-key", self._write("leaf.key", leaf.key_pem)]
+        if chain:
+            self.command += ["-cert_chain", self._write("chain.pem", b"".join(c.pem for c in chain))]
+        if status_der is not None:
+            self.command += ["-status_file", self._write("status.der", status_der)]
+        if protocol:
+            self.command.append("-" + protocol)
+        self.process = None
+
+    def _write(self, filename: str, data: bytes) -> str:
+        path = self.workdir / filename
+        path.write_bytes(data)
+        path.chmod(0o600)
+        return str(path)
+
+    def start(self, wait: float = 10.0) -> "SServer":
+        log_path = self.workdir / "s_server.log"
+        with open(log_path, "wb") as log:
+            self.process = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("openssl s_server did not listen on 127.0.0.1:%d: %s"
+                           % (self.port, log_path.read_text(errors="replace")))
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def __enter__(self) -> "SServer":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
