@@ -1,0 +1,208 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: certificate_info
+short_description: Inspect certificates for OCSP stapling
+version_added: 0.1.0
+description:
+  - Reads one or more X.509 certificates and returns, for each, the facts that decide whether OCSP
+    stapling applies to it and what it needs.
+  - A file may hold a whole chain; every certificate in it is returned, in file order, and
+    RV(certificates[].issuer_in_file) tells whether its issuer is in the same file.
+  - Give all certificates of a host in one call; a thousand certificates take well under a minute.
+author:
+  - tlsops.ocsp contributors
+requirements:
+  - cryptography >= 3.4.8
+options:
+  path:
+    description:
+      - A file with one or more certificates, PEM (other PEM blocks such as keys are skipped
+        without being read) or a single DER certificate.
+      - Exactly one of O(path), O(content) and O(paths) is required.
+    type: path
+  content:
+    description:
+      - One or more certificates as PEM text.
+      - Exactly one of O(path), O(content) and O(paths) is required.
+    type: str
+  paths:
+    description:
+      - A list of files, each read like O(path). The result lists the certificates file by file.
+      - Exactly one of O(path), O(content) and O(paths) is required.
+    type: list
+    elements: path
+extends_documentation_fragment:
+  - tlsops.ocsp.attributes
+  - tlsops.ocsp.attributes.info_module
+seealso:
+  - module: tlsops.ocsp.staple_info
+  - module: tlsops.ocsp.responder_info
+"""
+
+EXAMPLES = r"""
+- name: Inspect the certificate chain nginx serves
+  tlsops.ocsp.certificate_info:
+    path: /etc/nginx/tls/example.com.fullchain.pem
+  register: example_cert
+
+- name: Say why stapling does not apply to the leaf
+  ansible.builtin.debug:
+    msg: "{{ example_cert.certificates[0].stapling_reason }}"
+  when: not example_cert.certificates[0].stapling_applicable
+
+- name: Inspect every certificate of the host in one call
+  tlsops.ocsp.certificate_info:
+    paths: "{{ tls_certificate_files }}"
+  register: host_certs
+
+- name: Fail when a Must-Staple certificate names no OCSP responder
+  ansible.builtin.assert:
+    that: item.ocsp_uris | length > 0
+    fail_msg: "{{ item.path }} is Must-Staple but names no OCSP responder"
+  loop: "{{ host_certs.certificates | selectattr('must_staple') }}"
+  loop_control:
+    label: "{{ item.path }}"
+"""
+
+RETURN = r"""
+certificates:
+  description: One entry per certificate, in the order of the files and of the certificates in each file.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: The file the certificate came from; V(null) for O(content).
+      type: str
+      sample: /etc/nginx/tls/example.com.fullchain.pem
+    index:
+      description: Position of the certificate in its file (or in O(content)), from 0.
+      type: int
+      sample: 0
+    subject:
+      description: Subject distinguished name, RFC 4514.
+      type: str
+      sample: CN=www.example.com,O=Example
+    issuer:
+      description: Issuer distinguished name, RFC 4514.
+      type: str
+      sample: CN=Example Intermediate CA,O=Example
+    serial_number:
+      description: Serial number.
+      type: int
+      sample: 1234567890123456789
+    ocsp_uris:
+      description: Every OCSP responder URL of the Authority Information Access extension, in order.
+      type: list
+      elements: str
+      sample: [http://ocsp.example.com]
+    ca_issuers_uris:
+      description: Every CA Issuers URL of the Authority Information Access extension, in order.
+      type: list
+      elements: str
+      sample: [http://ca.example.com/intermediate.der]
+    crl_distribution_points:
+      description: Every URL of the CRL Distribution Points extension.
+      type: list
+      elements: str
+      sample: [http://crl.example.com/intermediate.crl]
+    must_staple:
+      description: Whether the certificate carries the TLS Feature extension with status_request (Must-Staple).
+      type: bool
+      sample: false
+    must_staple_critical:
+      description: Whether that TLS Feature extension is marked critical.
+      type: bool
+      sample: false
+    not_before:
+      description: Start of validity, ISO 8601 UTC.
+      type: str
+      sample: "2026-11-01T00:00:00Z"
+    not_after:
+      description: End of validity, ISO 8601 UTC.
+      type: str
+      sample: "2027-01-30T00:00:00Z"
+    lifetime_days:
+      description: Days from RV(certificates[].not_before) to RV(certificates[].not_after).
+      type: int
+      sample: 90
+    is_ca:
+      description: Whether Basic Constraints mark the certificate as a CA.
+      type: bool
+      sample: false
+    stapling_applicable:
+      description: Whether OCSP stapling applies to the certificate.
+      type: bool
+      sample: true
+    stapling_reason:
+      description: A sentence saying why stapling does not apply, or what it needs.
+      type: str
+      sample: OCSP responder http://ocsp.example.com; the server needs the issuer certificate to verify responses
+    sha256_fingerprint:
+      description: SHA-256 fingerprint of the DER encoding, upper-case hex pairs joined by colons.
+      type: str
+      sample: "5C:0E:...:9A"
+    subject_alt_names:
+      description: Subject Alternative Names, each with its kind (V(DNS:), V(IP:), V(email:), V(URI:), ...).
+      type: list
+      elements: str
+      sample: ["DNS:www.example.com", "DNS:example.com"]
+    issuer_in_file:
+      description: Whether a certificate in the same file (or in O(content)) issued this one.
+      type: bool
+      sample: true
+"""
+
+import traceback
+from typing import Any, Dict, List
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import read_file, require_libraries
+
+try:
+    from ansible_collections.tlsops.ocsp.plugins.module_utils import certificates
+except ImportError:
+    HAS_ENGINE = False
+    ENGINE_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_ENGINE = True
+    ENGINE_IMPORT_ERROR = None
+
+
+def describe(module: AnsibleModule) -> List[Dict[str, Any]]:
+    """The facts of every certificate the options name, in order."""
+    if module.params["content"] is not None:
+        return certificates.describe_certificates(
+            certificates.load_certificates(module.params["content"].encode("utf-8"), "content"))
+    described: List[Dict[str, Any]] = []
+    for path in module.params["paths"] or [module.params["path"]]:
+        data = read_file(module, path, "path" if module.params["path"] else "paths")
+        described.extend(certificates.describe_certificates(certificates.load_certificates(data, path), path))
+    return described
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "path": {"type": "path"},
+            "content": {"type": "str"},
+            "paths": {"type": "list", "elements": "path"},
+        },
+        mutually_exclusive=[("path", "content", "paths")],
+        required_one_of=[("path", "content", "paths")],
+        supports_check_mode=True,
+    )
+    require_libraries(module, ENGINE_IMPORT_ERROR)
+    try:
+        described = describe(module)
+    except certificates.CertificateError as error:
+        module.fail_json(msg=str(error))
+    module.exit_json(changed=False, certificates=described)
+
+
+if __name__ == "__main__":
+    main()
