@@ -16,7 +16,12 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils.nginx_config import (
     split_dump,
 )
 
-crossplane = pytest.importorskip("crossplane")
+try:
+    import crossplane
+except ImportError:  # only the newest venv carries it; the reader itself runs everywhere
+    crossplane = None
+
+needs_crossplane = pytest.mark.skipif(crossplane is None, reason="crossplane is not installed")
 
 REPRESENTATIVE = {
     "quotes_and_escapes": r"""
@@ -88,6 +93,7 @@ def _crossplane_file(path: Path) -> list[dict[str, Any]]:
     return payload["config"][0]["parsed"]
 
 
+@needs_crossplane
 @pytest.mark.parametrize("name", sorted(REPRESENTATIVE))
 def test_same_tree_as_crossplane(tmp_path, name):
     path = tmp_path / "nginx.conf"
@@ -201,6 +207,7 @@ def _nginx_dump(root: Path) -> tuple[Path, str]:
     return main, completed.stdout
 
 
+@needs_crossplane
 def test_servers_match_crossplane_following_includes(tmp_path):
     main, dump = _nginx_dump(tmp_path)
     config = load_dump(dump)
@@ -224,6 +231,7 @@ def test_servers_certificates_listens_and_includes(tmp_path):
     assert not config.http_is_including(str(tmp_path / "snippets/x.conf"))
 
 
+@needs_crossplane
 def test_every_dumped_file_is_read_like_crossplane_reads_it(tmp_path):
     main, dump = _nginx_dump(tmp_path)
     config = load_dump(dump)
