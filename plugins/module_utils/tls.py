@@ -71,7 +71,7 @@ def handshake(
     Raises TlsError (verdict UNREACHABLE) on DNS, connection, timeout or TLS
     failures.
     """
-    endpoint = _endpoint_name(host, port, server_name)
+    endpoint = endpoint_name(host, port, server_name)
     deadline = time.monotonic() + timeout
     sni = _sni(host, server_name)
     staples: List[bytes] = []
@@ -87,7 +87,8 @@ def handshake(
     return Handshake(stapled=staples[0] if staples and staples[0] else None, chain=chain, protocol=protocol)
 
 
-def _endpoint_name(host: str, port: int, server_name: Optional[str]) -> str:
+def endpoint_name(host: str, port: int, server_name: Optional[str]) -> str:
+    """How reasons name an endpoint: host:port, plus the SNI name when it differs."""
     if server_name and server_name != host:
         return "%s:%s (SNI %s)" % (host, port, server_name)
     return "%s:%s" % (host, port)
