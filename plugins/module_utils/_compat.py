@@ -9,7 +9,7 @@ deprecation warning is ever emitted, and fall back otherwise.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Optional
+from typing import Any, List, Optional, Tuple
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
@@ -102,3 +102,57 @@ def certificate_signed_by(cert: Any, issuer: Any) -> bool:
         return False
     return signature_valid(public_key, cert.signature, cert.tbs_certificate_bytes,
                            signature_hash(cert), cert.signature_algorithm_oid)
+
+
+# --- A minimal DER reader -------------------------------------------------
+# cryptography before 37 exposes only the first SingleResponse of an OCSP
+# response; the fallback below reads all of them from the signed bytes.
+
+def der_children(data: bytes) -> List[Tuple[int, bytes]]:
+    """The (tag, content) pairs of the DER elements laid end to end in `data`; ValueError if not DER."""
+    children = []
+    offset = 0
+    while offset < len(data):
+        tag, start, end = _der_element(data, offset)
+        children.append((tag, data[start:end]))
+        offset = end
+    return children
+
+
+def _der_element(data: bytes, offset: int) -> Tuple[int, int, int]:
+    if offset + 2 > len(data):
+        raise ValueError("truncated DER element")
+    tag, first = data[offset], data[offset + 1]
+    if tag & 0x1F == 0x1F:
+        raise ValueError("multi-byte DER tags are not used by OCSP")
+    start = offset + 2
+    length = first
+    if first & 0x80:
+        count = first & 0x7F
+        if count == 0 or count > 4 or start + count > len(data):
+            raise ValueError("bad DER length")
+        length = int.from_bytes(data[start:start + count], "big")
+        start += count
+    if start + length > len(data):
+        raise ValueError("truncated DER element")
+    return tag, start, start + length
+
+
+def der_single(data: bytes, tag: int) -> bytes:
+    """The content of `data`, which must be exactly one element with `tag`."""
+    children = der_children(data)
+    if len(children) != 1 or children[0][0] != tag:
+        raise ValueError("expected one DER element with tag 0x%02x" % tag)
+    return children[0][1]
+
+
+DER_SEQUENCE = 0x30
+DER_BIT_STRING = 0x03
+
+
+def public_key_bits(spki_der: bytes) -> bytes:
+    """The subjectPublicKey BIT STRING content (unused-bits byte dropped), as OCSP key hashes use."""
+    _algorithm, key = der_children(der_single(spki_der, DER_SEQUENCE))
+    if key[0] != DER_BIT_STRING or not key[1]:
+        raise ValueError("SubjectPublicKeyInfo without a BIT STRING")
+    return key[1][1:]

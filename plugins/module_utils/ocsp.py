@@ -1,0 +1,529 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""OCSP: build requests, query responders (HTTP injected), verify responses per RFC 6960.
+
+Pure Python on cryptography (3.4.8 .. newest) and the standard library. The
+HTTP transport is a parameter (`fetch`): the modules pass one built on
+Ansible's URL helpers (proxies, certificates); `urllib_fetch` is the stdlib
+default, so the engine also works alone. `verify_response` never raises on
+bad bytes: every outcome is a verdict with a reason.
+"""
+from __future__ import annotations
+
+import base64
+import datetime
+import os
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, OCSPExtensionOID
+
+from ansible_collections.tlsops.ocsp.plugins.module_utils import verdicts
+from ansible_collections.tlsops.ocsp.plugins.module_utils._compat import (
+    DER_SEQUENCE, as_utc, der_children, der_single, iso, public_key_bits, signature_hash,
+    signature_valid, utc_attr, utcnow,
+)
+from ansible_collections.tlsops.ocsp.plugins.module_utils.certificates import is_issued_by
+
+HASH_ALGORITHMS: Dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512,
+}
+OCSP_REQUEST_TYPE = "application/ocsp-request"
+NONCE_BYTES = 16
+DEFAULT_MAX_AGE = 7 * 86400
+MAX_RESPONSE_BYTES = 1024 * 1024
+
+# Everything cryptography raises on a response that parses at first and then
+# turns out broken in a field read later.
+_PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, x509.DuplicateExtension,
+                 x509.UnsupportedGeneralNameType)
+
+HttpFetch = Callable[[str, Optional[bytes], Dict[str, str], float], Tuple[int, bytes]]
+
+
+@dataclass
+class OcspRequestInfo:
+    der: bytes
+    nonce: Optional[bytes]
+    hash_name: str
+
+
+def build_request(cert: x509.Certificate, issuer: x509.Certificate, hash_name: str = "sha1",
+                  nonce: bool = False) -> OcspRequestInfo:
+    """A DER OCSP request for `cert`; CertID hashed with `hash_name`, with a random nonce on request."""
+    if hash_name not in HASH_ALGORITHMS:
+        raise ValueError("unsupported OCSP CertID hash %r; use one of %s"
+                         % (hash_name, ", ".join(HASH_ALGORITHMS)))
+    builder = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, HASH_ALGORITHMS[hash_name]())
+    nonce_value = os.urandom(NONCE_BYTES) if nonce else None
+    if nonce_value is not None:
+        builder = builder.add_extension(x509.OCSPNonce(nonce_value), critical=False)
+    der = builder.build().public_bytes(serialization.Encoding.DER)
+    return OcspRequestInfo(der=der, nonce=nonce_value, hash_name=hash_name)
+
+
+def get_url(base_url: str, request_der: bytes) -> str:
+    """RFC 6960 A.1 GET form: the URL, '/', then the URL-encoded base64 of the DER request."""
+    encoded = urllib.parse.quote(base64.b64encode(request_der).decode("ascii"), safe="")
+    return base_url + ("" if base_url.endswith("/") else "/") + encoded
+
+
+# --- Query ----------------------------------------------------------------
+
+def urllib_fetch(url: str, body: Optional[bytes], headers: Dict[str, str], timeout: float) -> Tuple[int, bytes]:
+    """Standard-library HttpFetch: POST when `body` is given, else GET; HTTP errors return their status."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="GET" if body is None else "POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec: the URL comes from the certificate
+            return response.status, response.read(MAX_RESPONSE_BYTES)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(MAX_RESPONSE_BYTES)
+
+
+def query(url: str, request: Union[OcspRequestInfo, bytes], method: str = "POST", timeout: float = 10.0,
+          fetch: HttpFetch = urllib_fetch) -> Dict[str, Any]:
+    """Send `request` to the responder at `url` by POST or GET.
+
+    Returns url, http_status, elapsed_ms, body, error, verdict and reason;
+    verdict is UNREACHABLE (with the cause in error and reason) when no
+    usable HTTP answer came back, else None.
+    """
+    der = request.der if isinstance(request, OcspRequestInfo) else request
+    method = method.upper()
+    if method == "GET":
+        target, body, headers = get_url(url, der), None, {}
+    else:
+        target, body, headers = url, der, {"Content-Type": OCSP_REQUEST_TYPE}
+    result: Dict[str, Any] = {"url": url, "http_status": None, "elapsed_ms": None, "body": None,
+                              "error": None, "verdict": None, "reason": None}
+    started = time.monotonic()
+    try:
+        status, payload = fetch(target, body, headers, timeout)
+    except Exception as error:  # noqa: BLE001 -- the injected transport may raise anything; we name it
+        result["error"] = transport_error_cause(error, target, timeout)
+    else:
+        result.update(http_status=status, body=payload)
+        if status != 200:
+            result["error"] = "HTTP status %d from %s" % (status, url)
+    result["elapsed_ms"] = int(round((time.monotonic() - started) * 1000))
+    if result["error"]:
+        result.update(verdict=verdicts.UNREACHABLE, body=None, reason=(
+            "OCSP responder %s is unreachable by %s: %s; check DNS, firewall and proxy settings "
+            "from this host, and the responder URL" % (url, method, result["error"])))
+    return result
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error, then what it wraps (urllib's `reason`, `__cause__`, `__context__`)."""
+    seen = set()
+    pending: List[Any] = [error]
+    while pending:
+        current = pending.pop(0)
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        pending.extend((getattr(current, "reason", None), current.__cause__, current.__context__))
+
+
+def transport_error_cause(error: BaseException, url: str, timeout: float) -> str:
+    """A short cause: DNS failure, connection refused, timeout, HTTP status, or the error itself."""
+    parsed = urllib.parse.urlsplit(url)
+    host = parsed.hostname or url
+    for cause in _causes(error):
+        code = getattr(cause, "code", None)
+        if isinstance(cause, urllib.error.HTTPError) or (isinstance(code, int) and 100 <= code < 600):
+            return "HTTP status %d from %s" % (code, url)
+        if isinstance(cause, socket.gaierror):
+            return "DNS failure: cannot resolve %s (%s)" % (host, cause.strerror or cause)
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused by %s port %s: nothing listens there" % (host, _port(parsed))
+        if isinstance(cause, (socket.timeout, TimeoutError)):
+            return "timeout: no answer from %s within %g seconds" % (host, timeout)
+    return _cause_from_text(error, host, timeout)
+
+
+def _port(parsed: urllib.parse.SplitResult) -> int:
+    try:
+        return parsed.port or (443 if parsed.scheme == "https" else 80)
+    except ValueError:
+        return 80
+
+
+_TEXT_CAUSES = (
+    (("name or service not known", "nodename nor servname", "temporary failure in name resolution",
+      "no address associated"), "DNS failure: cannot resolve %(host)s"),
+    (("connection refused",), "connection refused by %(host)s: nothing listens there"),
+    (("timed out", "timeout"), "timeout: no answer from %(host)s within %(timeout)g seconds"),
+)
+
+
+def _cause_from_text(error: BaseException, host: str, timeout: float) -> str:
+    """Transports that flatten errors into text (Ansible's ConnectionError) still get a named cause."""
+    text = str(error)
+    for needles, template in _TEXT_CAUSES:
+        if any(needle in text.lower() for needle in needles):
+            return "%s (%s)" % (template % {"host": host, "timeout": timeout}, text)
+    return "%s: %s" % (type(error).__name__, text or "no details")
+
+
+# --- Single responses, on any cryptography release --------------------------
+
+@dataclass
+class SingleResponse:
+    """One SingleResponse of a BasicOCSPResponse; times are aware UTC."""
+
+    hash_algorithm: Optional[hashes.HashAlgorithm]
+    issuer_name_hash: bytes
+    issuer_key_hash: bytes
+    serial_number: int
+    cert_status: ocsp.OCSPCertStatus
+    this_update: datetime.datetime
+    next_update: Optional[datetime.datetime]
+    revocation_time: Optional[datetime.datetime]
+    revocation_reason: Optional[x509.ReasonFlags]
+
+
+def single_responses(response: ocsp.OCSPResponse) -> List[SingleResponse]:
+    """Every SingleResponse: through `responses` (cryptography >= 37), else read from the DER."""
+    if hasattr(type(response), "responses"):
+        return [_single_from_api(single) for single in response.responses]
+    try:
+        return _singles_from_der(response.tbs_response_bytes)
+    except (IndexError, KeyError, StopIteration) as error:
+        raise ValueError("ResponseData does not have the RFC 6960 shape") from error
+
+
+def _single_from_api(single: Any) -> SingleResponse:
+    try:
+        hash_algorithm: Optional[hashes.HashAlgorithm] = single.hash_algorithm
+    except UnsupportedAlgorithm:
+        hash_algorithm = None
+    revoked = single.certificate_status == ocsp.OCSPCertStatus.REVOKED
+    return SingleResponse(
+        hash_algorithm, single.issuer_name_hash, single.issuer_key_hash, single.serial_number,
+        single.certificate_status, utc_attr(single, "this_update"), utc_attr(single, "next_update"),
+        utc_attr(single, "revocation_time") if revoked else None,
+        single.revocation_reason if revoked else None,
+    )
+
+
+# DER contents of the hash algorithm OIDs a CertID uses.
+_HASH_OIDS: Dict[bytes, Callable[[], hashes.HashAlgorithm]] = {
+    bytes.fromhex("2b0e03021a"): hashes.SHA1,
+    bytes.fromhex("608648016503040204"): hashes.SHA224,
+    bytes.fromhex("608648016503040201"): hashes.SHA256,
+    bytes.fromhex("608648016503040202"): hashes.SHA384,
+    bytes.fromhex("608648016503040203"): hashes.SHA512,
+}
+_CRL_REASONS = {0: "unspecified", 1: "key_compromise", 2: "ca_compromise", 3: "affiliation_changed",
+                4: "superseded", 5: "cessation_of_operation", 6: "certificate_hold",
+                8: "remove_from_crl", 9: "privilege_withdrawn", 10: "aa_compromise"}
+_STATUS_TAGS = {0x80: ocsp.OCSPCertStatus.GOOD, 0xA1: ocsp.OCSPCertStatus.REVOKED,
+                0x82: ocsp.OCSPCertStatus.UNKNOWN}
+_GENERALIZED_TIME = 0x18
+
+
+def _singles_from_der(tbs_response: bytes) -> List[SingleResponse]:
+    """ResponseData ::= SEQUENCE { [0] version, responderID, producedAt, responses SEQUENCE OF ..., [1] ext }."""
+    fields = der_children(der_single(tbs_response, DER_SEQUENCE))
+    responses = next(content for tag, content in fields if tag == DER_SEQUENCE)
+    return [_single_from_der(content) for tag, content in der_children(responses) if tag == DER_SEQUENCE]
+
+
+def _single_from_der(content: bytes) -> SingleResponse:
+    fields = der_children(content)
+    cert_id, (status_tag, status_content), (time_tag, this_update) = fields[:3]
+    algorithm, name_hash, key_hash, serial = (value for _tag, value in der_children(cert_id[1]))
+    oid = der_children(algorithm)[0][1]
+    hash_algorithm = _HASH_OIDS[oid]() if oid in _HASH_OIDS else None
+    next_update = next((_der_time(der_single(value, _GENERALIZED_TIME)) for tag, value in fields[3:]
+                        if tag == 0xA0), None)
+    revocation_time, revocation_reason = _revoked_info(status_content) if status_tag == 0xA1 else (None, None)
+    if time_tag != _GENERALIZED_TIME or status_tag not in _STATUS_TAGS:
+        raise ValueError("SingleResponse fields out of order")
+    return SingleResponse(hash_algorithm, name_hash, key_hash, int.from_bytes(serial, "big", signed=True),
+                          _STATUS_TAGS[status_tag], _der_time(this_update), next_update,
+                          revocation_time, revocation_reason)
+
+
+def _revoked_info(content: bytes) -> Tuple[datetime.datetime, Optional[x509.ReasonFlags]]:
+    fields = der_children(content)
+    reason = None
+    for tag, value in fields[1:]:
+        if tag == 0xA0:
+            code = int.from_bytes(der_single(value, 0x0A), "big")
+            reason = getattr(x509.ReasonFlags, _CRL_REASONS[code])
+    return _der_time(fields[0][1]), reason
+
+
+def _der_time(content: bytes) -> datetime.datetime:
+    """GeneralizedTime YYYYMMDDHHMMSS[.fff]Z as aware UTC."""
+    text = content.decode("ascii")
+    if not text.endswith("Z"):
+        raise ValueError("GeneralizedTime without Z")
+    moment = datetime.datetime.strptime(text[:14], "%Y%m%d%H%M%S")
+    return as_utc(moment)
+
+
+# --- Verification -----------------------------------------------------------
+
+_RESPONDER_ERRORS = {
+    ocsp.OCSPResponseStatus.MALFORMED_REQUEST: (
+        "malformedRequest", "the responder could not parse the request: check the request encoding "
+                            "(try POST instead of GET) and the CertID hash algorithm"),
+    ocsp.OCSPResponseStatus.INTERNAL_ERROR: (
+        "internalError", "the responder failed internally: retry later, and tell the CA if it persists"),
+    ocsp.OCSPResponseStatus.TRY_LATER: (
+        "tryLater", "the responder is temporarily unable to answer: retry later"),
+    ocsp.OCSPResponseStatus.SIG_REQUIRED: (
+        "sigRequired", "the responder wants signed requests, which servers do not send: use another responder"),
+    ocsp.OCSPResponseStatus.UNAUTHORIZED: (
+        "unauthorized", "the responder is not authoritative for this certificate: check that the OCSP URL "
+                        "belongs to the certificate's issuer and that the responder serves that CA"),
+}
+
+
+class _Rejected(Exception):
+    """A verification step failed: carries the verdict and its reason."""
+
+    def __init__(self, verdict: str, reason: str) -> None:
+        super().__init__(reason)
+        self.verdict = verdict
+        self.reason = reason
+
+
+def verify_response(response_der: bytes, cert: x509.Certificate, issuer: x509.Certificate,
+                    at: Optional[datetime.datetime] = None, skew: int = 300,
+                    max_age: int = DEFAULT_MAX_AGE, expected_nonce: Optional[bytes] = None) -> Dict[str, Any]:
+    """Verify a DER OCSP response for `cert`, issued by `issuer`, at `at` (default now), per RFC 6960 4.2.2.2.
+
+    Returns verdict, reason, cert_status, this_update, next_update,
+    revocation_time, revocation_reason, produced_at, responder, signed_by
+    ('issuer' | 'delegate' | None) and seconds_until_next_update.
+    """
+    result: Dict[str, Any] = dict.fromkeys((
+        "verdict", "reason", "cert_status", "this_update", "next_update", "revocation_time",
+        "revocation_reason", "produced_at", "responder", "signed_by", "seconds_until_next_update"))
+    try:
+        verdict, reason = _verify(response_der, cert, issuer, as_utc(at) if at else utcnow(), skew, max_age,
+                                  expected_nonce, result)
+    except _Rejected as rejected:
+        verdict, reason = rejected.verdict, rejected.reason
+    except _PARSE_ERRORS as error:
+        verdict, reason = verdicts.MALFORMED, ("a field cannot be parsed (%s); fetch a fresh response from "
+                                               "the responder" % type(error).__name__)
+    result.update(verdict=verdict, reason="OCSP response for %s: %s" % (_describe(cert), reason))
+    return result
+
+
+def _describe(cert: x509.Certificate) -> str:
+    try:
+        return "%s (serial %d)" % (cert.subject.rfc4514_string(), cert.serial_number)
+    except _PARSE_ERRORS:
+        return "the certificate"
+
+
+def _verify(der: bytes, cert: x509.Certificate, issuer: x509.Certificate, at: datetime.datetime,
+            skew: int, max_age: int, expected_nonce: Optional[bytes], result: Dict[str, Any]) -> Tuple[str, str]:
+    """Fill `result` step by step; the (verdict, reason) of a valid response, else _Rejected."""
+    response = _load(der)
+    result["produced_at"] = iso(utc_attr(response, "produced_at"))
+    result["responder"] = _responder_id(response)
+    single = _matching_single(response, cert, issuer)
+    _record_single(single, at, result)
+    result["signed_by"] = _check_signer(response, issuer, at, skew)
+    _check_nonce(response, expected_nonce)
+    if single.cert_status == ocsp.OCSPCertStatus.REVOKED:
+        # Revocation is permanent: even an out-of-date signed answer proves it.
+        raise _Rejected(verdicts.REVOKED, "the certificate was revoked on %s (reason: %s); replace it now"
+                        % (result["revocation_time"], result["revocation_reason"] or "unspecified"))
+    _check_freshness(single, at, skew, max_age)
+    if single.cert_status == ocsp.OCSPCertStatus.UNKNOWN:
+        raise _Rejected(verdicts.UNKNOWN, "the responder does not know this certificate; check that "
+                                          "the OCSP URL belongs to the certificate's issuer")
+    return verdicts.GOOD, "good, signed by the %s, valid until %s" % (
+        result["signed_by"], result["next_update"] or "the maximum age after thisUpdate")
+
+
+def _load(der: Any) -> ocsp.OCSPResponse:
+    if not isinstance(der, bytes) or not der:
+        raise _Rejected(verdicts.MALFORMED, "no bytes to verify; expected a DER OCSP response")
+    try:
+        response = ocsp.load_der_ocsp_response(der)
+    except _PARSE_ERRORS:
+        raise _Rejected(verdicts.MALFORMED, "the %d bytes are not a DER OCSP response (a PEM or base64 file, "
+                                            "an HTML error page, or truncated data?)" % len(der)) from None
+    status = response.response_status
+    if status != ocsp.OCSPResponseStatus.SUCCESSFUL:
+        name, advice = _RESPONDER_ERRORS.get(status, (str(status), "ask the responder again later"))
+        raise _Rejected(verdicts.RESPONDER_ERROR, "the responder answered %s instead of a response; %s"
+                        % (name, advice))
+    return response
+
+
+def _responder_id(response: ocsp.OCSPResponse) -> Optional[str]:
+    """The responder ID: its RFC 4514 name, or `keyHash:<hex>`."""
+    if response.responder_name is not None:
+        return response.responder_name.rfc4514_string()
+    if response.responder_key_hash is not None:
+        return "keyHash:" + response.responder_key_hash.hex()
+    return None
+
+
+def _cert_id_hashes(issuer: x509.Certificate, algorithm: hashes.HashAlgorithm) -> Tuple[bytes, bytes]:
+    """(issuerNameHash, issuerKeyHash) of `issuer` with `algorithm`."""
+    return (_digest(algorithm, issuer.subject.public_bytes()),
+            _digest(algorithm, _key_bits(issuer)))
+
+
+def _key_bits(cert: x509.Certificate) -> bytes:
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+    return public_key_bits(spki)
+
+
+def _digest(algorithm: hashes.HashAlgorithm, data: bytes) -> bytes:
+    digest = hashes.Hash(algorithm)
+    digest.update(data)
+    return digest.finalize()
+
+
+def _matching_single(response: ocsp.OCSPResponse, cert: x509.Certificate,
+                     issuer: x509.Certificate) -> SingleResponse:
+    singles = single_responses(response)
+    hashes_by_algorithm: Dict[str, Tuple[bytes, bytes]] = {}
+    for single in singles:
+        if single.hash_algorithm is None or single.serial_number != cert.serial_number:
+            continue
+        name = single.hash_algorithm.name
+        if name not in hashes_by_algorithm:
+            hashes_by_algorithm[name] = _cert_id_hashes(issuer, single.hash_algorithm)
+        if hashes_by_algorithm[name] == (single.issuer_name_hash, single.issuer_key_hash):
+            return single
+    raise _Rejected(verdicts.WRONG_CERTIFICATE, _mismatch_reason(singles, cert))
+
+
+def _mismatch_reason(singles: List[SingleResponse], cert: x509.Certificate) -> str:
+    serials = ", ".join(str(single.serial_number) for single in singles[:5])
+    more = " and %d more" % (len(singles) - 5) if len(singles) > 5 else ""
+    same_serial = any(single.serial_number == cert.serial_number for single in singles)
+    detail = ("its serial number appears, but for another issuer" if same_serial
+              else "it covers serial %s%s" % (serials, more))
+    return ("the response is about another certificate (%s); the server staples a stale or foreign "
+            "response: clear its OCSP cache or response file and fetch a fresh one" % detail)
+
+
+def _record_single(single: SingleResponse, at: datetime.datetime, result: Dict[str, Any]) -> None:
+    result.update(
+        cert_status=single.cert_status.name.lower(),
+        this_update=iso(single.this_update),
+        next_update=iso(single.next_update),
+        revocation_time=iso(single.revocation_time),
+        revocation_reason=single.revocation_reason.value if single.revocation_reason else None,
+        seconds_until_next_update=(int((single.next_update - at).total_seconds())
+                                   if single.next_update else None),
+    )
+
+
+def _check_signer(response: ocsp.OCSPResponse, issuer: x509.Certificate, at: datetime.datetime,
+                  skew: int) -> str:
+    """'issuer' or 'delegate' when the signer is authorised and its signature verifies, else _Rejected."""
+    if _identifies(response, issuer):
+        _check_signature(response, issuer, "the issuer %s" % issuer.subject.rfc4514_string())
+        return "issuer"
+    delegates = [candidate for candidate in response.certificates if _identifies(response, candidate)]
+    if not delegates:
+        raise _Rejected(verdicts.UNAUTHORIZED_SIGNER, (
+            "the responder ID %s names neither the issuer %s nor a certificate included in the response; "
+            "the response comes from another CA's responder or lacks its delegate certificate"
+            % (_responder_id(response), issuer.subject.rfc4514_string())))
+    delegate = delegates[0]
+    _check_signature(response, delegate, "the delegated responder %s" % delegate.subject.rfc4514_string())
+    _check_delegate(delegate, issuer, at, skew)
+    return "delegate"
+
+
+def _identifies(response: ocsp.OCSPResponse, candidate: x509.Certificate) -> bool:
+    """Whether the response's responder ID names `candidate`, by name or by SHA-1 key hash."""
+    if response.responder_name is not None:
+        return response.responder_name == candidate.subject
+    return response.responder_key_hash == _digest(hashes.SHA1(), _key_bits(candidate))  # RFC 6960 KeyHash
+
+
+def _check_signature(response: ocsp.OCSPResponse, signer: x509.Certificate, who: str) -> None:
+    if not signature_valid(signer.public_key(), response.signature, response.tbs_response_bytes,
+                           signature_hash(response), response.signature_algorithm_oid):
+        raise _Rejected(verdicts.BAD_SIGNATURE, "the signature does not verify with the key of %s: the "
+                                                "response is corrupt or forged; do not staple it" % who)
+
+
+def _check_delegate(delegate: x509.Certificate, issuer: x509.Certificate, at: datetime.datetime,
+                    skew: int) -> None:
+    """RFC 6960 4.2.2.2: the issuer signed the delegate, which has id-kp-OCSPSigning and is valid at `at`."""
+    name = delegate.subject.rfc4514_string()
+    if not is_issued_by(delegate, issuer):
+        raise _Rejected(verdicts.UNAUTHORIZED_SIGNER, (
+            "the delegated responder %s was not issued by the certificate's issuer %s, so it may not sign "
+            "for it; the response comes from another CA" % (name, issuer.subject.rfc4514_string())))
+    if not _has_ocsp_signing(delegate):
+        raise _Rejected(verdicts.UNAUTHORIZED_SIGNER, (
+            "the delegated responder %s lacks the id-kp-OCSPSigning extended key usage; the CA must "
+            "reissue the responder certificate with it" % name))
+    not_before, not_after = utc_attr(delegate, "not_valid_before"), utc_attr(delegate, "not_valid_after")
+    margin = datetime.timedelta(seconds=skew)
+    if not not_before - margin <= at <= not_after + margin:
+        raise _Rejected(verdicts.UNAUTHORIZED_SIGNER, (
+            "the delegated responder certificate %s is valid from %s to %s, not at %s; the responder "
+            "must be given a current certificate" % (name, iso(not_before), iso(not_after), iso(at))))
+
+
+def _has_ocsp_signing(cert: x509.Certificate) -> bool:
+    try:
+        usages = cert.extensions.get_extension_for_oid(ExtensionOID.EXTENDED_KEY_USAGE).value
+    except x509.ExtensionNotFound:
+        return False
+    return ExtendedKeyUsageOID.OCSP_SIGNING in list(usages)
+
+
+def _check_nonce(response: ocsp.OCSPResponse, expected: Optional[bytes]) -> None:
+    """A nonce that differs from the request's means the answer belongs to another request (a replay).
+
+    A response without any nonce is accepted: most responders serve
+    pre-generated responses and ignore nonces (RFC 8954 allows that).
+    """
+    if expected is None:
+        return
+    try:
+        nonce = response.extensions.get_extension_for_oid(OCSPExtensionOID.NONCE).value.nonce
+    except x509.ExtensionNotFound:
+        return
+    if nonce != expected:
+        raise _Rejected(verdicts.WRONG_CERTIFICATE, (
+            "the response carries nonce %s, not the request's %s: it answers another request (a replayed "
+            "or cached response); query the responder again" % (nonce.hex(), expected.hex())))
+
+
+def _check_freshness(single: SingleResponse, at: datetime.datetime, skew: int, max_age: int) -> None:
+    """thisUpdate not in the future and nextUpdate not in the past, within `skew`; else max_age applies."""
+    margin = datetime.timedelta(seconds=skew)
+    if single.this_update > at + margin:
+        raise _Rejected(verdicts.NOT_YET_VALID, (
+            "thisUpdate %s is after %s (allowed clock skew %d s): check the clocks of this host, the "
+            "server and the responder" % (iso(single.this_update), iso(at), skew)))
+    if single.next_update is not None and single.next_update < at - margin:
+        raise _Rejected(verdicts.EXPIRED, (
+            "nextUpdate %s has passed (checked at %s): the server keeps an out-of-date response; make it "
+            "fetch a fresh one (check it can reach the responder)" % (iso(single.next_update), iso(at))))
+    if single.next_update is None and single.this_update < at - datetime.timedelta(seconds=max_age):
+        raise _Rejected(verdicts.EXPIRED, (
+            "it has no nextUpdate and thisUpdate %s is older than the maximum age of %d s: fetch a "
+            "fresh response" % (iso(single.this_update), max_age)))
