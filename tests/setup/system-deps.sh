@@ -9,7 +9,8 @@
 set -euo pipefail
 
 # One list: add packages here (chromium comes with the HTML reports).
-SYSTEM_PACKAGES="${SYSTEM_PACKAGES:-nginx apache2 openssl ssl-cert ca-certificates}"
+# The shellcheck package serves the ansible-test sanity test of that name.
+SYSTEM_PACKAGES="${SYSTEM_PACKAGES:-nginx apache2 openssl ssl-cert ca-certificates shellcheck}"
 
 POLICY_RC=/usr/sbin/policy-rc.d
 
@@ -52,19 +53,18 @@ install_packages() {
 }
 
 main() {
-    local missing
-    missing=$(missing_packages)
-    if [ -z "$missing" ]; then
+    local missing=()
+    mapfile -t missing < <(missing_packages)
+    if [ "${#missing[@]}" -eq 0 ]; then
         echo "system-deps: all present ($SYSTEM_PACKAGES)"
         return 0
     fi
     if [ "$(id -u)" -ne 0 ]; then
-        echo "system-deps: missing $(echo $missing); run as root: sudo $0" >&2
+        echo "system-deps: missing ${missing[*]}; run as root: sudo $0" >&2
         exit 1
     fi
-    echo "system-deps: installing $(echo $missing)"
-    # shellcheck disable=SC2086 # one package per word
-    install_packages $missing
+    echo "system-deps: installing ${missing[*]}"
+    install_packages "${missing[@]}"
 }
 
 main "$@"
