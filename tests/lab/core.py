@@ -1,0 +1,153 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lab as a Python API; lab.py is its command line, lab_fixtures.py its pytest face."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Iterable, Optional
+
+from tests.lab import lab_pki, packages, responder, state as lab_state
+from tests.lab.processes import LabError
+
+COMPONENTS = ("responder",)
+MODULES: dict[str, ModuleType] = {"responder": responder}
+# Directories that init owns inside the lab directory (rebuilt by `init --force`).
+OWNED_DIRS = ("pki", "responder")
+DEFAULT_NEXT_UPDATE_MINUTES = 60
+DEFAULT_RESPONDER_WORKERS = 4
+
+
+def selected(only: Iterable[str]) -> list[str]:
+    """Components in start order; unknown names are an error."""
+    wanted = set(only)
+    unknown = wanted - set(COMPONENTS)
+    if unknown:
+        raise LabError(f"unknown component(s) {', '.join(sorted(unknown))}; choose from {', '.join(COMPONENTS)}")
+    return [component for component in COMPONENTS if component in wanted]
+
+
+class Lab:
+    """One lab in one directory; every method is idempotent."""
+
+    def __init__(self, directory: Path | str = lab_state.DEFAULT_DIR) -> None:
+        self.directory = Path(directory).absolute()
+
+    @property
+    def exists(self) -> bool:
+        return lab_state.state_path(self.directory).exists()
+
+    def state(self) -> dict[str, Any]:
+        return lab_state.load(self.directory)
+
+    def init(self, base_port: Optional[int] = None, *, force: bool = False, revoke_initially: bool = True,
+             next_update_minutes: int = DEFAULT_NEXT_UPDATE_MINUTES,
+             responder_workers: int = DEFAULT_RESPONDER_WORKERS) -> dict[str, Any]:
+        """Build the PKI and every configuration; keep an existing lab unless `force`."""
+        with lab_state.locked(self.directory):
+            if self.exists:
+                current = lab_state.load(self.directory)
+                if not force and base_port in (None, current["base_port"]):
+                    return current
+                if not force:
+                    raise LabError(f"the lab in {self.directory} uses base port {current['base_port']}; "
+                                   f"add --force to rebuild it on {base_port}")
+                self._stop(current, COMPONENTS)
+            self._remove_owned()
+            state = self._build(base_port or lab_state.default_base_port(self.directory),
+                                revoke_initially, next_update_minutes, responder_workers)
+            lab_state.save(self.directory, state)
+            return state
+
+    def _remove_owned(self) -> None:
+        for name in OWNED_DIRS:
+            shutil.rmtree(self.directory / name, ignore_errors=True)
+
+    def _build(self, base_port: int, revoke_initially: bool, next_update_minutes: int,
+               responder_workers: int) -> dict[str, Any]:
+        ports = lab_state.ports(base_port)
+        taken = [str(port) for port in ports.values() if lab_state.port_taken(port)]
+        if taken:
+            raise LabError(f"port(s) {', '.join(taken)} of base port {base_port} are in use; "
+                           f"pick another --base-port (a lab uses {lab_state.PORT_BLOCK} ports from it)")
+        packages.ensure_installed()
+        lab_pki.make_dir(self.directory, 0o755)
+        url = f"http://{responder.HOST}:{ports['responder']}"
+        pki_section, leaves = lab_pki.build(self.directory / "pki", url)
+        if revoke_initially:
+            leaves[lab_pki.INITIALLY_REVOKED]["revocation"] = lab_pki.revocation("keyCompromise")
+        lab_pki.write_index(Path(pki_section["index"]), leaves)
+        return {
+            "version": lab_state.STATE_VERSION,
+            "dir": str(self.directory),
+            "base_port": base_port,
+            "ports": ports,
+            "pki": pki_section,
+            "leaves": leaves,
+            "responder": responder.describe(self.directory, ports["responder"], pki_section,
+                                            next_update_minutes, responder_workers),
+        }
+
+    def start(self, only: Iterable[str] = COMPONENTS) -> dict[str, Any]:
+        with lab_state.locked(self.directory):
+            state = lab_state.load(self.directory)
+            try:
+                for component in selected(only):
+                    MODULES[component].start(state)
+            finally:
+                lab_state.save(self.directory, state)
+            return self._status(state)
+
+    def stop(self, only: Iterable[str] = COMPONENTS) -> dict[str, Any]:
+        with lab_state.locked(self.directory):
+            if not self.exists:
+                return {"dir": str(self.directory), "initialised": False}
+            state = lab_state.load(self.directory)
+            self._stop(state, only)
+            return self._status(state)
+
+    def _stop(self, state: dict[str, Any], only: Iterable[str]) -> None:
+        try:
+            for component in reversed(selected(only)):
+                MODULES[component].stop(state)
+        finally:
+            lab_state.save(self.directory, state)
+
+    def status(self) -> dict[str, Any]:
+        if not self.exists:
+            return {"dir": str(self.directory), "initialised": False}
+        return self._status(lab_state.load(self.directory))
+
+    def _status(self, state: dict[str, Any]) -> dict[str, Any]:
+        report: dict[str, Any] = {
+            "dir": state["dir"],
+            "initialised": True,
+            "base_port": state["base_port"],
+            "leaves": {
+                name: {"server_name": leaf["server_name"], "revocation": leaf["revocation"]}
+                for name, leaf in state["leaves"].items()
+            },
+        }
+        for component in COMPONENTS:
+            report[component] = MODULES[component].status(state)
+        return report
+
+    def revoke(self, leaf: str, reason: str = "keyCompromise") -> dict[str, Any]:
+        """Mark `leaf` revoked in the index; a running responder restarts to read it."""
+        with lab_state.locked(self.directory):
+            state = lab_state.load(self.directory)
+            if leaf not in state["leaves"]:
+                raise LabError(f"no leaf {leaf!r} in {self.directory}; leaves: {', '.join(state['leaves'])}")
+            entry = state["leaves"][leaf]
+            if entry["revocation"] is None:
+                try:
+                    entry["revocation"] = lab_pki.revocation(reason)
+                except ValueError as error:
+                    raise LabError(str(error)) from None
+                lab_pki.write_index(Path(state["pki"]["index"]), state["leaves"])
+                lab_state.save(self.directory, state)
+                if responder.status(state)["running"]:
+                    responder.stop(state)
+                    responder.start(state)
+                    lab_state.save(self.directory, state)
+            return self._status(state)

@@ -1,0 +1,143 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Background processes, pid files and ports for the lab.
+
+PID 1 on these machines does not reap orphans, so a stopped daemon may linger
+as a zombie: every liveness check here treats a zombie as gone.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Callable, Mapping, Optional, Sequence
+
+HOST = "127.0.0.1"
+
+
+class LabError(RuntimeError):
+    """A lab command failed; the message says what and what to do."""
+
+
+def pid_alive(pid: int) -> bool:
+    """True while `pid` runs (zombies and dead processes are not alive)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    state = stat.rsplit(")", 1)[1].split()[0]
+    return state not in ("Z", "X")
+
+
+def read_pid_file(path: Path) -> Optional[int]:
+    try:
+        return int(path.read_text().split()[0])
+    except (FileNotFoundError, IndexError, ValueError):
+        return None
+
+
+def running_pid(pid_file: Path) -> Optional[int]:
+    """The pid in `pid_file` when that process is alive, else None."""
+    pid = read_pid_file(pid_file)
+    return pid if pid is not None and pid_alive(pid) else None
+
+
+def children(pid: int) -> list[int]:
+    """Live processes whose parent is `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
+            found.append(int(entry.name))
+    return found
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
+    """Poll `condition` until it holds or `timeout` seconds pass; return its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+def _reap(pid: int) -> None:
+    """Collect `pid` when it is our own child, so it does not stay a zombie."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def terminate(pid: int, timeout: float = 5.0, graceful: bool = True) -> None:
+    """SIGTERM (unless not `graceful`), then SIGKILL after `timeout`; return once the process is gone."""
+    for sig in (signal.SIGTERM, signal.SIGKILL) if graceful else (signal.SIGKILL,):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        if wait_until(lambda: (_reap(pid), not pid_alive(pid))[1], timeout):
+            return
+    raise LabError(f"process {pid} survived SIGKILL")
+
+
+def spawn_detached(argv: Sequence[str], log_file: Path, cwd: Path) -> int:
+    """Start `argv` in the background, detached from us, output appended to `log_file`.
+
+    A shell starts it and exits at once, so the daemon is reparented and never
+    becomes our zombie; the shell prints the daemon's pid.
+    """
+    launcher = 'log=$1; shift; "$@" </dev/null >>"$log" 2>&1 & echo $!'
+    completed = subprocess.run(
+        ["/bin/sh", "-c", launcher, "sh", str(log_file), *argv],
+        cwd=cwd, capture_output=True, text=True, check=False, start_new_session=True,
+    )
+    if completed.returncode != 0:
+        raise LabError(f"could not start {argv[0]}: {completed.stderr.strip()}")
+    return int(completed.stdout.strip())
+
+
+def run(argv: Sequence[str], what: str, env: Optional[Mapping[str, str]] = None,
+        timeout: float = 60.0) -> subprocess.CompletedProcess:
+    """Run a command to completion; a failure raises LabError with its output."""
+    full_env = dict(os.environ, **(env or {}))
+    try:
+        completed = subprocess.run(list(argv), env=full_env, capture_output=True, text=True,
+                                   timeout=timeout, check=False, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise LabError(f"{what} failed: {error}") from error
+    if completed.returncode != 0:
+        output = (completed.stderr + completed.stdout).strip()
+        raise LabError(f"{what} failed (exit {completed.returncode}): {output}\n  command: {' '.join(argv)}")
+    return completed
+
+
+def port_taken(port: int) -> bool:
+    """True when something listens on `port` of 127.0.0.1 (or of every address)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
+
+
+def accepts_connections(port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=timeout):
+            return True
+    except OSError:
+        return False

@@ -1,0 +1,80 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where a lab lives: its directory, its port map and its state file, DIR/lab.json."""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import zlib
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from tests.lab.processes import LabError, port_taken
+
+DEFAULT_DIR = Path("/tmp/tlsops-lab")
+STATE_FILE = "lab.json"
+STATE_VERSION = 1
+# Every port is base port + offset; a lab owns PORT_BLOCK ports (the rest are reserved).
+PORT_OFFSETS = {"responder": 0, "nginx": 1, "apache": 2}
+PORT_BLOCK = 10
+# Default base ports lie below Linux's ephemeral range (32768-60999).
+DEFAULT_PORT_FIRST = 20000
+DEFAULT_PORT_BLOCKS = 1200
+
+
+def ports(base_port: int) -> dict[str, int]:
+    return {component: base_port + offset for component, offset in PORT_OFFSETS.items()}
+
+
+def default_base_port(directory: Path) -> int:
+    """A base port derived from the lab directory, so labs in different directories differ."""
+    digest = zlib.crc32(str(directory.resolve()).encode())
+    return DEFAULT_PORT_FIRST + PORT_BLOCK * (digest % DEFAULT_PORT_BLOCKS)
+
+
+def block_is_free(base_port: int) -> bool:
+    return not any(port_taken(base_port + offset) for offset in range(PORT_BLOCK))
+
+
+def free_base_port(start: int = DEFAULT_PORT_FIRST) -> int:
+    """The first block of PORT_BLOCK ports from `start` on where nothing listens."""
+    for base_port in range(start, start + PORT_BLOCK * DEFAULT_PORT_BLOCKS, PORT_BLOCK):
+        if block_is_free(base_port):
+            return base_port
+    raise LabError(f"no free block of {PORT_BLOCK} ports from {start} on")
+
+
+def state_path(directory: Path) -> Path:
+    return directory / STATE_FILE
+
+
+def load(directory: Path) -> dict[str, Any]:
+    path = state_path(directory)
+    try:
+        state = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise LabError(f"no lab in {directory}: {path} is missing; run `lab.py init --dir {directory}`") from None
+    except json.JSONDecodeError as error:
+        raise LabError(f"{path} is not valid JSON ({error}); run `lab.py init --force --dir {directory}`") from None
+    if state.get("version") != STATE_VERSION:
+        raise LabError(f"{path} has state version {state.get('version')}, expected {STATE_VERSION}; "
+                       f"run `lab.py init --force --dir {directory}`")
+    return state
+
+
+def save(directory: Path, state: dict[str, Any]) -> None:
+    """Replace lab.json atomically, so readers never see half a file."""
+    path = state_path(directory)
+    partial = path.with_name(f".{STATE_FILE}.{os.getpid()}")
+    partial.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+    partial.replace(path)
+
+
+@contextmanager
+def locked(directory: Path) -> Iterator[None]:
+    """Serialise lab commands on one directory (tests and people may run them at once)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
