@@ -1,0 +1,203 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""staple.check_endpoint(s) against real `openssl s_server` processes on 127.0.0.1."""
+from __future__ import annotations
+
+import datetime
+import os
+import socket
+import time
+from typing import Callable, List, Optional, Sequence
+
+import pytest
+
+from ansible_collections.tlsops.ocsp.plugins.module_utils import staple, verdicts
+from tests.conftest import free_port
+from tests.support.pki import Issued, SServer, TestPKI, corrupt_signature
+
+SERVER_NAME = "www.example.test"
+ENTRY_KEYS = {
+    "host", "port", "server_name", "protocol", "stapled", "verdict", "reason", "cert_status", "this_update",
+    "next_update", "seconds_until_next_update", "must_staple", "ocsp_uris", "serial_number", "subject",
+    "issuer", "not_after", "lifetime_days", "attempts",
+}
+
+Serve = Callable[..., int]
+
+
+@pytest.fixture(scope="module")
+def pki() -> TestPKI:
+    return TestPKI()
+
+
+@pytest.fixture(scope="module")
+def leaf(pki: TestPKI) -> Issued:
+    return pki.leaf(SERVER_NAME)
+
+
+@pytest.fixture(scope="module")
+def serve(tmp_path_factory, pki: TestPKI) -> Serve:
+    """serve(leaf, status_der=None, chain=None, protocol=None) -> port of a new s_server, stopped at the end."""
+    servers: List[SServer] = []
+
+    def start(leaf: Issued, status_der: Optional[bytes] = None, chain: Optional[Sequence[Issued]] = None,
+              protocol: Optional[str] = None) -> int:
+        chain = [pki.intermediate] if chain is None else chain
+        server = SServer(tmp_path_factory.mktemp("s_server"), free_port(), leaf, chain, status_der, protocol)
+        servers.append(server)
+        return server.start().port
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def good_port(serve: Serve, pki: TestPKI, leaf: Issued) -> int:
+    return serve(leaf, pki.response(leaf.cert))
+
+
+def check(port: int, **kwargs) -> dict:
+    kwargs.setdefault("timeout", 5)
+    return staple.check_endpoint("127.0.0.1", port, SERVER_NAME, **kwargs)
+
+
+@pytest.mark.parametrize("protocol, expected", [("tls1_2", "TLSv1.2"), ("tls1_3", "TLSv1.3")])
+def test_good_staple(serve, pki, leaf, protocol, expected):
+    port = serve(leaf, pki.response(leaf.cert), protocol=protocol)
+
+    entry = check(port, tls_version=expected)
+
+    assert set(entry) == ENTRY_KEYS
+    assert entry["verdict"] == verdicts.GOOD, entry["reason"]
+    assert entry["cert_status"] == "good"
+    assert entry["protocol"] == expected
+    assert entry["stapled"] is True
+    assert entry["attempts"] == 1
+    assert entry["serial_number"] == leaf.cert.serial_number
+    assert entry["ocsp_uris"] == [pki.ocsp_url]
+    assert entry["must_staple"] is False
+    assert entry["seconds_until_next_update"] > 3 * 86400
+    assert (entry["host"], entry["port"], entry["server_name"]) == ("127.0.0.1", port, SERVER_NAME)
+
+
+def test_revoked_staple(serve, pki, leaf):
+    port = serve(leaf, pki.response(leaf.cert, "revoked"))
+
+    entry = check(port)
+
+    assert entry["verdict"] == verdicts.REVOKED
+    assert entry["cert_status"] == "revoked"
+    assert entry["reason"].startswith("127.0.0.1:%d (SNI %s): " % (port, SERVER_NAME))
+
+
+def test_no_staple(serve, leaf):
+    port = serve(leaf)
+
+    entry = check(port)
+
+    assert entry["verdict"] == verdicts.NO_STAPLE
+    assert entry["stapled"] is False
+    assert entry["protocol"] == "TLSv1.3"
+    assert entry["serial_number"] == leaf.cert.serial_number
+
+
+def test_response_signed_by_another_ca_is_forged(serve, pki, leaf):
+    other = TestPKI()
+    forged = pki.response(leaf.cert, signer=other.intermediate)
+    port = serve(leaf, forged)
+
+    entry = check(port)
+
+    assert entry["verdict"] in (verdicts.UNAUTHORIZED_SIGNER, verdicts.BAD_SIGNATURE)
+    assert entry["stapled"] is True
+
+
+def test_corrupt_signature_is_bad_signature(serve, pki, leaf):
+    port = serve(leaf, corrupt_signature(pki.response(leaf.cert)))
+
+    assert check(port)["verdict"] == verdicts.BAD_SIGNATURE
+
+
+def test_leaf_without_ocsp_url_is_not_applicable_even_when_stapled(serve, pki):
+    no_ocsp = pki.leaf(SERVER_NAME, ocsp_urls=())
+    port = serve(no_ocsp, pki.response(no_ocsp.cert))
+
+    entry = check(port)
+
+    assert entry["verdict"] == verdicts.NOT_APPLICABLE
+    assert entry["stapled"] is True
+    assert entry["ocsp_uris"] == []
+
+
+def test_missing_issuer_names_the_fix_and_ca_certs_supply_it(serve, pki, leaf):
+    port = serve(leaf, pki.response(leaf.cert), chain=())
+
+    without = check(port)
+    with_ca = check(port, ca_certs=[pki.root.cert, pki.intermediate.cert])
+
+    assert without["verdict"] == verdicts.UNAUTHORIZED_SIGNER
+    assert "is not in the served chain; serve the full chain" in without["reason"]
+    assert "ca_path" in without["reason"]
+    assert with_ca["verdict"] == verdicts.GOOD, with_ca["reason"]
+
+
+def test_verification_time_is_honoured(good_port):
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=30)
+
+    assert check(good_port, at=later)["verdict"] == verdicts.EXPIRED
+
+
+def test_refused_port_is_unreachable_and_retried():
+    port = free_port()
+    started = time.monotonic()
+
+    entry = check(port, retries=2, retry_delay=0.1)
+
+    assert entry["verdict"] == verdicts.UNREACHABLE
+    assert "connection refused" in entry["reason"]
+    assert entry["attempts"] == 3
+    assert time.monotonic() - started >= 0.2
+    assert entry["protocol"] is None and entry["serial_number"] is None
+
+
+def test_silent_server_times_out_within_bound():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        started = time.monotonic()
+
+        entry = check(listener.getsockname()[1], timeout=0.5)
+
+        elapsed = time.monotonic() - started
+    assert entry["verdict"] == verdicts.UNREACHABLE
+    assert "timed out" in entry["reason"]
+    assert 0.4 <= elapsed < 2.0
+
+
+def test_no_staple_is_retried_but_a_final_verdict_is_not(serve, leaf, good_port):
+    no_staple_port = serve(leaf)
+
+    assert check(no_staple_port, retries=2, retry_delay=0.01)["attempts"] == 3
+    assert check(good_port, retries=2, retry_delay=0.01)["attempts"] == 1
+
+
+def test_check_endpoints_keeps_input_order_and_overrides(good_port, serve, leaf):
+    no_staple_port = serve(leaf)
+    refused_port = free_port()
+    ports = [good_port, refused_port, no_staple_port] * 20
+    endpoints = [{"host": "127.0.0.1", "port": port, "server_name": SERVER_NAME} for port in ports]
+    endpoints[-1]["timeout"] = 0.001  # an endpoint's own keys override the common ones
+    open_fds = len(os.listdir("/proc/self/fd"))
+
+    entries = staple.check_endpoints(endpoints, workers=8, timeout=5)
+
+    expected = [verdicts.GOOD, verdicts.UNREACHABLE, verdicts.NO_STAPLE] * 20
+    expected[-1] = verdicts.UNREACHABLE
+    assert [e["verdict"] for e in entries] == expected
+    assert [e["port"] for e in entries] == ports
+    assert "timed out" in entries[-1]["reason"]
+    assert len(os.listdir("/proc/self/fd")) <= open_fds  # every socket closed
+
+
+def test_check_endpoints_of_nothing():
+    assert staple.check_endpoints([]) == []
