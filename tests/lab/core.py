@@ -7,13 +7,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterable, Optional
 
-from tests.lab import lab_pki, packages, responder, state as lab_state
+from tests.lab import lab_pki, nginx_instance, packages, responder, state as lab_state
 from tests.lab.processes import LabError
 
-COMPONENTS = ("responder",)
-MODULES: dict[str, ModuleType] = {"responder": responder}
+COMPONENTS = ("responder", "nginx")
+MODULES: dict[str, Any] = {"responder": responder, "nginx": nginx_instance.component}
+# Web servers: their modules describe and write their configurations at init.
+SERVER_MODULES: dict[str, ModuleType] = {"nginx": nginx_instance}
 # Directories that init owns inside the lab directory (rebuilt by `init --force`).
-OWNED_DIRS = ("pki", "responder")
+OWNED_DIRS = ("pki", "responder", "nginx")
 DEFAULT_NEXT_UPDATE_MINUTES = 60
 DEFAULT_RESPONDER_WORKERS = 4
 
@@ -77,7 +79,7 @@ class Lab:
         if revoke_initially:
             leaves[lab_pki.INITIALLY_REVOKED]["revocation"] = lab_pki.revocation("keyCompromise")
         lab_pki.write_index(Path(pki_section["index"]), leaves)
-        return {
+        state = {
             "version": lab_state.STATE_VERSION,
             "dir": str(self.directory),
             "base_port": base_port,
@@ -87,6 +89,10 @@ class Lab:
             "responder": responder.describe(self.directory, ports["responder"], pki_section,
                                             next_update_minutes, responder_workers),
         }
+        for kind, module in SERVER_MODULES.items():
+            state[kind] = module.describe(self.directory, ports[kind], leaves)
+            module.configure(state)
+        return state
 
     def start(self, only: Iterable[str] = COMPONENTS) -> dict[str, Any]:
         with lab_state.locked(self.directory):
@@ -109,7 +115,8 @@ class Lab:
     def _stop(self, state: dict[str, Any], only: Iterable[str]) -> None:
         try:
             for component in reversed(selected(only)):
-                MODULES[component].stop(state)
+                if component in state:
+                    MODULES[component].stop(state)
         finally:
             lab_state.save(self.directory, state)
 

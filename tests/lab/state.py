@@ -64,10 +64,10 @@ def load(directory: Path) -> dict[str, Any]:
 
 
 def save(directory: Path, state: dict[str, Any]) -> None:
-    """Replace lab.json atomically, so readers never see half a file."""
+    """Replace lab.json atomically, so readers never see half a file (key order is kept: leaves in order)."""
     path = state_path(directory)
     partial = path.with_name(f".{STATE_FILE}.{os.getpid()}")
-    partial.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+    partial.write_text(json.dumps(state, indent=2) + "\n")
     partial.replace(path)
 
 

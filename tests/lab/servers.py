@@ -1,0 +1,92 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Start, stop and report a private web server that daemonises and writes a pid file.
+
+nginx and apache2 share this: their lab.json sections carry `start_command`,
+`stop_command`, `pid_file`, `port`, `env` and `error_log`; only their
+configuration files differ (nginx_instance.py, apache_instance.py).
+"""
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+from typing import Any
+
+from tests.lab.processes import HOST, LabError, children, pid_alive, port_taken, run, running_pid, \
+    terminate, wait_until
+
+START_TIMEOUT = 15.0
+STOP_TIMEOUT = 10.0
+HANDSHAKE_TIMEOUT = 2.0
+
+
+def serves(state: dict[str, Any], port: int, server_name: str) -> bool:
+    """True when a TLS handshake with SNI `server_name` succeeds and the lab's root verifies it."""
+    context = ssl.create_default_context(cafile=state["pki"]["root"]["cert"])
+    try:
+        with ssl.create_connection((HOST, port), timeout=HANDSHAKE_TIMEOUT) as raw, \
+                context.wrap_socket(raw, server_hostname=server_name):
+            return True
+    except (OSError, ssl.SSLError):
+        return False
+
+
+def _first_server_name(state: dict[str, Any]) -> str:
+    return next(iter(state["leaves"].values()))["server_name"]
+
+
+def _log_tail(section: dict[str, Any]) -> str:
+    try:
+        return Path(section["error_log"]).read_text()[-1500:].strip()
+    except FileNotFoundError:
+        return "(no error log yet)"
+
+
+class Server:
+    """The lab component named `kind` ("nginx" or "apache"), driven through its lab.json section."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def start(self, state: dict[str, Any]) -> None:
+        section = state[self.kind]
+        pid = running_pid(Path(section["pid_file"]))
+        if pid is None:
+            if port_taken(section["port"]):
+                raise LabError(f"{self.kind} port {section['port']} is taken by another process; "
+                               f"stop it or re-init the lab with another --base-port")
+            run(section["start_command"], f"starting {self.kind}", env=section["env"])
+            wait_until(lambda: running_pid(Path(section["pid_file"])) is not None, START_TIMEOUT)
+            pid = running_pid(Path(section["pid_file"]))
+        section["pid"] = pid
+        server_name = _first_server_name(state)
+        ready = pid is not None and wait_until(
+            lambda: serves(state, section["port"], server_name) or not pid_alive(pid), START_TIMEOUT)
+        if not ready or not pid_alive(pid):
+            raise LabError(f"{self.kind} (pid {pid}) does not serve {server_name} on 127.0.0.1:{section['port']}; "
+                           f"{section['error_log']} says: {_log_tail(section)}")
+
+    def stop(self, state: dict[str, Any]) -> None:
+        section = state[self.kind]
+        pid = running_pid(Path(section["pid_file"]))
+        if pid is not None:
+            workers = children(pid)
+            try:
+                run(section["stop_command"], f"stopping {self.kind}", env=section["env"])
+            except LabError:
+                pass  # the signals below still stop it
+            everyone = [pid, *workers]
+            if not wait_until(lambda: not any(pid_alive(each) for each in everyone), STOP_TIMEOUT):
+                for each in everyone:
+                    terminate(each)
+        section["pid"] = None
+
+    def status(self, state: dict[str, Any]) -> dict[str, Any]:
+        section = state[self.kind]
+        pid = running_pid(Path(section["pid_file"]))
+        return {
+            "running": pid is not None,
+            "pid": pid,
+            "workers": children(pid) if pid else [],
+            "port": section["port"],
+            "serving": pid is not None and serves(state, section["port"], _first_server_name(state)),
+        }
