@@ -7,15 +7,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterable, Optional
 
-from tests.lab import lab_pki, nginx_instance, packages, responder, state as lab_state
+from tests.lab import apache_instance, lab_pki, nginx_instance, packages, responder, state as lab_state
 from tests.lab.processes import LabError
 
-COMPONENTS = ("responder", "nginx")
-MODULES: dict[str, Any] = {"responder": responder, "nginx": nginx_instance.component}
+COMPONENTS = ("responder", "nginx", "apache")
+MODULES: dict[str, Any] = {
+    "responder": responder, "nginx": nginx_instance.component, "apache": apache_instance.component,
+}
 # Web servers: their modules describe and write their configurations at init.
-SERVER_MODULES: dict[str, ModuleType] = {"nginx": nginx_instance}
+SERVER_MODULES: dict[str, ModuleType] = {"nginx": nginx_instance, "apache": apache_instance}
 # Directories that init owns inside the lab directory (rebuilt by `init --force`).
-OWNED_DIRS = ("pki", "responder", "nginx")
+OWNED_DIRS = ("pki", "responder", "nginx", "apache2")
 DEFAULT_NEXT_UPDATE_MINUTES = 60
 DEFAULT_RESPONDER_WORKERS = 4
 
