@@ -7,15 +7,15 @@ module: audit_report
 short_description: Write the fleet OCSP stapling audit as JSON, Markdown and HTML
 version_added: 0.1.0
 description:
-  - Takes the endpoint entries that the server roles record (the C(<role>_endpoints) facts:
-    what M(tlsops.ocsp.staple_info) returns per endpoint, plus the server kind and why stapling
+  - Takes the endpoint entries that the server roles record in their C(<role>_endpoints) facts
+    (what M(tlsops.ocsp.staple_info) returns per endpoint, plus the server kind and why stapling
     does or does not apply) and writes one report in up to three forms into O(dest).
   - C(ocsp-audit.json) is for machines, C(ocsp-audit.md) for tickets, and C(ocsp-audit.html) is a
     single self-contained page (no external assets) with a sortable table and a picture of staple
     freshness against certificate expiry across the fleet.
   - Rows are sorted worst first. An endpoint is critical when a Must-Staple certificate has no
     good staple, when the staple says revoked, or when the staple is past its nextUpdate.
-  - Meant to run once, on the controller (C(delegate_to: localhost), C(run_once: true)).
+  - Meant to run once, on the controller, with C(delegate_to=localhost) and C(run_once=true).
 author:
   - tlsops.ocsp contributors
 options:
