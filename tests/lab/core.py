@@ -8,7 +8,7 @@ from types import ModuleType
 from typing import Any, Iterable, Optional
 
 from tests.lab import apache_instance, lab_pki, nginx_instance, packages, responder, state as lab_state
-from tests.lab.processes import LabError
+from tests.lab.processes import LabError, PortTaken
 
 COMPONENTS = ("responder", "nginx", "apache")
 MODULES: dict[str, Any] = {
@@ -72,7 +72,7 @@ class Lab:
         ports = lab_state.ports(base_port)
         taken = [str(port) for port in ports.values() if lab_state.port_taken(port)]
         if taken:
-            raise LabError(f"port(s) {', '.join(taken)} of base port {base_port} are in use; "
+            raise PortTaken(f"port(s) {', '.join(taken)} of base port {base_port} are in use; "
                            f"pick another --base-port (a lab uses {lab_state.PORT_BLOCK} ports from it)")
         packages.ensure_installed()
         lab_pki.make_dir(self.directory, 0o755)

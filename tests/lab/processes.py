@@ -22,6 +22,10 @@ class LabError(RuntimeError):
     """A lab command failed; the message says what and what to do."""
 
 
+class PortTaken(LabError):
+    """A port of the lab is already in use by another process."""
+
+
 def pid_alive(pid: int) -> bool:
     """True while `pid` runs (zombies and dead processes are not alive)."""
     try:

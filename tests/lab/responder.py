@@ -18,7 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
-from tests.lab.processes import HOST, LabError, children, pid_alive, port_taken, running_pid, \
+from tests.lab.processes import HOST, LabError, PortTaken, children, pid_alive, port_taken, running_pid, \
     spawn_detached, terminate, wait_until
 
 START_TIMEOUT = 10.0
@@ -94,7 +94,7 @@ def start(state: dict[str, Any]) -> None:
     pid = running_pid(pid_file)
     if pid is None:
         if port_taken(section["port"]):
-            raise LabError(f"responder port {section['port']} is taken by another process; "
+            raise PortTaken(f"responder port {section['port']} is taken by another process; "
                            f"stop it or re-init the lab with another --base-port")
         run_dir = Path(section["run_dir"])
         run_dir.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ import ssl
 from pathlib import Path
 from typing import Any
 
-from tests.lab.processes import HOST, LabError, children, pid_alive, port_taken, run, running_pid, \
+from tests.lab.processes import HOST, LabError, PortTaken, children, pid_alive, port_taken, run, running_pid, \
     terminate, wait_until
 
 START_TIMEOUT = 15.0
@@ -52,7 +52,7 @@ class Server:
         pid = running_pid(Path(section["pid_file"]))
         if pid is None:
             if port_taken(section["port"]):
-                raise LabError(f"{self.kind} port {section['port']} is taken by another process; "
+                raise PortTaken(f"{self.kind} port {section['port']} is taken by another process; "
                                f"stop it or re-init the lab with another --base-port")
             run(section["start_command"], f"starting {self.kind}", env=section["env"])
             wait_until(lambda: running_pid(Path(section["pid_file"])) is not None, START_TIMEOUT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import random
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,12 +38,17 @@ def block_is_free(base_port: int) -> bool:
     return not any(port_taken(base_port + offset) for offset in range(PORT_BLOCK))
 
 
-def free_base_port(start: int = DEFAULT_PORT_FIRST) -> int:
-    """The first block of PORT_BLOCK ports from `start` on where nothing listens."""
-    for base_port in range(start, start + PORT_BLOCK * DEFAULT_PORT_BLOCKS, PORT_BLOCK):
+def free_base_port() -> int:
+    """A block of PORT_BLOCK ports where nothing listens, searched from a random block.
+
+    The random start keeps test sessions that run at the same time apart.
+    """
+    first = random.randrange(DEFAULT_PORT_BLOCKS)
+    for block in range(first, first + DEFAULT_PORT_BLOCKS):
+        base_port = DEFAULT_PORT_FIRST + PORT_BLOCK * (block % DEFAULT_PORT_BLOCKS)
         if block_is_free(base_port):
             return base_port
-    raise LabError(f"no free block of {PORT_BLOCK} ports from {start} on")
+    raise LabError(f"no free block of {PORT_BLOCK} ports from {DEFAULT_PORT_FIRST} on")
 
 
 def state_path(directory: Path) -> Path:

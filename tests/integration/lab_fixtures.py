@@ -1,0 +1,68 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""pytest fixtures that run the lab (tests/lab): PKI, OCSP responder, private nginx and apache2.
+
+Use them from a test module with a direct import (the names are the fixtures)::
+
+    from tests.integration.lab_fixtures import lab, lab_factory  # noqa: F401
+
+`lab` is one started lab per test module (every component); `lab_factory`
+makes fresh labs, e.g. one per test that edits server configurations::
+
+    def test_something(lab_factory):
+        lab = lab_factory(components=("responder", "nginx"))
+        state = lab.state()          # the lab.json document
+        nginx = state["nginx"]       # binary, config_file, dropin_dir, reload_command, port...
+
+Each lab lives in its own temporary directory on a free block of ports and is
+stopped in the fixture's finalizer.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator, Sequence
+
+import pytest
+
+from tests.lab import core, state as lab_state
+from tests.lab.processes import LabError, PortTaken
+
+LabFactory = Callable[..., core.Lab]
+
+
+def _started_lab(directory, components: Sequence[str], **init_options: Any) -> core.Lab:
+    """Init and start a lab in `directory`; retry on another port block if one was taken meanwhile."""
+    lab = core.Lab(directory)
+    for _attempt in range(3):
+        try:
+            lab.init(lab_state.free_base_port(), force=True, **init_options)
+            lab.start(components)
+            return lab
+        except PortTaken:
+            lab.stop()
+    raise LabError(f"no free port block for a lab in {directory}")
+
+
+@pytest.fixture(scope="session")
+def lab_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabFactory]:
+    """lab_factory(components=core.COMPONENTS, **init_options) -> a started core.Lab.
+
+    init_options are those of core.Lab.init: revoke_initially, next_update_minutes,
+    responder_workers.
+    """
+    labs: list[core.Lab] = []
+
+    def make(components: Sequence[str] = core.COMPONENTS, **init_options: Any) -> core.Lab:
+        lab = _started_lab(tmp_path_factory.mktemp("lab"), components, **init_options)
+        labs.append(lab)
+        return lab
+
+    yield make
+    for lab in labs:
+        lab.stop()
+
+
+@pytest.fixture(scope="module")
+def lab(lab_factory: LabFactory) -> Iterator[core.Lab]:
+    """A lab with every component started, shared by one test module, stopped after it."""
+    started = lab_factory()
+    yield started
+    started.stop()
