@@ -124,7 +124,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    dest = module.params["dest"]
+    dest = os.path.abspath(module.params["dest"])
     data = report.build(module.params["endpoints"], module.params["hosts_without_servers"])
     files = [os.path.join(dest, FILE_NAMES[fmt]) for fmt in module.params["formats"]]
     if not module.check_mode:
