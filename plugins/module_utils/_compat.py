@@ -9,11 +9,14 @@ deprecation warning is ever emitted, and fall back otherwise.
 from __future__ import annotations
 
 import datetime
-from typing import Any, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import Any, List, NamedTuple, Optional, Tuple
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import SignatureAlgorithmOID
 
 UTC = datetime.timezone.utc
@@ -104,17 +107,24 @@ def certificate_signed_by(cert: Any, issuer: Any) -> bool:
                            signature_hash(cert), cert.signature_algorithm_oid)
 
 
-# --- A minimal DER reader -------------------------------------------------
-# cryptography before 37 exposes only the first SingleResponse of an OCSP
-# response; the fallback below reads all of them from the signed bytes.
+# --- A minimal DER reader, for what older releases cannot load ------------
+# cryptography before 37 refuses OCSP responses with more than one
+# SingleResponse ("more than one SINGLERESP"); some CAs send such responses.
+# The reader below takes them apart so they can still be verified.
 
-def der_children(data: bytes) -> List[Tuple[int, bytes]]:
-    """The (tag, content) pairs of the DER elements laid end to end in `data`; ValueError if not DER."""
+class DerElement(NamedTuple):
+    tag: int
+    content: bytes
+    raw: bytes  # the whole element, header included (signed bytes are kept verbatim)
+
+
+def der_children(data: bytes) -> List[DerElement]:
+    """The DER elements laid end to end in `data`; ValueError if it is not DER."""
     children = []
     offset = 0
     while offset < len(data):
         tag, start, end = _der_element(data, offset)
-        children.append((tag, data[start:end]))
+        children.append(DerElement(tag, data[start:end], data[offset:end]))
         offset = end
     return children
 
@@ -141,18 +151,166 @@ def _der_element(data: bytes, offset: int) -> Tuple[int, int, int]:
 def der_single(data: bytes, tag: int) -> bytes:
     """The content of `data`, which must be exactly one element with `tag`."""
     children = der_children(data)
-    if len(children) != 1 or children[0][0] != tag:
+    if len(children) != 1 or children[0].tag != tag:
         raise ValueError("expected one DER element with tag 0x%02x" % tag)
-    return children[0][1]
+    return children[0].content
 
 
 DER_SEQUENCE = 0x30
-DER_BIT_STRING = 0x03
+_DER_BIT_STRING = 0x03
+_DER_OCTET_STRING = 0x04
+_DER_ENUMERATED = 0x0A
+_DER_GENERALIZED_TIME = 0x18
 
 
 def public_key_bits(spki_der: bytes) -> bytes:
     """The subjectPublicKey BIT STRING content (unused-bits byte dropped), as OCSP key hashes use."""
     _algorithm, key = der_children(der_single(spki_der, DER_SEQUENCE))
-    if key[0] != DER_BIT_STRING or not key[1]:
+    if key.tag != _DER_BIT_STRING or not key.content:
         raise ValueError("SubjectPublicKeyInfo without a BIT STRING")
-    return key[1][1:]
+    return key.content[1:]
+
+
+def _oid(content: bytes) -> x509.ObjectIdentifier:
+    if not content:
+        raise ValueError("empty OBJECT IDENTIFIER")
+    arcs = [min(content[0] // 40, 2)]
+    arcs.append(content[0] - 40 * arcs[0])
+    value = 0
+    for byte in content[1:]:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    return x509.ObjectIdentifier(".".join(str(arc) for arc in arcs))
+
+
+def _generalized_time(content: bytes) -> datetime.datetime:
+    """GeneralizedTime YYYYMMDDHHMMSS[.fff]Z as aware UTC."""
+    text = content.decode("ascii")
+    if not text.endswith("Z"):
+        raise ValueError("GeneralizedTime without Z")
+    return datetime.datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+
+
+@dataclass
+class SingleResponse:
+    """One SingleResponse of a BasicOCSPResponse; times are aware UTC."""
+
+    hash_algorithm: Optional[hashes.HashAlgorithm]
+    issuer_name_hash: bytes
+    issuer_key_hash: bytes
+    serial_number: int
+    cert_status: ocsp.OCSPCertStatus
+    this_update: datetime.datetime
+    next_update: Optional[datetime.datetime]
+    revocation_time: Optional[datetime.datetime]
+    revocation_reason: Optional[x509.ReasonFlags]
+
+
+@dataclass
+class BasicResponse:
+    """What verification reads from a successful OCSP response, whichever way it was parsed."""
+
+    tbs_response_bytes: bytes
+    signature: bytes
+    signature_algorithm_oid: x509.ObjectIdentifier
+    signature_hash: Optional[hashes.HashAlgorithm]
+    produced_at: datetime.datetime
+    responder_name: Optional[x509.Name]    # from cryptography
+    responder_name_der: Optional[bytes]    # always, when the responder ID is a name
+    responder_key_hash: Optional[bytes]
+    certificates: List[x509.Certificate]
+    nonce: Optional[bytes]
+    singles: List[SingleResponse]
+
+
+_HASHES_BY_OID = {
+    "1.3.14.3.2.26": hashes.SHA1, "2.16.840.1.101.3.4.2.4": hashes.SHA224,
+    "2.16.840.1.101.3.4.2.1": hashes.SHA256, "2.16.840.1.101.3.4.2.2": hashes.SHA384,
+    "2.16.840.1.101.3.4.2.3": hashes.SHA512,
+}
+_SIGNATURE_HASHES = {
+    SignatureAlgorithmOID.RSA_WITH_SHA1: hashes.SHA1, SignatureAlgorithmOID.RSA_WITH_SHA256: hashes.SHA256,
+    SignatureAlgorithmOID.RSA_WITH_SHA384: hashes.SHA384, SignatureAlgorithmOID.RSA_WITH_SHA512: hashes.SHA512,
+    SignatureAlgorithmOID.ECDSA_WITH_SHA1: hashes.SHA1, SignatureAlgorithmOID.ECDSA_WITH_SHA256: hashes.SHA256,
+    SignatureAlgorithmOID.ECDSA_WITH_SHA384: hashes.SHA384,
+    SignatureAlgorithmOID.ECDSA_WITH_SHA512: hashes.SHA512,
+}
+_REASONS = {0: "unspecified", 1: "key_compromise", 2: "ca_compromise", 3: "affiliation_changed",
+            4: "superseded", 5: "cessation_of_operation", 6: "certificate_hold",
+            8: "remove_from_crl", 9: "privilege_withdrawn", 10: "aa_compromise"}
+_STATUS_TAGS = {0x80: ocsp.OCSPCertStatus.GOOD, 0xA1: ocsp.OCSPCertStatus.REVOKED,
+                0x82: ocsp.OCSPCertStatus.UNKNOWN}
+_BASIC_RESPONSE_OID = "1.3.6.1.5.5.7.48.1.1"
+_NONCE_OID = "1.3.6.1.5.5.7.48.1.2"
+
+
+def basic_response_from_der(der: bytes) -> BasicResponse:
+    """A successful OCSP response read field by field (RFC 6960 4.2.1); ValueError when it is not one."""
+    try:
+        return _basic_response(der)
+    except (IndexError, KeyError, StopIteration, UnicodeDecodeError) as error:
+        raise ValueError("not an RFC 6960 BasicOCSPResponse") from error
+
+
+def _basic_response(der: bytes) -> BasicResponse:
+    status, response_bytes = der_children(der_single(der, DER_SEQUENCE))
+    if status.tag != _DER_ENUMERATED or status.content != b"\x00" or response_bytes.tag != 0xA0:
+        raise ValueError("not a successful OCSP response")
+    response_type, basic = der_children(der_single(response_bytes.content, DER_SEQUENCE))
+    if str(_oid(response_type.content).dotted_string) != _BASIC_RESPONSE_OID:
+        raise ValueError("not a BasicOCSPResponse")
+    tbs, algorithm, signature, *extra = der_children(der_single(der_single(basic.raw, 0x04), DER_SEQUENCE))
+    algorithm_oid = _oid(der_children(algorithm.content)[0].content)
+    hash_class = _SIGNATURE_HASHES.get(algorithm_oid)
+    certs = [x509.load_der_x509_certificate(cert.raw) for element in extra if element.tag == 0xA0
+             for cert in der_children(der_single(element.content, DER_SEQUENCE))]
+    fields = [element for element in der_children(tbs.content) if element.tag != 0xA0]  # version
+    responder, produced_at, responses = fields[:3]
+    name_der = responder.content if responder.tag == 0xA1 else None
+    key_hash = der_single(responder.content, _DER_OCTET_STRING) if responder.tag == 0xA2 else None
+    return BasicResponse(
+        tbs.raw, signature.content[1:], algorithm_oid, hash_class() if hash_class else None,
+        _generalized_time(der_single(produced_at.raw, _DER_GENERALIZED_TIME)), None, name_der, key_hash, certs,
+        _nonce(fields[3:]), [_single(element.content) for element in der_children(responses.content)],
+    )
+
+
+def _nonce(tail: List[DerElement]) -> Optional[bytes]:
+    for element in tail:
+        if element.tag != 0xA1:
+            continue
+        for extension in der_children(der_single(element.content, DER_SEQUENCE)):
+            extension_id, *_critical, value = der_children(extension.content)
+            if _oid(extension_id.content).dotted_string == _NONCE_OID:
+                inner = der_children(value.content)
+                return inner[0].content if len(inner) == 1 and inner[0].tag == _DER_OCTET_STRING \
+                    else value.content
+    return None
+
+
+def _single(content: bytes) -> SingleResponse:
+    fields = der_children(content)
+    cert_id, status, this_update = fields[:3]
+    algorithm, name_hash, key_hash, serial = der_children(cert_id.content)
+    hash_class = _HASHES_BY_OID.get(_oid(der_children(algorithm.content)[0].content).dotted_string)
+    next_update = next((_generalized_time(der_single(element.content, _DER_GENERALIZED_TIME))
+                        for element in fields[3:] if element.tag == 0xA0), None)
+    if this_update.tag != _DER_GENERALIZED_TIME or status.tag not in _STATUS_TAGS:
+        raise ValueError("SingleResponse fields out of order")
+    revoked = _revoked_info(status.content) if status.tag == 0xA1 else (None, None)
+    return SingleResponse(
+        hash_class() if hash_class else None, name_hash.content, key_hash.content,
+        int.from_bytes(serial.content, "big", signed=True), _STATUS_TAGS[status.tag],
+        _generalized_time(this_update.content), next_update, *revoked)
+
+
+def _revoked_info(content: bytes) -> Tuple[datetime.datetime, Optional[x509.ReasonFlags]]:
+    fields = der_children(content)
+    reason = None
+    for element in fields[1:]:
+        if element.tag == 0xA0:
+            reason = getattr(x509.ReasonFlags, _REASONS[int.from_bytes(der_single(element.content, _DER_ENUMERATED),
+                                                                      "big")])
+    return _generalized_time(fields[0].content), reason

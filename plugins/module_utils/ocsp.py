@@ -28,7 +28,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, OCSPExtensi
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils import verdicts
 from ansible_collections.tlsops.ocsp.plugins.module_utils._compat import (
-    DER_SEQUENCE, as_utc, der_children, der_single, iso, public_key_bits, signature_hash,
+    BasicResponse, SingleResponse, as_utc, basic_response_from_der, iso, public_key_bits, signature_hash,
     signature_valid, utc_attr, utcnow,
 )
 from ansible_collections.tlsops.ocsp.plugins.module_utils.certificates import is_issued_by
@@ -175,31 +175,13 @@ def _cause_from_text(error: BaseException, host: str, timeout: float) -> str:
     return "%s: %s" % (type(error).__name__, text or "no details")
 
 
-# --- Single responses, on any cryptography release --------------------------
-
-@dataclass
-class SingleResponse:
-    """One SingleResponse of a BasicOCSPResponse; times are aware UTC."""
-
-    hash_algorithm: Optional[hashes.HashAlgorithm]
-    issuer_name_hash: bytes
-    issuer_key_hash: bytes
-    serial_number: int
-    cert_status: ocsp.OCSPCertStatus
-    this_update: datetime.datetime
-    next_update: Optional[datetime.datetime]
-    revocation_time: Optional[datetime.datetime]
-    revocation_reason: Optional[x509.ReasonFlags]
-
+# --- Parsing, on any cryptography release ----------------------------------
 
 def single_responses(response: ocsp.OCSPResponse) -> List[SingleResponse]:
-    """Every SingleResponse: through `responses` (cryptography >= 37), else read from the DER."""
+    """Every SingleResponse: `responses` (cryptography >= 37); older releases hold only one."""
     if hasattr(type(response), "responses"):
         return [_single_from_api(single) for single in response.responses]
-    try:
-        return _singles_from_der(response.tbs_response_bytes)
-    except (IndexError, KeyError, StopIteration) as error:
-        raise ValueError("ResponseData does not have the RFC 6960 shape") from error
+    return [_single_from_api(response)]  # the response-level accessors read its only SingleResponse
 
 
 def _single_from_api(single: Any) -> SingleResponse:
@@ -216,63 +198,22 @@ def _single_from_api(single: Any) -> SingleResponse:
     )
 
 
-# DER contents of the hash algorithm OIDs a CertID uses.
-_HASH_OIDS: Dict[bytes, Callable[[], hashes.HashAlgorithm]] = {
-    bytes.fromhex("2b0e03021a"): hashes.SHA1,
-    bytes.fromhex("608648016503040204"): hashes.SHA224,
-    bytes.fromhex("608648016503040201"): hashes.SHA256,
-    bytes.fromhex("608648016503040202"): hashes.SHA384,
-    bytes.fromhex("608648016503040203"): hashes.SHA512,
-}
-_CRL_REASONS = {0: "unspecified", 1: "key_compromise", 2: "ca_compromise", 3: "affiliation_changed",
-                4: "superseded", 5: "cessation_of_operation", 6: "certificate_hold",
-                8: "remove_from_crl", 9: "privilege_withdrawn", 10: "aa_compromise"}
-_STATUS_TAGS = {0x80: ocsp.OCSPCertStatus.GOOD, 0xA1: ocsp.OCSPCertStatus.REVOKED,
-                0x82: ocsp.OCSPCertStatus.UNKNOWN}
-_GENERALIZED_TIME = 0x18
+def _basic_from_api(response: ocsp.OCSPResponse) -> BasicResponse:
+    name = response.responder_name
+    try:
+        nonce: Optional[bytes] = response.extensions.get_extension_for_oid(OCSPExtensionOID.NONCE).value.nonce
+    except x509.ExtensionNotFound:
+        nonce = None
+    return BasicResponse(
+        response.tbs_response_bytes, response.signature, response.signature_algorithm_oid,
+        signature_hash(response), utc_attr(response, "produced_at"), name,
+        name.public_bytes() if name is not None else None, response.responder_key_hash,
+        list(response.certificates), nonce, single_responses(response),
+    )
 
 
-def _singles_from_der(tbs_response: bytes) -> List[SingleResponse]:
-    """ResponseData ::= SEQUENCE { [0] version, responderID, producedAt, responses SEQUENCE OF ..., [1] ext }."""
-    fields = der_children(der_single(tbs_response, DER_SEQUENCE))
-    responses = next(content for tag, content in fields if tag == DER_SEQUENCE)
-    return [_single_from_der(content) for tag, content in der_children(responses) if tag == DER_SEQUENCE]
-
-
-def _single_from_der(content: bytes) -> SingleResponse:
-    fields = der_children(content)
-    cert_id, (status_tag, status_content), (time_tag, this_update) = fields[:3]
-    algorithm, name_hash, key_hash, serial = (value for _tag, value in der_children(cert_id[1]))
-    oid = der_children(algorithm)[0][1]
-    hash_algorithm = _HASH_OIDS[oid]() if oid in _HASH_OIDS else None
-    next_update = next((_der_time(der_single(value, _GENERALIZED_TIME)) for tag, value in fields[3:]
-                        if tag == 0xA0), None)
-    revocation_time, revocation_reason = _revoked_info(status_content) if status_tag == 0xA1 else (None, None)
-    if time_tag != _GENERALIZED_TIME or status_tag not in _STATUS_TAGS:
-        raise ValueError("SingleResponse fields out of order")
-    return SingleResponse(hash_algorithm, name_hash, key_hash, int.from_bytes(serial, "big", signed=True),
-                          _STATUS_TAGS[status_tag], _der_time(this_update), next_update,
-                          revocation_time, revocation_reason)
-
-
-def _revoked_info(content: bytes) -> Tuple[datetime.datetime, Optional[x509.ReasonFlags]]:
-    fields = der_children(content)
-    reason = None
-    for tag, value in fields[1:]:
-        if tag == 0xA0:
-            code = int.from_bytes(der_single(value, 0x0A), "big")
-            reason = getattr(x509.ReasonFlags, _CRL_REASONS[code])
-    return _der_time(fields[0][1]), reason
-
-
-def _der_time(content: bytes) -> datetime.datetime:
-    """GeneralizedTime YYYYMMDDHHMMSS[.fff]Z as aware UTC."""
-    text = content.decode("ascii")
-    if not text.endswith("Z"):
-        raise ValueError("GeneralizedTime without Z")
-    moment = datetime.datetime.strptime(text[:14], "%Y%m%d%H%M%S")
-    return as_utc(moment)
-
+# cryptography < 37 refuses responses with several SingleResponses with this message.
+_SEVERAL_SINGLES = "more than one SINGLERESP"
 
 # --- Verification -----------------------------------------------------------
 
@@ -336,8 +277,8 @@ def _verify(der: bytes, cert: x509.Certificate, issuer: x509.Certificate, at: da
             skew: int, max_age: int, expected_nonce: Optional[bytes], result: Dict[str, Any]) -> Tuple[str, str]:
     """Fill `result` step by step; the (verdict, reason) of a valid response, else _Rejected."""
     response = _load(der)
-    result["produced_at"] = iso(utc_attr(response, "produced_at"))
-    result["responder"] = _responder_id(response)
+    result["produced_at"] = iso(response.produced_at)
+    result["responder"] = _responder_label(response, [issuer] + response.certificates)
     single = _matching_single(response, cert, issuer)
     _record_single(single, at, result)
     result["signed_by"] = _check_signer(response, issuer, at, skew)
@@ -354,12 +295,15 @@ def _verify(der: bytes, cert: x509.Certificate, issuer: x509.Certificate, at: da
         result["signed_by"], result["next_update"] or "the maximum age after thisUpdate")
 
 
-def _load(der: Any) -> ocsp.OCSPResponse:
+def _load(der: Any) -> BasicResponse:
+    """The successful response in `der`, else _Rejected (MALFORMED or RESPONDER_ERROR)."""
     if not isinstance(der, bytes) or not der:
         raise _Rejected(verdicts.MALFORMED, "no bytes to verify; expected a DER OCSP response")
     try:
         response = ocsp.load_der_ocsp_response(der)
-    except _PARSE_ERRORS:
+    except _PARSE_ERRORS as error:
+        if _SEVERAL_SINGLES in str(error):
+            return basic_response_from_der(der)
         raise _Rejected(verdicts.MALFORMED, "the %d bytes are not a DER OCSP response (a PEM or base64 file, "
                                             "an HTML error page, or truncated data?)" % len(der)) from None
     status = response.response_status
@@ -367,16 +311,17 @@ def _load(der: Any) -> ocsp.OCSPResponse:
         name, advice = _RESPONDER_ERRORS.get(status, (str(status), "ask the responder again later"))
         raise _Rejected(verdicts.RESPONDER_ERROR, "the responder answered %s instead of a response; %s"
                         % (name, advice))
-    return response
+    return _basic_from_api(response)
 
 
-def _responder_id(response: ocsp.OCSPResponse) -> Optional[str]:
+def _responder_label(response: BasicResponse, known: List[x509.Certificate]) -> Optional[str]:
     """The responder ID: its RFC 4514 name, or `keyHash:<hex>`."""
-    if response.responder_name is not None:
-        return response.responder_name.rfc4514_string()
     if response.responder_key_hash is not None:
         return "keyHash:" + response.responder_key_hash.hex()
-    return None
+    if response.responder_name is not None:
+        return response.responder_name.rfc4514_string()
+    named = next((cert for cert in known if _identifies(response, cert)), None)
+    return named.subject.rfc4514_string() if named is not None else "a name no known certificate has"
 
 
 def _cert_id_hashes(issuer: x509.Certificate, algorithm: hashes.HashAlgorithm) -> Tuple[bytes, bytes]:
@@ -397,19 +342,36 @@ def _digest(algorithm: hashes.HashAlgorithm, data: bytes) -> bytes:
     return digest.finalize()
 
 
-def _matching_single(response: ocsp.OCSPResponse, cert: x509.Certificate,
-                     issuer: x509.Certificate) -> SingleResponse:
-    singles = single_responses(response)
-    hashes_by_algorithm: Dict[str, Tuple[bytes, bytes]] = {}
+CertIdHashes = Callable[[hashes.HashAlgorithm], Tuple[bytes, bytes]]
+
+
+def find_single_response(singles: List[SingleResponse], serial_number: int,
+                         cert_id_hashes: CertIdHashes) -> Optional[SingleResponse]:
+    """The SingleResponse whose CertID is (serial_number, cert_id_hashes(its hash algorithm)), or None.
+
+    `cert_id_hashes` gives (issuerNameHash, issuerKeyHash) for a hash
+    algorithm, so every response is compared with its own algorithm.
+    """
     for single in singles:
-        if single.hash_algorithm is None or single.serial_number != cert.serial_number:
-            continue
-        name = single.hash_algorithm.name
-        if name not in hashes_by_algorithm:
-            hashes_by_algorithm[name] = _cert_id_hashes(issuer, single.hash_algorithm)
-        if hashes_by_algorithm[name] == (single.issuer_name_hash, single.issuer_key_hash):
+        if single.hash_algorithm is not None and single.serial_number == serial_number \
+                and cert_id_hashes(single.hash_algorithm) == (single.issuer_name_hash, single.issuer_key_hash):
             return single
-    raise _Rejected(verdicts.WRONG_CERTIFICATE, _mismatch_reason(singles, cert))
+    return None
+
+
+def _matching_single(response: BasicResponse, cert: x509.Certificate,
+                     issuer: x509.Certificate) -> SingleResponse:
+    computed: Dict[str, Tuple[bytes, bytes]] = {}
+
+    def issuer_hashes(algorithm: hashes.HashAlgorithm) -> Tuple[bytes, bytes]:
+        if algorithm.name not in computed:
+            computed[algorithm.name] = _cert_id_hashes(issuer, algorithm)
+        return computed[algorithm.name]
+
+    single = find_single_response(response.singles, cert.serial_number, issuer_hashes)
+    if single is None:
+        raise _Rejected(verdicts.WRONG_CERTIFICATE, _mismatch_reason(response.singles, cert))
+    return single
 
 
 def _mismatch_reason(singles: List[SingleResponse], cert: x509.Certificate) -> str:
@@ -434,7 +396,7 @@ def _record_single(single: SingleResponse, at: datetime.datetime, result: Dict[s
     )
 
 
-def _check_signer(response: ocsp.OCSPResponse, issuer: x509.Certificate, at: datetime.datetime,
+def _check_signer(response: BasicResponse, issuer: x509.Certificate, at: datetime.datetime,
                   skew: int) -> str:
     """'issuer' or 'delegate' when the signer is authorised and its signature verifies, else _Rejected."""
     if _identifies(response, issuer):
@@ -445,23 +407,25 @@ def _check_signer(response: ocsp.OCSPResponse, issuer: x509.Certificate, at: dat
         raise _Rejected(verdicts.UNAUTHORIZED_SIGNER, (
             "the responder ID %s names neither the issuer %s nor a certificate included in the response; "
             "the response comes from another CA's responder or lacks its delegate certificate"
-            % (_responder_id(response), issuer.subject.rfc4514_string())))
+            % (_responder_label(response, [issuer]), issuer.subject.rfc4514_string())))
     delegate = delegates[0]
     _check_signature(response, delegate, "the delegated responder %s" % delegate.subject.rfc4514_string())
     _check_delegate(delegate, issuer, at, skew)
     return "delegate"
 
 
-def _identifies(response: ocsp.OCSPResponse, candidate: x509.Certificate) -> bool:
+def _identifies(response: BasicResponse, candidate: x509.Certificate) -> bool:
     """Whether the response's responder ID names `candidate`, by name or by SHA-1 key hash."""
     if response.responder_name is not None:
         return response.responder_name == candidate.subject
+    if response.responder_name_der is not None:
+        return response.responder_name_der == candidate.subject.public_bytes()
     return response.responder_key_hash == _digest(hashes.SHA1(), _key_bits(candidate))  # RFC 6960 KeyHash
 
 
-def _check_signature(response: ocsp.OCSPResponse, signer: x509.Certificate, who: str) -> None:
+def _check_signature(response: BasicResponse, signer: x509.Certificate, who: str) -> None:
     if not signature_valid(signer.public_key(), response.signature, response.tbs_response_bytes,
-                           signature_hash(response), response.signature_algorithm_oid):
+                           response.signature_hash, response.signature_algorithm_oid):
         raise _Rejected(verdicts.BAD_SIGNATURE, "the signature does not verify with the key of %s: the "
                                                 "response is corrupt or forged; do not staple it" % who)
 
@@ -494,17 +458,14 @@ def _has_ocsp_signing(cert: x509.Certificate) -> bool:
     return ExtendedKeyUsageOID.OCSP_SIGNING in list(usages)
 
 
-def _check_nonce(response: ocsp.OCSPResponse, expected: Optional[bytes]) -> None:
+def _check_nonce(response: BasicResponse, expected: Optional[bytes]) -> None:
     """A nonce that differs from the request's means the answer belongs to another request (a replay).
 
     A response without any nonce is accepted: most responders serve
     pre-generated responses and ignore nonces (RFC 8954 allows that).
     """
-    if expected is None:
-        return
-    try:
-        nonce = response.extensions.get_extension_for_oid(OCSPExtensionOID.NONCE).value.nonce
-    except x509.ExtensionNotFound:
+    nonce = response.nonce
+    if expected is None or nonce is None:
         return
     if nonce != expected:
         raise _Rejected(verdicts.WRONG_CERTIFICATE, (
