@@ -36,6 +36,7 @@ SERVICES = {
 }
 CERT_HASH = "3F2A0C7E9B1D4E5F60718293A4B5C6D7E8F90A1B"
 SNI = 1
+CENTRAL_CERTIFICATE_STORE = 2
 DISABLE_OCSP_STAPLING = 8
 
 
@@ -212,6 +213,18 @@ def test_without_sni_bindings_the_value_is_left_alone_when_asked(windows_host, r
     assert windows_host.events("HTTP", "restarted") == 0
     [report] = task_result(run, "Report bindings that turn stapling off explicitly")["results"]
     assert "DisableOCSPStp" in report["msg"] and f":{port}:" in report["msg"]
+
+
+def test_a_central_certificate_store_binding_needs_the_value(windows_host, run_role, port: int) -> None:
+    windows_host.add_binding(port, "shop.example.test", ssl_flags=CENTRAL_CERTIFICATE_STORE)
+
+    run = run_role(iis_stapling_only_when_needed=True, iis_stapling_check=False)
+
+    assert run.returncode == 0, run.failure_messages(HOST)
+    assert windows_host.schannel()[VALUE] == {"type": "dword", "data": 1}
+    [binding] = task_result(run, "Decode each binding")["results"][-1]["ansible_facts"]["iis_stapling_bindings"]
+    assert binding["central_certificate_store"] and not binding["sni"]
+    assert binding["certificate_path"] == r"CentralCertStore:\shop.example.test.pfx"
 
 
 def test_must_staple_without_a_staple_fails_the_host(windows_host, serve, pki, run_role) -> None:
