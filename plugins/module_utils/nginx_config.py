@@ -219,7 +219,8 @@ class NginxConfig:
     files: Dict[str, List[Directive]]
     servers: List[Server] = field(default_factory=list)
     http_includes: List[str] = field(default_factory=list)
-    http_directives: Dict[str, List[str]] = field(default_factory=dict)
+    http_directive_files: Dict[str, List[str]] = field(default_factory=dict)  # name -> files setting it
+    texts: Dict[str, str] = field(default_factory=dict)
 
     @property
     def conf_prefix(self) -> str:
@@ -282,7 +283,7 @@ def load_dump(dump: str, main_file: Optional[str] = None) -> NginxConfig:
     if not texts:
         raise NginxConfigError("the nginx -T output holds no '# configuration file' sections")
     files = {path: parse(text, path) for path, text in texts.items()}
-    config = NginxConfig(main_file=main_file or next(iter(texts)), files=files)
+    config = NginxConfig(main_file=main_file or next(iter(texts)), files=files, texts=texts)
     top = config.expand(config.main_file, files[config.main_file], (config.main_file,))
     for file, directive in top:
         if directive["directive"] != "http" or "block" not in directive:
@@ -290,7 +291,185 @@ def load_dump(dump: str, main_file: Optional[str] = None) -> NginxConfig:
         http = config.expand(file, directive["block"])
         config.http_includes += [args[0] for args in _values(http, "include") if args]
         for source, item in http:
-            config.http_directives.setdefault(item["directive"], []).append(" ".join(item["args"]))
+            config.http_directive_files.setdefault(item["directive"], []).append(source)
             if item["directive"] == "server" and "block" in item:
                 config.servers.append(_server(config, source, item, http))
     return config
+
+
+# --- from servers to TLS endpoints ---------------------------------------------------
+
+WILDCARD_HOSTS = ("", "*", "0.0.0.0", "[::]")
+
+
+def listen_address(args: List[str]) -> Optional[Tuple[str, int]]:
+    """(address as written, port) of a `listen`; None for unix sockets."""
+    address = args[0] if args else ""
+    if address.startswith("unix:"):
+        return None
+    if address.isdigit():
+        return "", int(address)
+    host, separator, port = address.rpartition(":")
+    if separator and port.isdigit() and not host.endswith(":"):
+        return host, int(port)
+    return address, 80  # nginx's default port when only an address is given
+
+
+def _connect_host(address: str, check_host: str, check_host_v6: str) -> str:
+    if address == "[::]":
+        return check_host_v6
+    if address in WILDCARD_HOSTS:
+        return check_host
+    return address[1:-1] if address.startswith("[") else address
+
+
+def sni_name(server_names: List[str]) -> Optional[str]:
+    """The first name a client could send as SNI: no catch-all, wildcard, regex or variable."""
+    for name in server_names:
+        if name and name != "_" and not name.startswith("~") and "*" not in name and "$" not in name \
+                and not name.startswith("."):
+            return name
+    return None
+
+
+def server_endpoints(server: Dict[str, Any], check_host: str = "127.0.0.1",
+                     check_host_v6: str = "::1") -> List[Dict[str, Any]]:
+    """Where to handshake with a TLS server block from the host itself.
+
+    A wildcard IPv6 listen on a port that also has an IPv4 wildcard is the same
+    server reached twice; only the IPv4 one is kept.
+    """
+    addresses = [address for address in (listen_address(args) for args in server["listens"]
+                                          if "ssl" in args[1:] or server["ssl"]) if address]
+    v4_wildcard_ports = {port for host, port in addresses if host in ("", "*", "0.0.0.0")}
+    endpoints: List[Dict[str, Any]] = []
+    for host, port in addresses:
+        if host == "[::]" and port in v4_wildcard_ports:
+            continue
+        endpoint = {"host": _connect_host(host, check_host, check_host_v6), "port": port,
+                    "server_name": sni_name(server["server_names"])}
+        if endpoint not in endpoints:
+            endpoints.append(endpoint)
+    return endpoints
+
+
+# --- deciding where stapling goes, and reporting -----------------------------------
+
+SCOPES = ("auto", "http", "server")
+
+
+def _leaf_facts(certificates: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+    """The first certificate of each file: nginx requires the leaf to come first."""
+    leaves: Dict[str, Dict[str, Any]] = {}
+    for facts in certificates:
+        leaves.setdefault(facts["path"], facts)
+    return leaves
+
+
+def _server_decision(server: Dict[str, Any], leaves: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
+    where = f"{server['file']}:{server['line']}"
+    reasons = []
+    for path in server["certificates"]:
+        facts = leaves.get(path)
+        if facts is None:
+            reasons.append(f"{where}: {path} is chosen per handshake (variables) and cannot be inspected")
+        elif not facts["stapling_applicable"]:
+            reasons.append(f"{where}: {facts['stapling_reason']}")
+    if not server["certificates"]:
+        reasons.append(f"{where}: the server block serves TLS without ssl_certificate")
+    must_staple = any(leaves[path]["must_staple"] for path in server["certificates"] if path in leaves)
+    return dict(server, stapling_applicable=not reasons, must_staple=must_staple,
+                stapling_reason="; ".join(reasons) or f"{where}: every certificate names an OCSP responder")
+
+
+def _choose_scope(requested: str, decided: List[Dict[str, Any]]) -> Tuple[str, List[str]]:
+    applicable = [server for server in decided if server["stapling_applicable"]]
+    not_applicable = [server for server in decided if not server["stapling_applicable"]]
+    if not applicable:
+        return "none", []
+    if requested == "http" and not_applicable:
+        return "http", [
+            "nginx_stapling_scope is http, but stapling at http level would make nginx warn "
+            f'"ssl_stapling" ignored for: {server["stapling_reason"]}; use scope server or auto'
+            for server in not_applicable]
+    if requested == "http" or (requested == "auto" and not not_applicable):
+        return "http", []
+    one_line = [server for server in applicable if server["block_line"] == server["block_end_line"]]
+    return "server", [
+        f"{server['file']}:{server['block_line']}: the server block opens and closes on one line, so no "
+        "include line can go inside it; include the snippet yourself and set "
+        "nginx_stapling_manage_includes to false" for server in one_line]
+
+
+def plan_stapling(servers: List[Dict[str, Any]], certificates: List[Dict[str, Any]],
+                  scope: str = "auto", selected: Optional[List[str]] = None) -> Dict[str, Any]:
+    """Which server blocks get stapling, at which level, and which endpoints to check.
+
+    `servers` are the http server blocks with their endpoints (plain ones are skipped); `selected` limits the
+    servers managed and reported to those serving one of these certificate files.
+    """
+    if scope not in SCOPES:
+        raise ValueError(f"nginx_stapling_scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+    leaves = _leaf_facts(certificates)
+    decided = [_server_decision(server, leaves) for server in servers if server["ssl"]]
+    # http level reaches every server, so the choice looks at all of them
+    chosen, errors = _choose_scope(scope, decided)
+    managed = [server for server in decided
+               if not selected or set(server["certificates"]) & set(selected)]
+    stapled = [server for server in managed if server["stapling_applicable"]]
+    include_targets: Dict[str, List[int]] = {}
+    if chosen == "server":
+        for server in stapled:
+            include_targets.setdefault(server["file"], []).append(server["block_line"])
+    endpoints = [dict(endpoint, certificate_path=(server["certificates"] or [None])[0],
+                      stapling_applicable=server["stapling_applicable"],
+                      stapling_reason=server["stapling_reason"])
+                 for server in managed for endpoint in server["endpoints"]]
+    return {
+        "scope": chosen,
+        "errors": errors,
+        "servers": managed,
+        "include_targets": [{"path": path, "after_lines": lines} for path, lines in include_targets.items()],
+        "chain_paths": sorted({path for server in stapled for path in server["certificates"]}),
+        "endpoints": endpoints,
+        # what staple_info takes, in the same order
+        "checks": [{key: endpoint[key] for key in ("host", "port", "server_name")} for endpoint in endpoints],
+    }
+
+
+def _summary_line(entry: Dict[str, Any]) -> str:
+    sni = entry.get("server_name") or "no SNI"
+    return f"{entry['host']}:{entry['port']} ({sni}) {entry['certificate_path']}: {entry['verdict']} - {entry['reason']}"
+
+
+def _failure(entry: Dict[str, Any]) -> Optional[str]:
+    if entry.get("verdict") == "revoked":
+        return f"{entry['host']}:{entry['port']} staples a revoked response: {entry['reason']}"
+    if entry.get("must_staple") and entry.get("verdict") != "good":
+        return (f"{entry['host']}:{entry['port']} serves the Must-Staple certificate {entry['certificate_path']} "
+                f"without a good staple ({entry.get('verdict')}): {entry['reason']}")
+    return None
+
+
+def stapling_report(endpoints: List[Dict[str, Any]], staples: List[Dict[str, Any]],
+                    changed: bool) -> Dict[str, Any]:
+    """One fact entry per endpoint (staple_info's entry plus where it came from), summary and failures."""
+    entries = [dict(staple, server_kind="nginx", certificate_path=endpoint["certificate_path"],
+                    stapling_applicable=endpoint["stapling_applicable"],
+                    stapling_reason=endpoint["stapling_reason"], changed=changed)
+               for endpoint, staple in zip(endpoints, staples)]
+    failures = [message for message in map(_failure, entries) if message]
+    return {"endpoints": entries, "summary": [_summary_line(entry) for entry in entries], "failures": failures}
+
+
+def resolvers(resolv_conf: str) -> List[str]:
+    """The nameservers of resolv.conf as nginx's `resolver` wants them (IPv6 in brackets)."""
+    found: List[str] = []
+    for line in resolv_conf.splitlines():
+        words = line.split("#", 1)[0].split(";", 1)[0].split()
+        if len(words) < 2 or words[0] != "nameserver" or "%" in words[1]:
+            continue  # nginx cannot use a link-local address with a zone
+        address = f"[{words[1]}]" if ":" in words[1] else words[1]
+        if address not in found:
+            found.append(address)
+    return found

@@ -1,0 +1,127 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: nginx_trusted_bundle
+short_description: Assemble the issuer chain nginx needs to verify OCSP responses
+version_added: 0.1.0
+description:
+  - Internal helper of the C(nginx_stapling) role. Changes nothing; returns PEM text for
+    C(ssl_trusted_certificate).
+  - For every served certificate file, walks from the leaf up to a self-signed root, taking each
+    issuer from the served file first and from O(ca_paths) (the host's trust store, or a given CA
+    file) next. The result holds every issuer once, in a stable order, and never a leaf.
+options:
+  chain_paths:
+    description: The certificate files nginx serves (C(ssl_certificate)), leaf first.
+    type: list
+    elements: path
+    required: true
+  ca_paths:
+    description: Files with trusted CA certificates where the roots are found.
+    type: list
+    elements: path
+    default: []
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+requirements:
+  - cryptography >= 3.4.8
+author:
+  - tlsops.ocsp contributors
+"""
+
+EXAMPLES = r"""
+- name: Assemble the trusted bundle
+  tlsops.ocsp.nginx_trusted_bundle:
+    chain_paths: [/etc/nginx/tls/example.pem]
+    ca_paths: [/etc/ssl/certs/ca-certificates.crt]
+  register: bundle
+"""
+
+RETURN = r"""
+content:
+  description: The issuers as PEM text, intermediates before roots.
+  type: str
+  returned: always
+subjects:
+  description: The subject of each certificate in RV(content).
+  type: list
+  elements: str
+  returned: always
+missing:
+  description: One sentence per chain whose issuer or root was not found.
+  type: list
+  elements: str
+  returned: always
+"""
+
+import traceback
+from typing import Any, Dict, List, Optional, Tuple
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import read_certificates, require_libraries
+
+try:
+    from cryptography.hazmat.primitives import hashes, serialization
+    from ansible_collections.tlsops.ocsp.plugins.module_utils import certificates
+except ImportError:
+    ENGINE_IMPORT_ERROR = traceback.format_exc()
+else:
+    ENGINE_IMPORT_ERROR = None
+
+
+def _issuers(path: str, chain: List[Any], anchors: List[Any],
+             ca_paths: List[str]) -> Tuple[List[Any], Optional[str]]:
+    """(issuers from the leaf up to its root, a sentence when the walk stopped short)."""
+    ordered = certificates.order_chain(chain)
+    pool = ordered[1:] + anchors
+    found: List[Any] = []
+    current = ordered[0]
+    while True:
+        issuer = certificates.find_issuer(current, pool)
+        if issuer is None:
+            searched = " and ".join([path] + ca_paths)
+            return found, ("%s: no certificate in %s issued %s; give the issuing CA in nginx_stapling_ca_file"
+                           % (path, searched, current.subject.rfc4514_string()))
+        if any(issuer is known for known in found):
+            return found, None  # a cross-signing loop: what was found is complete
+        found.append(issuer)
+        if certificates.is_issued_by(issuer, issuer):
+            return found, None
+        current = issuer
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            chain_paths=dict(type="list", elements="path", required=True),
+            ca_paths=dict(type="list", elements="path", default=[]),
+        ),
+        supports_check_mode=True,
+    )
+    require_libraries(module, ENGINE_IMPORT_ERROR)
+    ca_paths = module.params["ca_paths"]
+    anchors = [cert for path in ca_paths for cert in read_certificates(module, path, "ca_paths")]
+    bundle: Dict[bytes, Any] = {}
+    missing: List[str] = []
+    for path in module.params["chain_paths"]:
+        issuers, problem = _issuers(path, read_certificates(module, path, "chain_paths"), anchors, ca_paths)
+        for issuer in issuers:
+            bundle.setdefault(issuer.fingerprint(hashes.SHA256()), issuer)
+        if problem:
+            missing.append(problem)
+            module.warn(problem)
+    module.exit_json(
+        changed=False,
+        content="".join(cert.public_bytes(serialization.Encoding.PEM).decode("ascii") for cert in bundle.values()),
+        subjects=[cert.subject.rfc4514_string() for cert in bundle.values()],
+        missing=missing,
+    )
+
+
+if __name__ == "__main__":
+    main()
