@@ -13,7 +13,7 @@ description:
     RV(certificates[].issuer_in_file) tells whether its issuer is in the same file.
   - Give all certificates of a host in one call; a thousand certificates take well under a minute.
 author:
-  - tlsops.ocsp contributors
+  - tlsops maintainers (@tlsops)
 requirements:
   - cryptography >= 3.4.8
 options:

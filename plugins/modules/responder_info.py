@@ -10,7 +10,7 @@ description:
   - Builds an OCSP request for the certificate, sends it from the host the module runs on to the
     responder that the certificate names (or to O(url)), and verifies the response as
     M(tlsops.ocsp.response_info) does.
-  - Tells whether a web server on this host can fetch a staple at all: a responder that cannot
+  - Tells whether a web server on this host can fetch a staple at all. A responder that cannot
     be reached (DNS, connection refused, timeout, HTTP error status) is RV(verdict=unreachable)
     with the cause in RV(reason), not a module failure.
   - When the certificate names several OCSP URLs and O(url) is not set, they are asked in order
@@ -18,7 +18,7 @@ description:
   - HTTP goes through Ansible's URL helpers, so the host's C(http_proxy), C(https_proxy) and
     C(no_proxy) environment variables apply.
 author:
-  - tlsops.ocsp contributors
+  - tlsops maintainers (@tlsops)
 requirements:
   - cryptography >= 3.4.8
 options:
@@ -41,9 +41,10 @@ options:
     default: 10
   nonce:
     description:
-      - Send a random nonce and require the response to echo it.
-      - Many public responders ignore nonces and answer with pre-signed responses; leave this off
-        for them.
+      - Send a random nonce in the request. A response that carries another nonce answers another
+        request and is RV(verdict=wrong_certificate).
+      - A response without a nonce is accepted, since most responders ignore nonces and serve
+        pre-signed responses (RFC 8954).
     type: bool
     default: false
   hash_algorithm:

@@ -16,7 +16,7 @@ description:
   - A response that does not verify is reported by RV(verdict), not as a module failure; the
     module fails only when its inputs cannot be read.
 author:
-  - tlsops.ocsp contributors
+  - tlsops maintainers (@tlsops)
 requirements:
   - cryptography >= 3.4.8
 options:

@@ -17,7 +17,7 @@ description:
   - Servers may staple only after the first handshakes (nginx fetches the response per worker
     process, lazily); O(retries) and O(retry_delay) cover that.
 author:
-  - tlsops.ocsp contributors
+  - tlsops maintainers (@tlsops)
 requirements:
   - cryptography >= 3.4.8
   - pyOpenSSL >= 21.0.0
