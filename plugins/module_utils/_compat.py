@@ -284,10 +284,21 @@ def _nonce(tail: List[DerElement]) -> Optional[bytes]:
         for extension in der_children(der_single(element.content, DER_SEQUENCE)):
             extension_id, *_critical, value = der_children(extension.content)
             if _oid(extension_id.content).dotted_string == _NONCE_OID:
-                inner = der_children(value.content)
-                return inner[0].content if len(inner) == 1 and inner[0].tag == _DER_OCTET_STRING \
-                    else value.content
+                return unwrap_nonce(value.content)
     return None
+
+
+def unwrap_nonce(value: bytes) -> bytes:
+    """The nonce inside an OCSP nonce extension value.
+
+    RFC 6960 wraps it in an OCTET STRING; cryptography < 37 returns (and
+    builds) it unwrapped, and some responders do too: accept both.
+    """
+    try:
+        inner = der_children(value)
+    except ValueError:
+        return value
+    return inner[0].content if len(inner) == 1 and inner[0].tag == _DER_OCTET_STRING else value
 
 
 def _single(content: bytes) -> SingleResponse:

@@ -29,7 +29,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, OCSPExtensi
 from ansible_collections.tlsops.ocsp.plugins.module_utils import verdicts
 from ansible_collections.tlsops.ocsp.plugins.module_utils._compat import (
     BasicResponse, SingleResponse, as_utc, basic_response_from_der, iso, public_key_bits, signature_hash,
-    signature_valid, utc_attr, utcnow,
+    signature_valid, unwrap_nonce, utc_attr, utcnow,
 )
 from ansible_collections.tlsops.ocsp.plugins.module_utils.certificates import is_issued_by
 
@@ -198,10 +198,12 @@ def _single_from_api(single: Any) -> SingleResponse:
     )
 
 
-def _basic_from_api(response: ocsp.OCSPResponse) -> BasicResponse:
+def basic_response(response: ocsp.OCSPResponse) -> BasicResponse:
+    """The parts of a successful response that verification reads."""
     name = response.responder_name
     try:
-        nonce: Optional[bytes] = response.extensions.get_extension_for_oid(OCSPExtensionOID.NONCE).value.nonce
+        nonce: Optional[bytes] = unwrap_nonce(
+            response.extensions.get_extension_for_oid(OCSPExtensionOID.NONCE).value.nonce)
     except x509.ExtensionNotFound:
         nonce = None
     return BasicResponse(
@@ -311,7 +313,7 @@ def _load(der: Any) -> BasicResponse:
         name, advice = _RESPONDER_ERRORS.get(status, (str(status), "ask the responder again later"))
         raise _Rejected(verdicts.RESPONDER_ERROR, "the responder answered %s instead of a response; %s"
                         % (name, advice))
-    return _basic_from_api(response)
+    return basic_response(response)
 
 
 def _responder_label(response: BasicResponse, known: List[x509.Certificate]) -> Optional[str]:
@@ -467,7 +469,7 @@ def _check_nonce(response: BasicResponse, expected: Optional[bytes]) -> None:
     nonce = response.nonce
     if expected is None or nonce is None:
         return
-    if nonce != expected:
+    if nonce != unwrap_nonce(expected):
         raise _Rejected(verdicts.WRONG_CERTIFICATE, (
             "the response carries nonce %s, not the request's %s: it answers another request (a replayed "
             "or cached response); query the responder again" % (nonce.hex(), expected.hex())))
