@@ -14,7 +14,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
-from tests.integration.lab_fixtures import lab, lab_factory  # noqa: F401  (fixtures)
+from tests.integration.lab_fixtures import lab, lab_factory  # noqa: F401 pylint: disable=unused-import
 from tests.lab import core, lab_pki, state as lab_state
 from tests.lab.processes import pid_alive
 

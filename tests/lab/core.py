@@ -73,7 +73,7 @@ class Lab:
         taken = [str(port) for port in ports.values() if lab_state.port_taken(port)]
         if taken:
             raise PortTaken(f"port(s) {', '.join(taken)} of base port {base_port} are in use; "
-                           f"pick another --base-port (a lab uses {lab_state.PORT_BLOCK} ports from it)")
+                            f"pick another --base-port (a lab uses {lab_state.PORT_BLOCK} ports from it)")
         packages.ensure_installed()
         lab_pki.make_dir(self.directory, 0o755)
         url = f"http://{responder.HOST}:{ports['responder']}"

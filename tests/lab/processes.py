@@ -13,7 +13,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 HOST = "127.0.0.1"
 
@@ -62,6 +62,13 @@ def children(pid: int) -> list[int]:
         if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
             found.append(int(entry.name))
     return found
+
+
+def process_status(section: Mapping[str, Any]) -> dict[str, Any]:
+    """running, pid, workers (live children) and port of a lab component with a `pid_file`."""
+    pid = running_pid(Path(section["pid_file"]))
+    return {"running": pid is not None, "pid": pid, "workers": children(pid) if pid else [],
+            "port": section["port"]}
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
@@ -139,9 +146,7 @@ def port_taken(port: int) -> bool:
     return False
 
 
-def accepts_connections(port: int, timeout: float = 1.0) -> bool:
-    try:
-        with socket.create_connection((HOST, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
+def ensure_port_free(port: int, user: str) -> None:
+    if port_taken(port):
+        raise PortTaken(f"port {port} of {user} is taken by another process; "
+                        f"stop it or re-init the lab with another --base-port")

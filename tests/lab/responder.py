@@ -18,8 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
-from tests.lab.processes import HOST, LabError, PortTaken, children, pid_alive, port_taken, running_pid, \
-    spawn_detached, terminate, wait_until
+from tests.lab.processes import HOST, LabError, children, ensure_port_free, pid_alive, process_status, \
+    running_pid, spawn_detached, terminate, wait_until
 
 START_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 2.0
@@ -93,9 +93,7 @@ def start(state: dict[str, Any]) -> None:
     pid_file = Path(section["pid_file"])
     pid = running_pid(pid_file)
     if pid is None:
-        if port_taken(section["port"]):
-            raise PortTaken(f"responder port {section['port']} is taken by another process; "
-                           f"stop it or re-init the lab with another --base-port")
+        ensure_port_free(section["port"], "the responder")
         run_dir = Path(section["run_dir"])
         run_dir.mkdir(parents=True, exist_ok=True)
         pid = spawn_detached(section["command"], Path(section["log_file"]), run_dir)
@@ -122,13 +120,7 @@ def stop(state: dict[str, Any]) -> None:
 
 
 def status(state: dict[str, Any]) -> dict[str, Any]:
-    section = state["responder"]
-    pid = running_pid(Path(section["pid_file"]))
-    return {
-        "running": pid is not None,
-        "pid": pid,
-        "workers": children(pid) if pid else [],
-        "port": section["port"],
-        "url": section["url"],
-        "answering": pid is not None and answers(state),
-    }
+    report = process_status(state["responder"])
+    report["url"] = state["responder"]["url"]
+    report["answering"] = report["running"] and answers(state)
+    return report

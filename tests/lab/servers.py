@@ -11,8 +11,8 @@ import ssl
 from pathlib import Path
 from typing import Any
 
-from tests.lab.processes import HOST, LabError, PortTaken, children, pid_alive, port_taken, run, running_pid, \
-    terminate, wait_until
+from tests.lab.processes import HOST, LabError, children, ensure_port_free, pid_alive, process_status, run, \
+    running_pid, terminate, wait_until
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
@@ -51,9 +51,7 @@ class Server:
         section = state[self.kind]
         pid = running_pid(Path(section["pid_file"]))
         if pid is None:
-            if port_taken(section["port"]):
-                raise PortTaken(f"{self.kind} port {section['port']} is taken by another process; "
-                               f"stop it or re-init the lab with another --base-port")
+            ensure_port_free(section["port"], self.kind)
             run(section["start_command"], f"starting {self.kind}", env=section["env"])
             wait_until(lambda: running_pid(Path(section["pid_file"])) is not None, START_TIMEOUT)
             pid = running_pid(Path(section["pid_file"]))
@@ -81,12 +79,6 @@ class Server:
         section["pid"] = None
 
     def status(self, state: dict[str, Any]) -> dict[str, Any]:
-        section = state[self.kind]
-        pid = running_pid(Path(section["pid_file"]))
-        return {
-            "running": pid is not None,
-            "pid": pid,
-            "workers": children(pid) if pid else [],
-            "port": section["port"],
-            "serving": pid is not None and serves(state, section["port"], _first_server_name(state)),
-        }
+        report = process_status(state[self.kind])
+        report["serving"] = report["running"] and serves(state, report["port"], _first_server_name(state))
+        return report
