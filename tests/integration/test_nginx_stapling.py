@@ -1,0 +1,168 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The nginx_stapling role against the lab's private nginx and its real `openssl ocsp` responder.
+
+Every test gets its own lab (own directory, own free ports) and runs real
+ansible-playbook runs against localhost; outcomes are checked with openssl
+s_client and nginx -t, and the configuration tree is compared byte for byte.
+"""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
+from tests.lab import core
+
+PLAYBOOKS = Path(__file__).resolve().parent / "nginx"
+SERVING = ("responder", "nginx")
+RUNTIME_DIRS = ("logs", "temp")  # nginx writes there by itself
+
+
+def role_vars(state: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    nginx = state["nginx"]
+    return {
+        "nginx_stapling_binary": nginx["binary"],
+        "nginx_stapling_prefix": nginx["prefix"] + "/",
+        "nginx_stapling_config_file": nginx["config_file"],
+        "nginx_stapling_extra_args": ["-e", nginx["error_log"]],
+        "nginx_stapling_dropin_dir": nginx["dropin_dir"],
+        "nginx_stapling_snippet_dir": nginx["prefix"] + "/tlsops-ocsp",
+        "nginx_stapling_ca_file": state["pki"]["root"]["cert"],
+        "nginx_stapling_warm_retries": 10,
+        "nginx_stapling_warm_delay": 0.5,
+        **extra,
+    }
+
+
+def tree_digest(state: dict[str, Any]) -> dict[str, str]:
+    """sha256 of every configuration file and directory under the instance's prefix."""
+    prefix = Path(state["nginx"]["prefix"])
+    return {
+        str(path.relative_to(prefix)): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
+        for path in sorted(prefix.rglob("*"))
+        if path.relative_to(prefix).parts[0] not in RUNTIME_DIRS
+    }
+
+
+def s_client_status(state: dict[str, Any], leaf: str) -> str:
+    completed = subprocess.run(
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{state['nginx']['port']}",
+         "-servername", state["leaves"][leaf]["server_name"], "-status",
+         "-CAfile", state["pki"]["root"]["cert"]],
+        input="", capture_output=True, text=True, timeout=30, check=False)
+    return completed.stdout
+
+
+def nginx_test(state: dict[str, Any]) -> subprocess.CompletedProcess:
+    return subprocess.run(state["nginx"]["test_command"], capture_output=True, text=True, timeout=30, check=False)
+
+
+def endpoints_fact(run) -> dict[str, dict[str, Any]]:
+    """nginx_stapling_endpoints by server name, from the run's last report task."""
+    recorded = run.results("Record the result of every endpoint")
+    assert recorded, "the role recorded no result"
+    return {entry["server_name"]: entry for entry in recorded[-1]["ansible_facts"]["nginx_stapling_endpoints"]}
+
+
+def by_leaf(state: dict[str, Any], facts: dict[str, dict[str, Any]], leaf: str) -> dict[str, Any]:
+    return facts[state["leaves"][leaf]["server_name"]]
+
+
+@pytest.fixture
+def fresh_lab(lab_factory):  # noqa: F811
+    return lab_factory(components=SERVING, revoke_initially=False)
+
+
+def test_enable_staples_good_is_idempotent_audits_and_removes_byte_for_byte(fresh_lab: core.Lab, run_playbook):
+    state = fresh_lab.state()
+    before = tree_digest(state)
+
+    first = run_playbook(PLAYBOOKS / "enable.yml", role_vars(state))
+    assert first.returncode == 0, first.failure_messages()
+    assert first.changed() > 0
+    for leaf in ("plain", "must_staple"):
+        assert "Cert Status: good" in s_client_status(state, leaf), leaf
+    no_ocsp = s_client_status(state, "no_ocsp")
+    assert "Verify return code: 0 (ok)" in no_ocsp and "OCSP response: no response sent" in no_ocsp
+    facts = endpoints_fact(first)
+    assert by_leaf(state, facts, "plain")["verdict"] == "good"
+    assert by_leaf(state, facts, "must_staple")["verdict"] == "good"
+    assert by_leaf(state, facts, "no_ocsp")["verdict"] == "not_applicable"
+    assert by_leaf(state, facts, "no_ocsp")["stapling_applicable"] is False
+    assert all(entry["server_kind"] == "nginx" and entry["changed"] for entry in facts.values())
+    validation = nginx_test(state)
+    assert validation.returncode == 0 and "ssl_stapling" not in validation.stderr, validation.stderr
+
+    second = run_playbook(PLAYBOOKS / "enable.yml", role_vars(state))
+    assert second.returncode == 0, second.failure_messages()
+    assert second.changed() == 0
+    assert not any(entry["changed"] for entry in endpoints_fact(second).values())
+
+    audit = run_playbook(PLAYBOOKS / "audit.yml", role_vars(state))
+    assert audit.returncode == 0 and audit.changed() == 0
+    assert by_leaf(state, endpoints_fact(audit), "must_staple")["verdict"] == "good"
+
+    removed = run_playbook(PLAYBOOKS / "enable.yml", role_vars(state, nginx_stapling_state="absent"))
+    assert removed.returncode == 0, removed.failure_messages()
+    assert tree_digest(state) == before
+    assert "OCSP response: no response sent" in s_client_status(state, "plain")
+
+
+def test_check_mode_reports_changes_and_shows_the_snippet_but_writes_nothing(fresh_lab: core.Lab, run_playbook):
+    state = fresh_lab.state()
+    before = tree_digest(state)
+    run = run_playbook(PLAYBOOKS / "enable.yml", role_vars(state, nginx_stapling_warm_retries=0),
+                       check=True, diff=True)
+    assert run.returncode == 0, run.failure_messages()
+    assert run.changed() > 0
+    written = run.results("Write the stapling directives")[0]
+    assert "ssl_stapling on;" in written["diff"][0]["after"]
+    assert tree_digest(state) == before
+
+
+def test_config_broken_beforehand_fails_before_touching_anything(fresh_lab: core.Lab, run_playbook):
+    state = fresh_lab.state()
+    site = Path(state["nginx"]["sites"]["plain"])
+    site.write_text(site.read_text().replace("server {", "server {\n    no_such_directive on;", 1))
+    before = tree_digest(state)
+    run = run_playbook(PLAYBOOKS / "enable.yml", role_vars(state))
+    assert run.returncode != 0
+    message = " ".join(run.failure_messages())
+    assert 'unknown directive "no_such_directive"' in message and "nothing was changed" in message
+    assert tree_digest(state) == before
+
+
+def test_nginx_rejecting_the_result_puts_every_file_back(fresh_lab: core.Lab, run_playbook):
+    state = fresh_lab.state()
+    site = Path(state["nginx"]["sites"]["plain"])
+    # a server-level resolver of the user's own: the snippet's resolver becomes a duplicate
+    site.write_text(site.read_text().replace("server {", "server {\n    resolver 127.0.0.1;", 1))
+    before = tree_digest(state)
+    run = run_playbook(PLAYBOOKS / "enable.yml", role_vars(state))
+    assert run.returncode != 0
+    message = " ".join(run.failure_messages())
+    assert '"resolver" directive is duplicate' in message and "put back" in message
+    assert tree_digest(state) == before
+    assert nginx_test(state).returncode == 0
+
+
+def test_responder_down_keeps_serving_and_fails_only_for_must_staple(fresh_lab: core.Lab, run_playbook):
+    state = fresh_lab.state()
+    fresh_lab.stop(["responder"])
+    run = run_playbook(PLAYBOOKS / "enable.yml",
+                       role_vars(state, nginx_stapling_warm_retries=2, nginx_stapling_warm_delay=0.5))
+    assert run.returncode != 0
+    facts = endpoints_fact(run)
+    plain = by_leaf(state, facts, "plain")
+    assert plain["verdict"] in ("no_staple", "unreachable") and plain["reason"]
+    assert by_leaf(state, facts, "must_staple")["verdict"] in ("no_staple", "unreachable")
+    failures = run.failure_messages()
+    assert len(failures) == 1
+    assert "Must-Staple" in failures[0] and state["leaves"]["must_staple"]["fullchain"] in failures[0]
+    assert state["leaves"]["plain"]["fullchain"] not in failures[0]
+    served = s_client_status(state, "plain")
+    assert "Verify return code: 0 (ok)" in served and "OCSP response: no response sent" in served
