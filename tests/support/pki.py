@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import pathlib
-import socket
+import re
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -219,8 +219,10 @@ class SServer:
     """A private `openssl s_server` on 127.0.0.1 serving `leaf` (and `chain`).
 
     With `status_der` it staples those bytes (`-status_file`); `protocol`
-    ("tls1_2" or "tls1_3") pins the version. Use as a context manager, or call
-    start() and stop() (stop is idempotent: call it from a finalizer).
+    ("tls1_2" or "tls1_3") pins the version. Port 0 lets the system pick a
+    free port (no race with other processes); `port` holds the real one once
+    started. Use as a context manager, or call start() and stop() (stop is
+    idempotent: call it from a finalizer).
     """
 
     __test__ = False
@@ -230,7 +232,7 @@ class SServer:
         self.port = port
         self.workdir = pathlib.Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.command = ["openssl", "s_server", "-accept", "127.0.0.1:%d" % port, "-www", "-quiet",
+        self.command = ["openssl", "s_server", "-accept", "127.0.0.1:%d" % port, "-www",
                         "-cert", self._write("leaf.pem", leaf.pem), "-key", self._write("leaf.key", leaf.key_pem)]
         if chain:
             self.command += ["-cert_chain", self._write("chain.pem", b"".join(c.pem for c in chain))]
@@ -247,16 +249,18 @@ class SServer:
         return str(path)
 
     def start(self, wait: float = 10.0) -> "SServer":
+        """Start s_server and return once it listens (its `ACCEPT host:port` line)."""
         log_path = self.workdir / "s_server.log"
         with open(log_path, "wb") as log:
             self.process = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            # "ACCEPT" alone for a given port, "ACCEPT host:port" for port 0.
+            listening = re.search(rb"^ACCEPT(?: .*:(\d+))?$", log_path.read_bytes(), re.MULTILINE)
+            if listening:
+                self.port = int(listening.group(1) or self.port)
                 return self
-            except OSError:
-                time.sleep(0.05)
+            time.sleep(0.02)
         self.stop()
         raise RuntimeError("openssl s_server did not listen on 127.0.0.1:%d: %s"
                            % (self.port, log_path.read_text(errors="replace")))

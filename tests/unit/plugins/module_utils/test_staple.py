@@ -42,7 +42,7 @@ def serve(tmp_path_factory, pki: TestPKI) -> Serve:
     def start(leaf: Issued, status_der: Optional[bytes] = None, chain: Optional[Sequence[Issued]] = None,
               protocol: Optional[str] = None) -> int:
         chain = [pki.intermediate] if chain is None else chain
-        server = SServer(tmp_path_factory.mktemp("s_server"), free_port(), leaf, chain, status_der, protocol)
+        server = SServer(tmp_path_factory.mktemp("s_server"), 0, leaf, chain, status_der, protocol)
         servers.append(server)
         return server.start().port
 

@@ -40,7 +40,7 @@ def stapling_server(tmp_path_factory, pki, leaf, staple):
     def get(protocol: str) -> SServer:
         if protocol not in servers:
             workdir = tmp_path_factory.mktemp(protocol)
-            servers[protocol] = SServer(workdir, free_port(), leaf, [pki.intermediate], staple, protocol).start()
+            servers[protocol] = SServer(workdir, 0, leaf, [pki.intermediate], staple, protocol).start()
         return servers[protocol]
 
     yield get
@@ -61,7 +61,7 @@ def test_handshake_returns_staple_chain_and_protocol(stapling_server, pki, leaf,
 
 
 def test_no_staple_is_none(tmp_path, leaf):
-    with SServer(tmp_path, free_port(), leaf) as server:
+    with SServer(tmp_path, 0, leaf) as server:
         result = tls.handshake("127.0.0.1", server.port, SERVER_NAME, timeout=5)
 
     assert result.stapled is None
@@ -80,7 +80,7 @@ def test_max_version_limits_the_protocol(stapling_server):
 
 
 def test_min_and_max_version_pick_tls12_on_a_server_that_offers_both(tmp_path, leaf):
-    with SServer(tmp_path, free_port(), leaf) as server:
+    with SServer(tmp_path, 0, leaf) as server:
         result = tls.handshake("127.0.0.1", server.port, timeout=5, max_version="1.2")
 
     assert result.protocol == "TLSv1.2"
@@ -117,12 +117,16 @@ def test_silent_server_times_out_within_bound():
     assert "timed out after 0.5s during the TLS handshake" in raised.value.reason
 
 
+def close_next_connection(listener: socket.socket) -> None:
+    listener.accept()[0].close()
+
+
 def test_server_that_closes_at_once_is_unreachable():
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         listener.settimeout(5)
-        closer = threading.Thread(target=lambda: listener.accept()[0].close())
+        closer = threading.Thread(target=close_next_connection, args=(listener,))
         closer.start()
 
         with pytest.raises(tls.TlsError) as raised:
