@@ -64,9 +64,9 @@ def host_state(write: bool) -> Iterator[dict[str, Any]]:
 
 def registry_key_name(path: str) -> str:
     """`HKEY_LOCAL_MACHINE\\X` and `HKLM:\\X` both become `HKLM:\\X` (no trailing backslash)."""
-    head, _, rest = path.replace("/", "\\").partition("\\")
-    head = HIVE_ALIASES.get(head.upper(), head.upper().rstrip(":") + ":")
-    return f"{head}\\{rest.strip(chr(92))}" if rest.strip("\\") else head
+    parts = [part for part in path.replace("/", "\\").split("\\") if part]
+    hive = HIVE_ALIASES.get(parts[0].upper(), parts[0].upper().rstrip(":") + ":")
+    return "\\".join([hive] + parts[1:])
 
 
 def find_registry_key(registry: dict[str, Any], path: str) -> str | None:

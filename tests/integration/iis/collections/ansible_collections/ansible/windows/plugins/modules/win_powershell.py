@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Test-only stand-in for ansible.windows.win_powershell: answers the IIS binding inventory."""
 from __future__ import annotations
