@@ -76,7 +76,7 @@ def handshake(
     sni = _sni(host, server_name)
     staples: List[bytes] = []
     context = _client_context(min_version, max_version, staples)
-    sock = _connect(host, port, deadline, endpoint)
+    sock = _connect(host, port, deadline, endpoint, timeout)
     try:
         connection = _start_tls(context, sock, sni)
         _drive_handshake(connection, sock, deadline, endpoint, timeout)
@@ -143,7 +143,7 @@ def _client_context(min_version: Optional[str], max_version: Optional[str], stap
     return context
 
 
-def _connect(host: str, port: int, deadline: float, endpoint: str) -> socket.socket:
+def _connect(host: str, port: int, deadline: float, endpoint: str, timeout: float) -> socket.socket:
     """A connected non-blocking TCP socket to the first address that answers."""
     try:
         addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -153,7 +153,7 @@ def _connect(host: str, port: int, deadline: float, endpoint: str) -> socket.soc
     for family, kind, proto, _name, address in addresses:
         sock = socket.socket(family, kind, proto)
         try:
-            _connect_address(sock, address, deadline, endpoint)
+            _connect_address(sock, address, deadline, "%s: timed out after %gs while connecting" % (endpoint, timeout))
             return sock
         except OSError as error:
             sock.close()
@@ -164,11 +164,11 @@ def _connect(host: str, port: int, deadline: float, endpoint: str) -> socket.soc
     raise TlsError("%s: cannot connect (%s)" % (endpoint, last_error))
 
 
-def _connect_address(sock: socket.socket, address: tuple, deadline: float, endpoint: str) -> None:
+def _connect_address(sock: socket.socket, address: tuple, deadline: float, timeout_message: str) -> None:
     sock.setblocking(False)
     code = sock.connect_ex(address)
     if code in (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY):
-        _wait(sock, selectors.EVENT_WRITE, deadline, "%s: timed out while connecting" % endpoint)
+        _wait(sock, selectors.EVENT_WRITE, deadline, timeout_message)
         code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
     if code:
         raise OSError(code, errno.errorcode.get(code, str(code)))

@@ -117,6 +117,28 @@ def test_silent_server_times_out_within_bound():
     assert "timed out after 0.5s during the TLS handshake" in raised.value.reason
 
 
+def test_full_backlog_times_out_while_connecting():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        # Nobody accepts: once the backlog is full the kernel drops further SYNs.
+        pending = [socket.socket() for _backlog_slot in range(4)]
+        for sock in pending:
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", port))
+        started = time.monotonic()
+
+        with pytest.raises(tls.TlsError) as raised:
+            tls.handshake("127.0.0.1", port, timeout=0.5)
+
+        elapsed = time.monotonic() - started
+        for sock in pending:
+            sock.close()
+    assert raised.value.reason == "127.0.0.1:%d: timed out after 0.5s while connecting" % port
+    assert 0.4 <= elapsed < 2.0
+
+
 def close_next_connection(listener: socket.socket) -> None:
     listener.accept()[0].close()
 
