@@ -5,8 +5,10 @@ No Windows host runs here. The "Windows" host `iis01` is localhost through the
 local connection; test-only stand-ins for the ansible.windows modules
 (tests/integration/iis/collections) keep its registry, services, IIS bindings
 and an event log in a JSON file. The staple check is real: the role delegates
-tlsops.ocsp.staple_info to localhost, which handshakes with a real
-`openssl s_server` stapling an OCSP response made by the test PKI.
+tlsops.ocsp.staple_info to localhost, which handshakes with endpoints built
+from the lab (tests/lab): an `openssl s_server` stapling what the lab's
+`openssl ocsp` responder answered for a lab certificate (what HTTP.sys does),
+or the lab's nginx, which staples nothing.
 """
 from __future__ import annotations
 
@@ -15,11 +17,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
-from tests.support.pki import Issued, SServer, TestPKI
+from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
+from tests.lab import core
+from tests.support.pki import Issued, SServer
 
 HERE = Path(__file__).resolve().parent / "iis"
 STANDIN_COLLECTIONS = HERE / "collections"
@@ -73,19 +79,35 @@ def windows_host(tmp_path: Path) -> WindowsHost:
 
 
 @pytest.fixture(scope="module")
-def pki() -> TestPKI:
-    return TestPKI()
+def lab(lab_factory) -> core.Lab:  # noqa: F811
+    """The lab's PKI, responder (the `revoked` leaf revoked) and nginx (stapling off)."""
+    return lab_factory(components=("responder", "nginx"))
+
+
+def lab_staple(lab_state: dict[str, Any], leaf: dict[str, Any], workdir: Path) -> bytes:
+    """What the lab's responder answers for `leaf`, as HTTP.sys would fetch it to staple."""
+    response = workdir / f"{leaf['name']}.ocsp.der"
+    subprocess.run(["openssl", "ocsp", "-issuer", lab_state["pki"]["intermediate"]["cert"], "-cert", leaf["cert"],
+                    "-url", lab_state["responder"]["url"], "-respout", str(response), "-noverify"],
+                   check=True, capture_output=True, timeout=30)
+    return response.read_bytes()
 
 
 @pytest.fixture
-def serve(tmp_path: Path, pki: TestPKI, port: int) -> Iterator:
-    """serve(leaf, staple) starts s_server on `port` with the chain; staple None staples nothing."""
+def serve(tmp_path: Path, lab: core.Lab) -> Iterator[Callable[[str], int]]:
+    """serve(leaf_name) starts s_server with that lab leaf and its live staple; returns the port."""
     servers: list[SServer] = []
+    lab_state = lab.state()
 
-    def start(leaf: Issued, staple: Optional[bytes]) -> int:
-        server = SServer(tmp_path / "s_server", port, leaf, chain=[pki.intermediate], status_der=staple)
+    def start(leaf_name: str) -> int:
+        leaf = lab_state["leaves"][leaf_name]
+        issued = Issued(x509.load_pem_x509_certificate(Path(leaf["cert"]).read_bytes()),
+                        serialization.load_pem_private_key(Path(leaf["key"]).read_bytes(), None))
+        intermediate = Issued(x509.load_pem_x509_certificate(Path(leaf["chain"]).read_bytes()), None)
+        server = SServer(tmp_path / leaf_name, 0, issued, chain=[intermediate],
+                         status_der=lab_staple(lab_state, leaf, tmp_path))
         servers.append(server.start())
-        return port
+        return server.port
 
     yield start
     for server in servers:
@@ -93,10 +115,9 @@ def serve(tmp_path: Path, pki: TestPKI, port: int) -> Iterator:
 
 
 @pytest.fixture
-def run_role(run_playbook, collections_path: Path, windows_host: WindowsHost, tmp_path: Path, pki: TestPKI):
+def run_role(run_playbook, collections_path: Path, windows_host: WindowsHost, tmp_path: Path, lab: core.Lab):
     """Run a playbook of tests/integration/iis against iis01 with the stand-ins first in the path."""
-    root_file = tmp_path / "root.pem"
-    root_file.write_bytes(pki.root.pem)
+    ca_chain = lab.state()["pki"]["ca_chain"]
     env = {
         # ANSIBLE_COLLECTIONS_PATH entries come before the venv's site-packages,
         # so the stand-in ansible.windows shadows the real one.
@@ -106,8 +127,8 @@ def run_role(run_playbook, collections_path: Path, windows_host: WindowsHost, tm
     }
 
     def run(playbook: str = "enable.yml", *, check: bool = False, diff: bool = False, **role_vars: Any):
-        extra_vars = {"iis_stapling_restart_settle_delay": 0, "iis_stapling_check_ca_path": str(root_file),
-                      "iis_stapling_check_retries": 1, "iis_stapling_check_retry_delay": 0.2, **role_vars}
+        extra_vars = {"iis_stapling_restart_settle_delay": 0, "iis_stapling_check_retries": 1,
+                      "iis_stapling_check_retry_delay": 0.2, "iis_stapling_check_ca_path": ca_chain, **role_vars}
         return run_playbook(HERE / playbook, extra_vars, check=check, diff=diff,
                             inventory=str(HERE / "inventory.yml"), extra_env=env)
 
@@ -140,9 +161,8 @@ def test_stand_in_shadows_the_real_ansible_windows(ansible_env: dict[str, str], 
     assert "site-packages" in shadowed and not shadowed.startswith(str(STANDIN_COLLECTIONS))
 
 
-def test_check_mode_writes_nothing_and_shows_the_value(windows_host, serve, pki, run_role) -> None:
-    leaf = pki.leaf()
-    windows_host.add_binding(serve(leaf, pki.response(leaf.cert)), "www.example.test")
+def test_check_mode_writes_nothing_and_shows_the_value(windows_host, serve, run_role) -> None:
+    windows_host.add_binding(serve("plain"), "plain.lab.test")
     before = windows_host.path.read_bytes()
 
     run = run_role(check=True, diff=True)
@@ -154,10 +174,9 @@ def test_check_mode_writes_nothing_and_shows_the_value(windows_host, serve, pki,
     assert registry["diff"]["after"][SCHANNEL][VALUE] == {"type": "dword", "value": "0x00000001"}
 
 
-def test_enable_writes_the_dword_restarts_http_once_and_checks_the_staple(windows_host, serve, pki, run_role):
-    leaf = pki.leaf()
-    port = serve(leaf, pki.response(leaf.cert))
-    windows_host.add_binding(port, "www.example.test")
+def test_enable_writes_the_dword_restarts_http_once_and_checks_the_staple(windows_host, serve, run_role):
+    port = serve("plain")
+    windows_host.add_binding(port, "plain.lab.test")
 
     first = run_role(diff=True)
 
@@ -167,7 +186,7 @@ def test_enable_writes_the_dword_restarts_http_once_and_checks_the_staple(window
     assert windows_host.events("W3SVC", "started") == 1  # stopped with HTTP, running again
     assert {s["state"] for s in windows_host.read()["services"].values()} == {"running"}
     [entry] = endpoint_facts(first)
-    assert (entry["port"], entry["server_name"], entry["verdict"]) == (port, "www.example.test", "good")
+    assert (entry["port"], entry["server_name"], entry["verdict"]) == (port, "plain.lab.test", "good")
     assert entry["server_kind"] == "iis" and entry["changed"] is True and entry["stapling_applicable"]
     assert entry["certificate_path"] == rf"Cert:\LocalMachine\My\{CERT_HASH}"
 
@@ -227,9 +246,9 @@ def test_a_central_certificate_store_binding_needs_the_value(windows_host, run_r
     assert binding["certificate_path"] == r"CentralCertStore:\shop.example.test.pfx"
 
 
-def test_must_staple_without_a_staple_fails_the_host(windows_host, serve, pki, run_role) -> None:
-    port = serve(pki.leaf(must_staple=True), None)
-    windows_host.add_binding(port, "www.example.test")
+def test_must_staple_without_a_staple_fails_the_host(windows_host, lab: core.Lab, run_role) -> None:
+    port = lab.state()["ports"]["nginx"]  # the lab's nginx staples nothing
+    windows_host.add_binding(port, "must-staple.lab.test")
 
     run = run_role()
 
@@ -239,12 +258,11 @@ def test_must_staple_without_a_staple_fails_the_host(windows_host, serve, pki, r
     assert any(f":{port} no_staple" in message for message in run.failure_messages(HOST))
 
 
-def test_a_revoked_staple_fails_the_host(windows_host, serve, pki, run_role) -> None:
-    leaf = pki.leaf()
-    port = serve(leaf, pki.response(leaf.cert, "revoked"))
+def test_a_revoked_staple_fails_the_host(windows_host, serve, run_role) -> None:
+    port = serve("revoked")
 
     run = run_role(iis_stapling_discover_bindings=False,
-                   iis_stapling_check_endpoints=[{"port": port, "server_name": "www.example.test"}])
+                   iis_stapling_check_endpoints=[{"port": port, "server_name": "revoked.lab.test"}])
 
     assert run.returncode != 0 and run.failed(HOST)
     [entry] = endpoint_facts(run)
@@ -252,9 +270,8 @@ def test_a_revoked_staple_fails_the_host(windows_host, serve, pki, run_role) -> 
     assert any("revoked" in message for message in run.failure_messages(HOST))
 
 
-def test_audit_changes_nothing_and_fails_nothing(windows_host, serve, pki, run_role) -> None:
-    leaf = pki.leaf()
-    windows_host.add_binding(serve(leaf, pki.response(leaf.cert, "revoked")), "www.example.test")
+def test_audit_changes_nothing_and_fails_nothing(windows_host, serve, run_role) -> None:
+    windows_host.add_binding(serve("revoked"), "revoked.lab.test")
     before = windows_host.path.read_bytes()
 
     run = run_role("audit.yml")
