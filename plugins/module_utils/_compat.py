@@ -13,13 +13,20 @@ from dataclasses import dataclass
 from typing import Any, List, NamedTuple, Optional, Tuple
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import SignatureAlgorithmOID
 
 UTC = datetime.timezone.utc
+
+# Everything cryptography raises while parsing a certificate or an OCSP
+# response, or a field of one (fields are parsed lazily, on first access).
+# Releases before 35 report some malformed DER (an unknown OCSP response
+# type) as an OpenSSL InternalError.
+PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, InternalError, x509.DuplicateExtension,
+                x509.UnsupportedGeneralNameType, x509.InvalidVersion)
 
 # Everything a signature check can raise for bad or unsupported input.
 SIGNATURE_ERRORS = (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError)

@@ -11,12 +11,11 @@ import re
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._compat import (
-    certificate_signed_by, iso, utc_attr,
+    PARSE_ERRORS, certificate_signed_by, iso, utc_attr,
 )
 
 
@@ -24,10 +23,6 @@ class CertificateError(ValueError):
     """A certificate that cannot be loaded or read; the message names the source."""
 
 
-# Errors cryptography raises while parsing a certificate or its extensions
-# (older releases parse extensions lazily, on first access).
-PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, x509.DuplicateExtension,
-                x509.UnsupportedGeneralNameType)
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,64})-----(.*?)-----END \1-----", re.DOTALL)
 _CERTIFICATE_LABELS = (b"CERTIFICATE", b"X509 CERTIFICATE")
@@ -45,11 +40,24 @@ def load_certificates(data: bytes, source: str) -> List[x509.Certificate]:
     if b"-----BEGIN " in data:
         return _load_pem(data, source)
     try:
-        return [x509.load_der_x509_certificate(data)]
+        return [_fully_read(x509.load_der_x509_certificate(data))]
     except PARSE_ERRORS:
         raise CertificateError(
-            "%s: is neither PEM with a CERTIFICATE block nor a DER certificate; "
+            "%s: is neither PEM with a CERTIFICATE block nor a readable DER certificate; "
             "give the server certificate file (PEM or DER)" % source) from None
+
+
+def _fully_read(cert: x509.Certificate) -> x509.Certificate:
+    """`cert`, once every field the engine reads has parsed.
+
+    cryptography parses fields lazily; a broken one must fail at load time,
+    where the error names the file, not later in the middle of an issuer search.
+    """
+    for field in ("subject", "issuer", "serial_number", "extensions"):
+        getattr(cert, field)
+    utc_attr(cert, "not_valid_before")
+    utc_attr(cert, "not_valid_after")
+    return cert
 
 
 def _load_pem(data: bytes, source: str) -> List[x509.Certificate]:
@@ -61,7 +69,7 @@ def _load_pem(data: bytes, source: str) -> List[x509.Certificate]:
             other_labels.append(label.decode("ascii"))
             continue
         try:
-            certs.append(x509.load_pem_x509_certificate(match.group(0)))
+            certs.append(_fully_read(x509.load_pem_x509_certificate(match.group(0))))
         except PARSE_ERRORS:
             raise CertificateError(
                 "%s: PEM block %d (%s) is not a valid certificate; replace the file with an intact copy"

@@ -28,8 +28,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, OCSPExtensi
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils import verdicts
 from ansible_collections.tlsops.ocsp.plugins.module_utils._compat import (
-    BasicResponse, SingleResponse, as_utc, basic_response_from_der, iso, public_key_bits, signature_hash,
-    signature_valid, unwrap_nonce, utc_attr, utcnow,
+    PARSE_ERRORS, BasicResponse, SingleResponse, as_utc, basic_response_from_der, iso, public_key_bits,
+    signature_hash, signature_valid, unwrap_nonce, utc_attr, utcnow,
 )
 from ansible_collections.tlsops.ocsp.plugins.module_utils.certificates import is_issued_by
 
@@ -40,11 +40,6 @@ OCSP_REQUEST_TYPE = "application/ocsp-request"
 NONCE_BYTES = 16
 DEFAULT_MAX_AGE = 7 * 86400
 MAX_RESPONSE_BYTES = 1024 * 1024
-
-# Everything cryptography raises on a response that parses at first and then
-# turns out broken in a field read later.
-_PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, x509.DuplicateExtension,
-                 x509.UnsupportedGeneralNameType)
 
 HttpFetch = Callable[[str, Optional[bytes], Dict[str, str], float], Tuple[int, bytes]]
 
@@ -261,7 +256,7 @@ def verify_response(response_der: bytes, cert: x509.Certificate, issuer: x509.Ce
                                   expected_nonce, result)
     except _Rejected as rejected:
         verdict, reason = rejected.verdict, rejected.reason
-    except _PARSE_ERRORS as error:
+    except PARSE_ERRORS as error:
         verdict, reason = verdicts.MALFORMED, ("a field cannot be parsed (%s); fetch a fresh response from "
                                                "the responder" % type(error).__name__)
     result.update(verdict=verdict, reason="OCSP response for %s: %s" % (_describe(cert), reason))
@@ -271,7 +266,7 @@ def verify_response(response_der: bytes, cert: x509.Certificate, issuer: x509.Ce
 def _describe(cert: x509.Certificate) -> str:
     try:
         return "%s (serial %d)" % (cert.subject.rfc4514_string(), cert.serial_number)
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return "the certificate"
 
 
@@ -303,7 +298,7 @@ def _load(der: Any) -> BasicResponse:
         raise _Rejected(verdicts.MALFORMED, "no bytes to verify; expected a DER OCSP response")
     try:
         response = ocsp.load_der_ocsp_response(der)
-    except _PARSE_ERRORS as error:
+    except PARSE_ERRORS as error:
         if _SEVERAL_SINGLES in str(error):
             return basic_response_from_der(der)
         raise _Rejected(verdicts.MALFORMED, "the %d bytes are not a DER OCSP response (a PEM or base64 file, "
