@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +55,10 @@ def load_cert(path: str) -> x509.Certificate:
 
 
 def lab_pids(lab_status: dict[str, Any]) -> list[int]:
-    """Every process of the lab: each component's main pid and its workers."""
+    """Every process of the lab: each component's main pid, its workers, the OCSP relay."""
     return [pid for component in core.COMPONENTS
-            for pid in [lab_status[component]["pid"], *lab_status[component]["workers"]] if pid]
+            for pid in [lab_status[component]["pid"], lab_status[component].get("relay_pid"),
+                        *lab_status[component]["workers"]] if pid]
 
 
 def test_responder_answers_good_and_revoked_with_reason(lab: core.Lab) -> None:
@@ -66,6 +70,19 @@ def test_responder_answers_good_and_revoked_with_reason(lab: core.Lab) -> None:
     assert "Reason: keyCompromise" in revoked
     next_update = re.search(r"Next Update: (.+)", revoked)
     assert next_update, revoked
+
+
+def test_port_probes_do_not_wedge_the_responder(lab: core.Lab) -> None:
+    """openssl ocsp alone spins and stops answering after a connect-and-close (openssl#31129)."""
+    state = lab.state()
+    for _probe in range(2 * state["responder"]["workers"]):
+        socket.create_connection(("127.0.0.1", state["responder"]["port"]), timeout=5).close()
+    held_open = socket.create_connection(("127.0.0.1", state["responder"]["port"]), timeout=5)
+    try:
+        assert ": good" in ocsp_status(state, "plain")
+        assert lab.status()["responder"]["answering"]
+    finally:
+        held_open.close()
 
 
 @pytest.mark.parametrize("kind", SERVERS)
@@ -86,6 +103,47 @@ def ocsp_urls(cert: x509.Certificate) -> list[str]:
     except x509.ExtensionNotFound:
         return []
     return [d.access_location.value for d in access if d.access_method == AuthorityInformationAccessOID.OCSP]
+
+
+def stapled_status(port: int, server_name: str, attempts: int = 20) -> str | None:
+    """The `Cert Status` a server staples, after the handshakes it needs to fetch (None: nothing)."""
+    for _attempt in range(attempts):
+        found = re.search(r"Cert Status: (\w+)", s_client(port, server_name))
+        if found:
+            return found.group(1)
+        time.sleep(0.25)
+    return None
+
+
+def enable_stapling(state: dict[str, Any]) -> None:
+    """What the roles will do, by hand: an http-level nginx drop-in, an apache conf enabled by a2enconf."""
+    nginx, apache = state["nginx"], state["apache"]
+    Path(nginx["dropin_dir"], "stapling.conf").write_text(
+        f"ssl_stapling on;\nssl_stapling_verify on;\nssl_trusted_certificate {state['pki']['ca_chain']};\n")
+    Path(apache["dropin_dir"], "stapling.conf").write_text(
+        "SSLStaplingCache shmcb:${APACHE_RUN_DIR}/ocsp_stapling(128000)\nSSLUseStapling on\n")
+    subprocess.run(["a2enconf", "-q", "stapling"], env={**os.environ, **apache["env"]}, check=True)
+    for kind in SERVERS:
+        subprocess.run(state[kind]["test_command"], check=True, capture_output=True)
+        subprocess.run(state[kind]["reload_command"], check=True, capture_output=True)
+
+
+def test_servers_staple_through_the_responder_once_a_dropin_turns_it_on(lab_factory) -> None:  # noqa: F811
+    state = lab_factory().state()
+    system_markers = sorted(Path("/var/lib/apache2").rglob("*"))
+    enable_stapling(state)
+    assert sorted(Path("/var/lib/apache2").rglob("*")) == system_markers, "a2enconf kept to the lab"
+    assert any(Path(state["apache"]["state_dir"]).rglob("stapling"))
+    time.sleep(1)  # graceful reloads finish in the background
+    expected = {  # nginx staples only good answers; apache staples revoked ones too
+        "nginx": {"plain": "good", "must_staple": "good", "revoked": None, "no_ocsp": None},
+        "apache": {"plain": "good", "must_staple": "good", "revoked": "revoked", "no_ocsp": None},
+    }
+    for kind in SERVERS:
+        stapled = {name: stapled_status(state[kind]["port"], leaf["server_name"],
+                                        attempts=20 if expected[kind][name] else 3)
+                   for name, leaf in state["leaves"].items()}
+        assert stapled == expected[kind], kind
 
 
 def test_certificates_have_the_documented_extensions(lab: core.Lab) -> None:
@@ -110,7 +168,7 @@ def test_certificates_have_the_documented_extensions(lab: core.Lab) -> None:
 def test_ports_derive_from_the_base_port(lab: core.Lab) -> None:
     state = lab.state()
     base = state["base_port"]
-    assert state["ports"] == {"responder": base, "nginx": base + 1, "apache": base + 2}
+    assert state["ports"] == {"responder": base, "nginx": base + 1, "apache": base + 2, "openssl_ocsp": base + 3}
     assert state["responder"]["port"] == base and state["nginx"]["port"] == base + 1
     assert state["apache"]["port"] == base + 2
 
@@ -141,7 +199,7 @@ def test_start_twice_then_stop_leaves_no_process(lab: core.Lab, lab_factory) -> 
     assert all(running[component]["running"] for component in core.COMPONENTS)
     pids = lab_pids(running)
     assert lab_pids(second.status()) == pids, "a second start must reuse the running processes"
-    assert len(pids) >= 5  # responder + its -multi workers, nginx master + worker, apache + children
+    assert len(pids) >= 8  # openssl ocsp + -multi workers, relay, nginx master + worker, apache + children
     stopped = lab_cli("stop", "--dir", directory)
     assert stopped.returncode == 0, stopped.stderr
     assert [pid for pid in pids if pid_alive(pid)] == []

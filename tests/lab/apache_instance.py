@@ -1,8 +1,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The lab's private apache2: a copy of /etc/apache2 driven through APACHE_CONFDIR.
 
-Debian's apache2ctl, a2enmod and a2enconf all honour APACHE_CONFDIR, so the
-copy behaves like the system layout (mods-/conf-/sites-available and
+Debian's apache2ctl, a2enmod and a2enconf all honour APACHE_CONFDIR (and
+a2enmod/a2enconf APACHE_STATE_DIRECTORY), so the copy behaves like the system layout (mods-/conf-/sites-available and
 -enabled) with its own envvars, ports, pid file, run, lock and log
 directories. One <VirtualHost 127.0.0.1:port> per leaf, in leaf order (the
 first, plain, is the default for unknown names). Stapling stays at Apache's
@@ -30,7 +30,9 @@ component = Server("apache")
 def describe(lab_dir: Path, port: int, leaves: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The `apache` section of lab.json."""
     confdir = lab_dir / "apache2"
-    ctl = ["/usr/bin/env", f"APACHE_CONFDIR={confdir}", CTL]
+    # APACHE_STATE_DIRECTORY: else a2enmod/a2enconf leave markers in the system's /var/lib/apache2
+    env = {"APACHE_CONFDIR": str(confdir), "APACHE_STATE_DIRECTORY": str(confdir / "state")}
+    ctl = ["/usr/bin/env", *(f"{name}={value}" for name, value in env.items()), CTL]
     sites_available = confdir / "sites-available"
     return {
         "binary": BINARY,
@@ -52,7 +54,8 @@ def describe(lab_dir: Path, port: int, leaves: dict[str, dict[str, Any]]) -> dic
         "pid_file": str(confdir / "run" / "apache2.pid"),
         "error_log": str(confdir / "logs" / "error.log"),
         "port": port,
-        "env": {"APACHE_CONFDIR": str(confdir)},
+        "state_dir": env["APACHE_STATE_DIRECTORY"],
+        "env": env,
         "start_command": [*ctl, "start"],
         "stop_command": [*ctl, "stop"],
         "reload_command": [*ctl, "graceful"],
@@ -114,7 +117,7 @@ def configure(state: dict[str, Any]) -> None:
     section = state["apache"]
     confdir = Path(section["confdir"])
     _copy_system_confdir(confdir)
-    for directory in ("run_dir", "lock_dir", "log_dir"):
+    for directory in ("run_dir", "lock_dir", "log_dir", "state_dir"):
         make_dir(Path(section[directory]), 0o755)
     shutil.chown(section["lock_dir"], RUN_USER, RUN_USER)  # as Debian's /var/lock/apache2
     write_file(Path(section["envvars"]), _envvars(section).encode(), 0o644)

@@ -49,19 +49,25 @@ class Lab:
              responder_workers: int = DEFAULT_RESPONDER_WORKERS) -> dict[str, Any]:
         """Build the PKI and every configuration; keep an existing lab unless `force`."""
         with lab_state.locked(self.directory):
-            if self.exists:
+            if self.exists and not force:
                 current = lab_state.load(self.directory)
-                if not force and base_port in (None, current["base_port"]):
+                if base_port in (None, current["base_port"]):
                     return current
-                if not force:
-                    raise LabError(f"the lab in {self.directory} uses base port {current['base_port']}; "
-                                   f"add --force to rebuild it on {base_port}")
-                self._stop(current, COMPONENTS)
+                raise LabError(f"the lab in {self.directory} uses base port {current['base_port']}; "
+                               f"add --force to rebuild it on {base_port}")
+            if self.exists:
+                self._stop_for_rebuild()
             self._remove_owned()
             state = self._build(base_port or lab_state.default_base_port(self.directory),
                                 revoke_initially, next_update_minutes, responder_workers)
             lab_state.save(self.directory, state)
             return state
+
+    def _stop_for_rebuild(self) -> None:
+        try:
+            self._stop(lab_state.load(self.directory), COMPONENTS)
+        except LabError:  # a lab.json of another version: stop what its pid files name
+            lab_state.stop_listed_processes(self.directory)
 
     def _remove_owned(self) -> None:
         for name in OWNED_DIRS:
@@ -88,8 +94,8 @@ class Lab:
             "ports": ports,
             "pki": pki_section,
             "leaves": leaves,
-            "responder": responder.describe(self.directory, ports["responder"], pki_section,
-                                            next_update_minutes, responder_workers),
+            "responder": responder.describe(self.directory, ports["responder"], ports["openssl_ocsp"],
+                                            pki_section, next_update_minutes, responder_workers),
         }
         for kind, module in SERVER_MODULES.items():
             state[kind] = module.describe(self.directory, ports[kind], leaves)
@@ -155,8 +161,6 @@ class Lab:
                     raise LabError(str(error)) from None
                 lab_pki.write_index(Path(state["pki"]["index"]), state["leaves"])
                 lab_state.save(self.directory, state)
-                if responder.status(state)["running"]:
-                    responder.stop(state)
-                    responder.start(state)
-                    lab_state.save(self.directory, state)
+                responder.reload_index(state)
+                lab_state.save(self.directory, state)
             return self._status(state)

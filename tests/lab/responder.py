@@ -1,18 +1,19 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The lab's OCSP responder: a real `openssl ocsp` reading the index.
+"""The lab's OCSP responder: a real `openssl ocsp` reading the index, behind a relay.
 
 openssl ocsp reads its index once, at start: after a revocation the lab
-restarts it. It binds the port on every address (it takes no host), and
-`-multi N` runs N worker processes under one parent, so that several
-servers can fetch at once (each worker still answers one request at a time).
+restarts it. It binds its internal port on every address (it takes no host);
+`-multi N` runs N worker processes under one parent, each answering one
+request at a time. Clients talk to ocsp_relay.py on 127.0.0.1 (see there why).
 """
 from __future__ import annotations
 
 import shutil
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -23,12 +24,11 @@ from tests.lab.processes import HOST, LabError, children, ensure_port_free, pid_
 
 START_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 2.0
-# Seconds the responder waits for a client's request, so a silent client cannot wedge it.
-READ_TIMEOUT = 5
+RELAY_SCRIPT = Path(__file__).resolve().with_name("ocsp_relay.py")
 
 
-def describe(lab_dir: Path, port: int, pki_section: dict[str, Any], next_update_minutes: int,
-             workers: int) -> dict[str, Any]:
+def describe(lab_dir: Path, port: int, upstream_port: int, pki_section: dict[str, Any],
+             next_update_minutes: int, workers: int) -> dict[str, Any]:
     """The `responder` section of lab.json."""
     run_dir = lab_dir / "responder"
     command = [
@@ -37,10 +37,9 @@ def describe(lab_dir: Path, port: int, pki_section: dict[str, Any], next_update_
         "-CA", pki_section["intermediate"]["cert"],
         "-rsigner", pki_section["responder"]["cert"],
         "-rkey", pki_section["responder"]["key"],
-        "-port", str(port),
+        "-port", str(upstream_port),
         "-nmin", str(next_update_minutes),
-        "-timeout", str(READ_TIMEOUT),
-        "-ignore_err",
+        "-ignore_err",  # a malformed request must not end the responder
     ]
     if workers > 1:
         command += ["-multi", str(workers)]
@@ -48,12 +47,16 @@ def describe(lab_dir: Path, port: int, pki_section: dict[str, Any], next_update_
         "url": f"http://{HOST}:{port}",
         "host": HOST,
         "port": port,
+        "upstream_port": upstream_port,
         "next_update_minutes": next_update_minutes,
         "workers": workers,
         "run_dir": str(run_dir),
         "pid_file": str(run_dir / "responder.pid"),
         "log_file": str(run_dir / "responder.log"),
         "command": command,
+        "relay_pid_file": str(run_dir / "relay.pid"),
+        "relay_log_file": str(run_dir / "relay.log"),
+        "relay_command": [sys.executable, str(RELAY_SCRIPT), str(port), str(upstream_port)],
         "pid": None,
     }
 
@@ -67,10 +70,10 @@ def _probe_request(state: dict[str, Any]) -> bytes:
     return request.public_bytes(serialization.Encoding.DER)
 
 
-def answers(state: dict[str, Any]) -> bool:
-    """True when the responder returns a successful OCSP response."""
+def answers(state: dict[str, Any], port: int) -> bool:
+    """True when `port` returns a successful OCSP response to a real request."""
     http_request = urllib.request.Request(
-        state["responder"]["url"], data=_probe_request(state),
+        f"http://{HOST}:{port}", data=_probe_request(state),
         headers={"Content-Type": "application/ocsp-request"},
     )
     try:
@@ -81,33 +84,42 @@ def answers(state: dict[str, Any]) -> bool:
         return False
 
 
-def _log_tail(section: dict[str, Any]) -> str:
+def _log_tail(log_file: str) -> str:
     try:
-        return Path(section["log_file"]).read_text()[-1000:].strip()
+        return Path(log_file).read_text()[-1000:].strip()
     except FileNotFoundError:
         return ""
 
 
-def start(state: dict[str, Any]) -> None:
-    section = state["responder"]
-    pid_file = Path(section["pid_file"])
+def _start_process(state: dict[str, Any], what: str, command: Sequence[str], pid_file: Path,
+                   log_file: str, port: int) -> int:
+    """Start `command` unless its pid file names a live process; wait until `port` answers OCSP."""
     pid = running_pid(pid_file)
     if pid is None:
-        ensure_port_free(section["port"], "the responder")
-        run_dir = Path(section["run_dir"])
-        run_dir.mkdir(parents=True, exist_ok=True)
-        pid = spawn_detached(section["command"], Path(section["log_file"]), run_dir)
+        ensure_port_free(port, what)
+        pid = spawn_detached(command, Path(log_file), pid_file.parent)
         pid_file.write_text(f"{pid}\n")
-    section["pid"] = pid
-    if not wait_until(lambda: answers(state) or not pid_alive(pid), START_TIMEOUT) or not pid_alive(pid):
-        raise LabError(f"the OCSP responder (pid {pid}) did not answer on {section['url']} within "
-                       f"{START_TIMEOUT:.0f}s; its log {section['log_file']} says: {_log_tail(section)}")
+    if not wait_until(lambda: answers(state, port) or not pid_alive(pid), START_TIMEOUT) or not pid_alive(pid):
+        raise LabError(f"{what} (pid {pid}) did not answer OCSP on 127.0.0.1:{port} within "
+                       f"{START_TIMEOUT:.0f}s; its log {log_file} says: {_log_tail(log_file)}")
+    return pid
+
+
+def start(state: dict[str, Any]) -> None:
+    section = state["responder"]
+    Path(section["run_dir"]).mkdir(parents=True, exist_ok=True)
+    section["pid"] = _start_process(state, "openssl ocsp", section["command"], Path(section["pid_file"]),
+                                    section["log_file"], section["upstream_port"])
+    _start_process(state, "the OCSP relay", section["relay_command"], Path(section["relay_pid_file"]),
+                   section["relay_log_file"], section["port"])
 
 
 def stop(state: dict[str, Any]) -> None:
     section = state["responder"]
-    pid_file = Path(section["pid_file"])
-    pid = running_pid(pid_file)
+    relay_pid = running_pid(Path(section["relay_pid_file"]))
+    if relay_pid is not None:
+        terminate(relay_pid)
+    pid = running_pid(Path(section["pid_file"]))
     if pid is not None:
         workers = children(pid)
         # openssl 3.0's -multi parent ignores SIGTERM (its waitpid loop restarts) and
@@ -115,12 +127,27 @@ def stop(state: dict[str, Any]) -> None:
         terminate(pid, graceful=False)
         for worker in workers:
             terminate(worker, graceful=False)
-    pid_file.unlink(missing_ok=True)
+    for pid_file in (section["pid_file"], section["relay_pid_file"]):
+        Path(pid_file).unlink(missing_ok=True)
     section["pid"] = None
 
 
+def reload_index(state: dict[str, Any]) -> None:
+    """openssl ocsp reads its index only at start: restart the responder when it runs."""
+    if running_pid(Path(state["responder"]["pid_file"])) is not None:
+        stop(state)
+        start(state)
+
+
 def status(state: dict[str, Any]) -> dict[str, Any]:
-    report = process_status(state["responder"])
-    report["url"] = state["responder"]["url"]
-    report["answering"] = report["running"] and answers(state)
+    section = state["responder"]
+    report = process_status(section)
+    relay_pid = running_pid(Path(section["relay_pid_file"]))
+    report.update({
+        "running": report["running"] and relay_pid is not None,
+        "relay_pid": relay_pid,
+        "upstream_port": section["upstream_port"],
+        "url": section["url"],
+    })
+    report["answering"] = report["running"] and answers(state, section["port"])
     return report

@@ -11,13 +11,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from tests.lab.processes import LabError, port_taken
+from tests.lab.processes import LabError, children, port_taken, running_pid, terminate
 
 DEFAULT_DIR = Path("/tmp/tlsops-lab")
 STATE_FILE = "lab.json"
-STATE_VERSION = 1
+STATE_VERSION = 2
 # Every port is base port + offset; a lab owns PORT_BLOCK ports (the rest are reserved).
-PORT_OFFSETS = {"responder": 0, "nginx": 1, "apache": 2}
+PORT_OFFSETS = {"responder": 0, "nginx": 1, "apache": 2, "openssl_ocsp": 3}
 PORT_BLOCK = 10
 # Default base ports lie below Linux's ephemeral range (32768-60999).
 DEFAULT_PORT_FIRST = 20000
@@ -67,6 +67,24 @@ def load(directory: Path) -> dict[str, Any]:
         raise LabError(f"{path} has state version {state.get('version')}, expected {STATE_VERSION}; "
                        f"run `lab.py init --force --dir {directory}`")
     return state
+
+
+def stop_listed_processes(directory: Path) -> None:
+    """Kill every process (and its children) that a pid file named in lab.json names.
+
+    For `init --force` over a lab.json this version cannot read (older schema).
+    """
+    try:
+        sections = json.loads(state_path(directory).read_text()).values()
+    except (FileNotFoundError, json.JSONDecodeError, AttributeError):
+        return
+    pid_files = [value for section in sections if isinstance(section, dict)
+                 for key, value in section.items() if key.endswith("pid_file")]
+    for pid_file in pid_files:
+        pid = running_pid(Path(pid_file))
+        if pid is not None:
+            for each in [pid, *children(pid)]:
+                terminate(each, graceful=False)
 
 
 def save(directory: Path, state: dict[str, Any]) -> None:

@@ -1,0 +1,67 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A small HTTP relay in front of `openssl ocsp`, which a bare TCP probe wedges.
+
+OpenSSL 3.0's responder spins at 100% CPU and stops answering when a client
+connects and closes before sending a request line (openssl/openssl#31129,
+#23934; `-timeout` does not help). Port checks such as ansible's `wait_for`
+do exactly that. The relay listens on 127.0.0.1 only, drops clients that send
+nothing within a timeout, and passes only complete OCSP requests (POST or
+RFC 6960 GET) to openssl ocsp on its internal port, returning openssl's bytes
+untouched. Threads let several servers fetch at once.
+
+Run by the lab: python ocsp_relay.py LISTEN_PORT UPSTREAM_PORT
+"""
+from __future__ import annotations
+
+import http.client
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HOST = "127.0.0.1"
+CLIENT_TIMEOUT = 5.0  # seconds a client may take to send its request
+UPSTREAM_TIMEOUT = 10.0
+
+
+class OcspRelay(BaseHTTPRequestHandler):
+    """Forwards one OCSP request per connection (HTTP/1.0, like openssl ocsp)."""
+
+    timeout = CLIENT_TIMEOUT
+    upstream_port = 0
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        self._relay(None)
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        self._relay(self.rfile.read(length))
+
+    def _relay(self, body: bytes | None) -> None:
+        upstream = http.client.HTTPConnection(HOST, self.upstream_port, timeout=UPSTREAM_TIMEOUT)
+        try:
+            headers = {"Content-Type": "application/ocsp-request"} if body is not None else {}
+            upstream.request(self.command, self.path, body=body, headers=headers)
+            reply = upstream.getresponse()
+            status, content_type, payload = reply.status, reply.getheader("Content-Type"), reply.read()
+        except OSError as error:
+            self.send_error(502, f"openssl ocsp on port {self.upstream_port} did not answer: {error}")
+            return
+        finally:
+            upstream.close()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type or "application/ocsp-response")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+def main(argv: list[str]) -> None:
+    listen_port, upstream_port = int(argv[0]), int(argv[1])
+    OcspRelay.upstream_port = upstream_port
+    server = ThreadingHTTPServer((HOST, listen_port), OcspRelay)
+    server.daemon_threads = True
+    print(f"relaying http://{HOST}:{listen_port} to openssl ocsp on port {upstream_port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
