@@ -1,0 +1,337 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read Apache httpd's view of its TLS virtual hosts.
+
+Apache itself says where each virtual host starts (`apachectl -t -D DUMP_VHOSTS`,
+the same as `-S`): `file:line` per address. From there this module reads the
+directives of that one `<VirtualHost>` block, so that includes, `IfDefine`d
+sites and disabled files are seen exactly as the running configuration sees
+them, without re-implementing Apache's include logic.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+
+# `127.0.0.1:443   name (/path/file.conf:12)` or, under a NameVirtualHost header,
+# `port 443 namevhost name (/path/file.conf:12)`.
+_LOCATION = re.compile(r"^(?P<head>.*?)\s*\((?P<path>.+):(?P<line>\d+)\)\s*$")
+_NAME_VHOST = re.compile(r"^port\s+(?P<port>\S+)\s+namevhost\s+(?P<name>\S+)$")
+_ADDRESS_HEADER = re.compile(r"^(?P<address>\S+)\s+is a NameVirtualHost$")
+_VARIABLE = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+_RUN_CFG_VALUE = re.compile(r'^(?P<key>ServerRoot|Define):\s*(?P<value>.*)$')
+_WORD = re.compile(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|(\S+)')
+_VERSION = re.compile(r"Apache/(?P<version>\d+(?:\.\d+)*)")
+
+
+WILDCARD_HOSTS = ("*", "_default_", "", "0.0.0.0", "[::]")
+SCOPES = ("auto", "global", "vhost")
+
+
+class ApacheConfigError(ValueError):
+    """Apache's output or a configuration file that cannot be read as expected."""
+
+
+@dataclass(frozen=True)
+class VhostLocation:
+    """One line of Apache's virtual host dump: an address served by a block."""
+
+    address: str
+    server_name: str
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Directive:
+    name: str  # lower case; Apache directive names are case-insensitive
+    args: Tuple[str, ...]
+    line: int
+
+
+def parse_vhost_dump(text: str) -> List[VhostLocation]:
+    """Every (address, block) pair of `apachectl -S` output, in Apache's order."""
+    locations: List[VhostLocation] = []
+    header_address = ""
+    for raw in text.splitlines():
+        stripped = raw.strip()
+        header = _ADDRESS_HEADER.match(stripped)
+        if header:
+            header_address = header.group("address")
+            continue
+        located = _LOCATION.match(stripped)
+        if not located or stripped.startswith("default server"):
+            continue  # `default server` repeats a namevhost line that follows
+        head = located.group("head").split()
+        name_vhost = _NAME_VHOST.match(" ".join(head))
+        if name_vhost:
+            address, name = header_address, name_vhost.group("name")
+        elif len(head) == 2 and not raw[:1].isspace():
+            address, name = head
+        else:
+            continue
+        locations.append(VhostLocation(address, name, located.group("path"), int(located.group("line"))))
+    return locations
+
+
+def parse_run_config(text: str) -> Tuple[str, Dict[str, str]]:
+    """ServerRoot and `Define`d variables from `apachectl -t -D DUMP_RUN_CFG`."""
+    server_root = ""
+    defines: Dict[str, str] = {}
+    for raw in text.splitlines():
+        match = _RUN_CFG_VALUE.match(raw.strip())
+        if not match:
+            continue
+        value = match.group("value").strip()
+        if match.group("key") == "ServerRoot":
+            server_root = value.strip('"')
+        else:
+            name, _, defined = value.partition("=")
+            defines[name] = defined
+    return server_root, defines
+
+
+def parse_loaded_modules(text: str) -> List[str]:
+    """Module identifiers (`ssl_module`) from `apachectl -M`."""
+    modules = []
+    for raw in text.splitlines():
+        words = raw.split()
+        if len(words) == 2 and words[0].endswith("_module") and words[1] in ("(static)", "(shared)"):
+            modules.append(words[0])
+    return modules
+
+
+def parse_version(text: str) -> str:
+    """`2.4.62` from `apachectl -v`, or an empty string."""
+    match = _VERSION.search(text)
+    return match.group("version") if match else ""
+
+
+def split_arguments(text: str) -> Tuple[str, ...]:
+    """Apache's argument words: whitespace separates, double or single quotes group.
+
+    Backslashes stay literal except before a quote inside double quotes, as in
+    Apache's own ap_getword_conf; this never fails on odd input.
+    """
+    words = []
+    for match in _WORD.finditer(text):
+        double, single, bare = match.groups()
+        if double is not None:
+            words.append(re.sub(r'\\(["\\])', r"\1", double))
+        else:
+            words.append(single if single is not None else bare)
+    return tuple(words)
+
+
+def _logical_lines(lines: List[str], start: int) -> Iterator[Tuple[int, str]]:
+    """(first line number, text) from line index `start`, joining `\\` continuations."""
+    index = start
+    while index < len(lines):
+        number = index + 1
+        text = lines[index].rstrip("\r\n")
+        while text.endswith("\\") and index + 1 < len(lines):
+            index += 1
+            text = text[:-1] + lines[index].rstrip("\r\n")
+        index += 1
+        yield number, text.strip()
+
+
+def read_block(text: str, line: int, source: str) -> List[Directive]:
+    """Directives of the `<VirtualHost>` block that opens at 1-based `line`.
+
+    Nested sections (`<IfModule>`, `<Directory>`, ...) are read through: their
+    conditions are what Apache evaluated when it listed this block, and the
+    certificate directives never sit under a condition that is false for a
+    virtual host Apache actually serves.
+    """
+    lines = text.splitlines(keepends=True)
+    if not 1 <= line <= len(lines) or not lines[line - 1].lstrip().lower().startswith("<virtualhost"):
+        raise ApacheConfigError(
+            f"{source}:{line}: Apache names this line as a <VirtualHost> opening, but it is not; "
+            "the file changed since Apache read it; run the role again")
+    directives: List[Directive] = []
+    depth = 0
+    for number, logical in _logical_lines(lines, line - 1):
+        if not logical or logical.startswith("#"):
+            continue
+        if logical.startswith("</"):
+            depth -= 1
+            if depth == 0:
+                return directives
+            continue
+        if logical.startswith("<"):
+            depth += 1
+            continue
+        name, _, rest = logical.partition(" ")
+        directives.append(Directive(name.lower(), split_arguments(rest), number))
+    raise ApacheConfigError(f"{source}:{line}: the <VirtualHost> block has no closing </VirtualHost>")
+
+
+def expand_variables(value: str, variables: Mapping[str, str]) -> str:
+    """Apache's `${NAME}` from Define and the environment; unknown names stay as they are."""
+    return _VARIABLE.sub(lambda match: variables.get(match.group(1), match.group(0)), value)
+
+
+def split_address(address: str) -> Tuple[Optional[str], Optional[int]]:
+    """(host or None for a wildcard, port or None) of `*:443`, `[::1]:8443`, `10.0.0.1`."""
+    host, port = address, None
+    match = re.match(r"^(?P<host>\[[^\]]*\]|[^:]*)(?::(?P<port>[0-9*]+))?$", address)
+    if match:
+        host = match.group("host")
+        port = int(match.group("port")) if match.group("port") not in (None, "*") else None
+    if host in WILDCARD_HOSTS:
+        return None, port
+    return host.strip("[]"), port
+
+
+def _server_name(value: str) -> str:
+    """`ServerName https://www.example.org:443` names `www.example.org`."""
+    name = value.split("://", 1)[-1]
+    if name.startswith("["):
+        return name[1:name.index("]")] if "]" in name else name
+    return name.rsplit(":", 1)[0] if name.count(":") == 1 else name
+
+
+def _last_value(directives: List[Directive], name: str) -> Optional[str]:
+    values = [directive.args[0] for directive in directives if directive.name == name and directive.args]
+    return values[-1] if values else None
+
+
+def _absolute(path: Optional[str], server_root: str, variables: Mapping[str, str]) -> Optional[str]:
+    if path is None:
+        return None
+    expanded = expand_variables(path, variables)
+    return os.path.normpath(os.path.join(server_root, expanded)) if server_root else expanded
+
+
+def describe_vhost(
+    locations: List[VhostLocation],
+    text: str,
+    server_root: str,
+    variables: Mapping[str, str],
+    include_line: str = "",
+) -> dict:
+    """Facts of one `<VirtualHost>` block; `locations` are its lines in Apache's dump."""
+    first = locations[0]
+    directives = read_block(text, first.line, first.path)
+    host, port = split_address(first.address)
+    server_name = _last_value(directives, "servername")
+    engine = _last_value(directives, "sslengine")
+    stapling = _last_value(directives, "sslusestapling")
+    include_args = tuple(include_line.split()[1:]) if include_line else ()
+    return {
+        "path": first.path,
+        "line": first.line,
+        "addresses": sorted({location.address for location in locations}),
+        "host": host,
+        "port": port,
+        "server_name": _server_name(server_name) if server_name else first.server_name,
+        "server_aliases": [alias for d in directives if d.name == "serveralias" for alias in d.args],
+        "ssl_engine": engine.lower() if engine else None,
+        "certificate_file": _absolute(_last_value(directives, "sslcertificatefile"), server_root, variables),
+        "chain_file": _absolute(_last_value(directives, "sslcertificatechainfile"), server_root, variables),
+        "use_stapling": stapling.lower() if stapling else None,
+        "include_present": bool(include_args) and any(
+            d.name in ("include", "includeoptional") and d.args == include_args for d in directives),
+    }
+
+
+def describe_vhosts(
+    dump: str,
+    read_text: Callable[[str], str],
+    server_root: str,
+    variables: Mapping[str, str],
+    include_line: str = "",
+) -> List[dict]:
+    """One entry per `<VirtualHost>` block of the dump, in Apache's order."""
+    grouped: Dict[Tuple[str, int], List[VhostLocation]] = {}
+    for location in parse_vhost_dump(dump):
+        grouped.setdefault((location.path, location.line), []).append(location)
+    texts: Dict[str, str] = {}
+    vhosts = []
+    for (path, _line), locations in grouped.items():
+        if path not in texts:
+            texts[path] = read_text(path)
+        vhosts.append(describe_vhost(locations, texts[path], server_root, variables, include_line))
+    return vhosts
+
+
+# --- deciding where stapling goes -----------------------------------------------------
+
+def is_tls(vhost: Mapping[str, Any]) -> bool:
+    """A block that serves a certificate: mod_ssl needs SSLCertificateFile and an engine not turned off."""
+    return bool(vhost.get("certificate_file")) and vhost.get("ssl_engine") != "off"
+
+
+def _decide(vhost: Mapping[str, Any], leaves: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
+    where = f"{vhost['path']}:{vhost['line']}"
+    facts = leaves.get(vhost["certificate_file"])
+    if facts is None:
+        applicable, must_staple = False, False
+        reason = f"{where}: {vhost['certificate_file']} holds no certificate that could be read"
+    else:
+        applicable, must_staple = bool(facts["stapling_applicable"]), bool(facts["must_staple"])
+        reason = f"{where}: {facts['stapling_reason']}"
+    return dict(vhost, stapling_applicable=applicable, must_staple=must_staple, stapling_reason=reason)
+
+
+def _choose_scope(requested: str, decided: List[Dict[str, Any]]) -> Tuple[str, List[str]]:
+    not_applicable = [vhost for vhost in decided if not vhost["stapling_applicable"]]
+    if len(not_applicable) == len(decided):
+        return "none", []
+    if requested == "global" and not_applicable:
+        return "global", [
+            "apache_stapling_scope is global, but SSLUseStapling in server context would make Apache log "
+            f"AH02218 for: {vhost['stapling_reason']}; use scope vhost or auto" for vhost in not_applicable]
+    return ("global" if requested == "global" or not not_applicable else "vhost"), []
+
+
+def _endpoint(vhost: Mapping[str, Any], check_host: str) -> Dict[str, Any]:
+    return {
+        "host": vhost["host"] or check_host,
+        "port": vhost["port"],
+        "server_name": vhost["server_name"] or None,
+        "certificate_path": vhost["certificate_file"],
+        "stapling_applicable": vhost["stapling_applicable"],
+        "stapling_reason": vhost["stapling_reason"],
+    }
+
+
+def plan_stapling(
+    vhosts: List[Mapping[str, Any]],
+    certificates: List[Mapping[str, Any]],
+    scope: str = "auto",
+    selected: Optional[List[str]] = None,
+    check_host: str = "127.0.0.1",
+) -> Dict[str, Any]:
+    """Where `SSLUseStapling on` goes (global, vhost or none), which blocks get the include, what to check.
+
+    `certificates` are certificate_info's entries; the first certificate of a
+    file is the one mod_ssl serves. `selected` limits the virtual hosts
+    managed and reported to those serving one of these files.
+    """
+    if scope not in SCOPES:
+        raise ApacheConfigError(f"apache_stapling_scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+    leaves: Dict[str, Mapping[str, Any]] = {}
+    for facts in certificates:
+        leaves.setdefault(facts["path"], facts)
+    # server context reaches every virtual host, so the choice looks at all of them
+    decided = [_decide(vhost, leaves) for vhost in vhosts if is_tls(vhost)]
+    chosen, errors = _choose_scope(scope, decided)
+    managed = [vhost for vhost in decided if not selected or vhost["certificate_file"] in selected]
+    include_targets: Dict[str, List[int]] = {}
+    if chosen == "vhost":
+        for vhost in managed:
+            if vhost["stapling_applicable"]:
+                include_targets.setdefault(vhost["path"], []).append(vhost["line"])
+    endpoints = [_endpoint(vhost, check_host) for vhost in managed if vhost["port"]]
+    return {
+        "scope": chosen,
+        "errors": errors,
+        "vhosts": managed,
+        "include_targets": [{"path": path, "after_lines": lines} for path, lines in include_targets.items()],
+        "vhost_files": sorted({vhost["path"] for vhost in vhosts}),
+        "endpoints": endpoints,
+        "checks": [{key: endpoint[key] for key in ("host", "port", "server_name")} for endpoint in endpoints],
+    }

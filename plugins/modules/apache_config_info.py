@@ -1,0 +1,174 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: apache_config_info
+short_description: Read the TLS virtual hosts of Apache httpd as its running configuration sees them
+version_added: 0.1.0
+description:
+  - Internal helper of the C(apache_stapling) role. Runs C(apachectl -t) first; when the
+    configuration is valid, asks Apache where each virtual host starts (C(-t -D DUMP_VHOSTS)),
+    and reads the certificate directives of each C(<VirtualHost>) block from there.
+  - Private instances are reached through the task's C(environment), for example
+    C(APACHE_CONFDIR) with Debian's C(apache2ctl).
+  - A configuration that fails C(apachectl -t) is not an error of this module; it returns
+    RV(config_ok=false) and Apache's message, so that the caller can stop before it changes anything.
+options:
+  ctl:
+    description: Apache's control command (C(apache2ctl) on Debian, C(apachectl) on RHEL).
+    type: str
+    default: apache2ctl
+  include_line:
+    description: A marked include line; RV(files_with_include) lists the virtual host files holding it.
+    type: str
+    default: ''
+  state_path:
+    description: The role's record of the modules it enabled (JSON, C({"modules": [...]})); read into RV(recorded_modules).
+    type: path
+extends_documentation_fragment:
+  - tlsops.ocsp.attributes
+  - tlsops.ocsp.attributes.info_module
+author:
+  - tlsops.ocsp contributors
+"""
+
+EXAMPLES = r"""
+- name: Read a private Apache instance
+  tlsops.ocsp.apache_config_info:
+    ctl: apache2ctl
+  environment:
+    APACHE_CONFDIR: /srv/apache-lab
+  register: apache
+"""
+
+RETURN = r"""
+config_ok:
+  description: Whether C(apachectl -t) accepts the configuration.
+  type: bool
+  returned: always
+config_messages:
+  description: What C(apachectl -t) printed (Apache's own words, errors and warnings).
+  type: str
+  returned: always
+version:
+  description: Apache's version, such as C(2.4.62).
+  type: str
+  returned: always
+server_root:
+  description: ServerRoot, against which relative paths are resolved.
+  type: str
+  returned: when RV(config_ok)
+loaded_modules:
+  description: Module identifiers Apache loads (C(ssl_module), C(socache_shmcb_module)).
+  type: list
+  elements: str
+  returned: when RV(config_ok)
+vhosts:
+  description:
+    - One entry per C(<VirtualHost>) block, in Apache's order, with C(path), C(line) (of the opening line),
+      C(addresses), C(host) (null for a wildcard), C(port), C(server_name), C(server_aliases),
+      C(ssl_engine), C(certificate_file), C(chain_file) (absolute paths), C(use_stapling) (the block's own
+      SSLUseStapling, or null) and C(include_present).
+  type: list
+  elements: dict
+  returned: when RV(config_ok)
+recorded_modules:
+  description: The modules O(state_path) records as enabled by the role (empty when the file is missing).
+  type: list
+  elements: str
+  returned: always
+files_with_include:
+  description: Virtual host files holding O(include_line) on a line of its own.
+  type: list
+  elements: str
+  returned: when RV(config_ok)
+"""
+
+import json
+import os
+from typing import Any, Dict, List
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tlsops.ocsp.plugins.module_utils.apache_config import (
+    ApacheConfigError,
+    describe_vhosts,
+    parse_loaded_modules,
+    parse_run_config,
+    parse_version,
+)
+
+
+def _ctl(module: AnsibleModule, *args: str) -> tuple:
+    rc, out, err = module.run_command([module.params["ctl"], *args])
+    return rc, out, err
+
+
+def _read_text(path: str) -> str:
+    with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+        return handle.read()
+
+
+def _files_with(paths: List[str], line: str) -> List[str]:
+    wanted = line.strip()
+    return [path for path in paths if any(candidate.strip() == wanted for candidate in _read_text(path).splitlines())]
+
+
+def _recorded_modules(module: AnsibleModule) -> List[str]:
+    path = module.params["state_path"]
+    if not path or not os.path.exists(path):
+        return []
+    try:
+        return [str(name) for name in json.loads(_read_text(path)).get("modules", [])]
+    except (ValueError, AttributeError) as error:
+        module.fail_json(msg="%s is the role's record of the modules it enabled, but it is not the JSON the role "
+                             "writes (%s); remove it, then disable by hand what the role enabled" % (path, error))
+
+
+def _describe(module: AnsibleModule) -> Dict[str, Any]:
+    """Everything but the configuration test, for a configuration Apache accepts."""
+    _, run_cfg, _ = _ctl(module, "-t", "-D", "DUMP_RUN_CFG")
+    server_root, defines = parse_run_config(run_cfg)
+    _, modules, _ = _ctl(module, "-M")
+    rc, dump, err = _ctl(module, "-t", "-D", "DUMP_VHOSTS")
+    if rc != 0:
+        module.fail_json(msg="%s -t -D DUMP_VHOSTS failed: %s" % (module.params["ctl"], err.strip() or dump.strip()))
+    variables = dict(os.environ)
+    variables.update(defines)
+    include_line = module.params["include_line"]
+    try:
+        vhosts = describe_vhosts(dump, _read_text, server_root, variables, include_line)
+    except (ApacheConfigError, OSError) as error:
+        module.fail_json(msg="cannot read the virtual hosts Apache names: %s" % error)
+    for vhost in vhosts:
+        # edit the file a sites-enabled link points at, never replace the link
+        vhost["path"] = os.path.realpath(vhost["path"])
+    files = sorted({vhost["path"] for vhost in vhosts})
+    return dict(server_root=server_root, loaded_modules=parse_loaded_modules(modules), vhosts=vhosts,
+                files_with_include=_files_with(files, include_line) if include_line else [])
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            ctl=dict(type="str", default="apache2ctl"),
+            include_line=dict(type="str", default=""),
+            state_path=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    if not module.get_bin_path(module.params["ctl"]):
+        module.fail_json(msg="%s was not found; is Apache httpd installed? Set apache_stapling_ctl to its control "
+                             "command" % module.params["ctl"])
+    _, version_out, version_err = _ctl(module, "-v")
+    rc, out, err = _ctl(module, "-t")
+    result: Dict[str, Any] = dict(changed=False, config_ok=rc == 0, config_messages=(err + out).strip(),
+                                  version=parse_version(version_out + version_err),
+                                  recorded_modules=_recorded_modules(module))
+    if rc == 0:
+        result.update(_describe(module))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
