@@ -202,7 +202,8 @@ class Server:
     block_end_line: int
     listens: List[List[str]] = field(default_factory=list)
     server_names: List[str] = field(default_factory=list)
-    ssl: bool = False
+    ssl: bool = False  # serves TLS on some listen
+    ssl_on: bool = False  # the old `ssl on;`: every listen is TLS
     certificates: List[str] = field(default_factory=list)
     includes: List[str] = field(default_factory=list)
     stapling: Optional[str] = None
@@ -263,13 +264,14 @@ def _last_value(block: Block, name: str) -> Optional[str]:
 def _server(config: NginxConfig, file: str, directive: Directive, http: Block) -> Server:
     body = config.expand(file, directive["block"])
     listens = _values(body, "listen")
+    ssl_on = (_last_value(body, "ssl") or _last_value(http, "ssl")) == "on"
     certificates = ([args[0] for args in _values(body, "ssl_certificate") if args]
                     or [args[0] for args in _values(http, "ssl_certificate") if args])
     return Server(
         file=file, line=directive["line"], block_line=directive["block_line"],
         block_end_line=directive["block_end_line"], listens=listens,
         server_names=[name for args in _values(body, "server_name") for name in args],
-        ssl=any("ssl" in args[1:] for args in listens) or (_last_value(body, "ssl") or _last_value(http, "ssl")) == "on",
+        ssl=ssl_on or any("ssl" in args[1:] for args in listens), ssl_on=ssl_on,
         # a certificate named by variables is chosen per handshake and cannot be read here
         certificates=[path if "$" in path else full_path(config.conf_prefix, path) for path in certificates],
         includes=[args[0] for args in _values(body, "include") if args],
@@ -340,7 +342,7 @@ def server_endpoints(server: Dict[str, Any], check_host: str = "127.0.0.1",
     server reached twice; only the IPv4 one is kept.
     """
     addresses = [address for address in (listen_address(args) for args in server["listens"]
-                                          if "ssl" in args[1:] or server["ssl"]) if address]
+                                          if "ssl" in args[1:] or server["ssl_on"]) if address]
     v4_wildcard_ports = {port for host, port in addresses if host in ("", "*", "0.0.0.0")}
     endpoints: List[Dict[str, Any]] = []
     for host, port in addresses:

@@ -13,7 +13,12 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils.nginx_config import (
     NginxConfigError,
     load_dump,
     parse,
+    plan_stapling,
+    resolvers,
+    server_endpoints,
+    sni_name,
     split_dump,
+    stapling_report,
 )
 
 try:
@@ -239,3 +244,120 @@ def test_every_dumped_file_is_read_like_crossplane_reads_it(tmp_path):
     assert len(config.files) == 5
     for path, directives in config.files.items():
         assert _comparable(directives) == _crossplane_file(Path(path))
+
+
+# --- endpoints, plan and report ---------------------------------------------------------
+
+
+def _server(file: str = "/s.conf", line: int = 1, names: tuple = ("a.test",), listens: tuple = (("443", "ssl"),),
+            certificates: tuple = ("/a.pem",), block_end_line: int = 9) -> dict[str, Any]:
+    server = {"file": file, "line": line, "block_line": line, "block_end_line": block_end_line,
+              "listens": [list(args) for args in listens], "server_names": list(names), "ssl": True, "ssl_on": False,
+              "certificates": list(certificates), "includes": [], "stapling": None}
+    server["endpoints"] = server_endpoints(server)
+    return server
+
+
+def _facts(path: str, applicable: bool = True, must_staple: bool = False) -> dict[str, Any]:
+    return {"path": path, "index": 0, "stapling_applicable": applicable, "must_staple": must_staple,
+            "stapling_reason": "ok" if applicable else f"{path} has no OCSP responder URL"}
+
+
+@pytest.mark.parametrize("listen, expected", [
+    (["443", "ssl"], ("127.0.0.1", 443)),
+    (["*:8443", "ssl"], ("127.0.0.1", 8443)),
+    (["0.0.0.0:443", "ssl"], ("127.0.0.1", 443)),
+    (["10.1.2.3:443", "ssl"], ("10.1.2.3", 443)),
+    (["[::]:443", "ssl"], ("::1", 443)),
+    (["[2001:db8::1]:443", "ssl"], ("2001:db8::1", 443)),
+    (["localhost", "ssl"], ("localhost", 80)),
+])
+def test_listen_to_endpoint(listen, expected):
+    endpoint = server_endpoints(_server(listens=(tuple(listen),)))[0]
+    assert (endpoint["host"], endpoint["port"]) == expected
+
+
+def test_endpoints_skip_plain_listens_unix_sockets_and_the_v6_twin_of_a_v4_wildcard():
+    server = _server(listens=(("80",), ("443", "ssl"), ("[::]:443", "ssl"), ("unix:/run/x.sock", "ssl")))
+    assert server_endpoints(server) == [{"host": "127.0.0.1", "port": 443, "server_name": "a.test"}]
+
+
+def test_ssl_on_makes_every_listen_tls():
+    server = dict(_server(listens=(("8443",),)), ssl_on=True)
+    assert server_endpoints(server) == [{"host": "127.0.0.1", "port": 8443, "server_name": "a.test"}]
+
+
+@pytest.mark.parametrize("names, expected", [
+    (["_", "*.a.test", "~^x$", "b.test"], "b.test"),
+    (["", ".a.test"], None),
+])
+def test_sni_is_the_first_literal_name(names, expected):
+    assert sni_name(names) == expected
+
+
+def test_auto_is_http_when_every_certificate_staples():
+    plan = plan_stapling([_server(), _server(line=20, certificates=("/b.pem",))],
+                         [_facts("/a.pem"), _facts("/b.pem", must_staple=True)])
+    assert plan["scope"] == "http" and plan["errors"] == []
+    assert plan["include_targets"] == []
+    assert plan["chain_paths"] == ["/a.pem", "/b.pem"]
+    assert [server["must_staple"] for server in plan["servers"]] == [False, True]
+
+
+def test_auto_is_server_with_includes_only_where_stapling_applies():
+    servers = [_server(), _server(line=20, certificates=("/n.pem",)), _server(file="/t.conf", line=3)]
+    plan = plan_stapling(servers, [_facts("/a.pem"), _facts("/n.pem", applicable=False)])
+    assert plan["scope"] == "server"
+    assert plan["include_targets"] == [{"path": "/s.conf", "after_lines": [1]},
+                                       {"path": "/t.conf", "after_lines": [3]}]
+    not_applicable = [e for e in plan["endpoints"] if not e["stapling_applicable"]]
+    assert [e["certificate_path"] for e in not_applicable] == ["/n.pem"]
+    assert "/s.conf:20" in not_applicable[0]["stapling_reason"]
+    assert plan["checks"][0] == {"host": "127.0.0.1", "port": 443, "server_name": "a.test"}
+
+
+def test_forced_http_with_a_certificate_without_ocsp_is_refused():
+    plan = plan_stapling([_server(), _server(line=20, certificates=("/n.pem",))],
+                         [_facts("/a.pem"), _facts("/n.pem", applicable=False)], scope="http")
+    assert plan["errors"] and '"ssl_stapling" ignored' in plan["errors"][0]
+
+
+def test_one_line_server_block_cannot_take_an_include():
+    plan = plan_stapling([_server(block_end_line=1)], [_facts("/a.pem")], scope="server")
+    assert "opens and closes on one line" in plan["errors"][0]
+
+
+def test_variable_certificates_and_nothing_applicable_mean_no_stapling():
+    plan = plan_stapling([_server(certificates=("/c/$ssl_server_name.pem",))], [])
+    assert plan["scope"] == "none"
+    assert "variables" in plan["endpoints"][0]["stapling_reason"]
+
+
+def test_selected_certificates_limit_what_is_managed_not_the_scope_choice():
+    servers = [_server(), _server(line=20, certificates=("/n.pem",))]
+    plan = plan_stapling(servers, [_facts("/a.pem"), _facts("/n.pem", applicable=False)], selected=["/a.pem"])
+    assert plan["scope"] == "server" and len(plan["servers"]) == 1
+
+
+def test_unknown_scope_is_refused():
+    with pytest.raises(ValueError, match="one of auto, http, server"):
+        plan_stapling([], [], scope="vhost")
+
+
+def test_report_fails_must_staple_without_good_staple_and_revoked_only():
+    endpoints = [dict(host="h", port=1, server_name=name, certificate_path=f"/{name}.pem",
+                      stapling_applicable=True, stapling_reason="ok") for name in "abcd"]
+    staples = [dict(host="h", port=1, server_name="a", verdict="good", reason="fine", must_staple=True),
+               dict(host="h", port=1, server_name="b", verdict="no_staple", reason="none sent", must_staple=True),
+               dict(host="h", port=1, server_name="c", verdict="no_staple", reason="none sent", must_staple=False),
+               dict(host="h", port=1, server_name="d", verdict="revoked", reason="revoked", must_staple=False)]
+    report = stapling_report(endpoints, staples, changed=True)
+    assert len(report["failures"]) == 2
+    assert "/b.pem" in report["failures"][0] and "revoked" in report["failures"][1]
+    assert report["endpoints"][2]["server_kind"] == "nginx" and report["endpoints"][2]["changed"] is True
+    assert report["summary"][1].startswith("h:1 (b) /b.pem: no_staple - none sent")
+
+
+def test_resolvers_from_resolv_conf():
+    text = "# c\nnameserver 10.0.0.1\nnameserver  2001:db8::53 # v6\nnameserver fe80::1%eth0\nsearch x\n"
+    assert resolvers(text) == ["10.0.0.1", "[2001:db8::53]"]
