@@ -23,6 +23,10 @@ _RETRYABLE = frozenset((verdicts.NO_STAPLE, verdicts.UNREACHABLE))
 _LEAF_FIELDS = ("must_staple", "ocsp_uris", "serial_number", "subject", "issuer", "not_after", "lifetime_days")
 _RESPONSE_FIELDS = ("verdict", "reason", "cert_status", "this_update", "next_update", "seconds_until_next_update")
 
+# Each running check holds a socket and a selector: this cap keeps a batch well
+# inside the common 1024 file-descriptor limit whatever `workers` asks for.
+MAX_WORKERS = 256
+
 _NO_STAPLE_ADVICE = ("check that stapling is on for this server block and that the server can reach "
                      "the OCSP responder (nginx staples only after a worker has fetched: retry)")
 
@@ -57,12 +61,12 @@ def check_endpoint(
 def check_endpoints(endpoints: Sequence[Dict[str, Any]], workers: int = 64, **common: Any) -> List[Dict[str, Any]]:
     """check_endpoint for each endpoint dict (host, port, server_name...), concurrently, in input order.
 
-    Keys of an endpoint override `common`. At most `workers` handshakes run at
-    once, which also bounds the sockets held open.
+    Keys of an endpoint override `common`. At most `workers` (capped at
+    MAX_WORKERS) handshakes run at once, which also bounds the sockets held open.
     """
     if not endpoints:
         return []
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(endpoints)))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, MAX_WORKERS, len(endpoints)))) as pool:
         return list(pool.map(lambda endpoint: check_endpoint(**dict(common, **endpoint)), endpoints))
 
 

@@ -18,7 +18,7 @@ import selectors
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from cryptography import x509
 from OpenSSL import SSL
@@ -76,14 +76,13 @@ def handshake(
     sni = _sni(host, server_name)
     staples: List[bytes] = []
     context = _client_context(min_version, max_version, staples)
-    sock = _connect(host, port, deadline, endpoint, timeout)
     try:
-        connection = _start_tls(context, sock, sni)
-        _drive_handshake(connection, sock, deadline, endpoint, timeout)
-        chain = _peer_chain(connection, endpoint)
-        protocol = connection.get_protocol_version_name()
-    finally:
-        sock.close()
+        with _connect(host, port, deadline, endpoint, timeout) as sock:
+            chain, protocol = _exchange(context, sock, sni, deadline, endpoint, timeout)
+    except OSError as error:
+        # Local failures too (EMFILE when too many checks run at once): one
+        # endpoint's entry, never an exception that ends a whole batch.
+        raise TlsError("%s: %s" % (endpoint, _describe_os_error(error))) from None
     return Handshake(stapled=staples[0] if staples and staples[0] else None, chain=chain, protocol=protocol)
 
 
@@ -149,6 +148,8 @@ def _connect(host: str, port: int, deadline: float, endpoint: str, timeout: floa
         addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise TlsError("%s: cannot resolve the host name (%s)" % (endpoint, error.strerror or error)) from None
+    except UnicodeError as error:
+        raise TlsError("%s: invalid host name (%s)" % (endpoint, error)) from None
     last_error = "no address"
     for family, kind, proto, _name, address in addresses:
         sock = socket.socket(family, kind, proto)
@@ -191,6 +192,15 @@ def _wait(sock: socket.socket, event: int, deadline: float, message: str) -> Non
         selector.register(sock, event)
         if not selector.select(remaining):
             raise TlsError(message)
+
+
+def _exchange(
+    context: SSL.Context, sock: socket.socket, sni: Optional[bytes], deadline: float, endpoint: str, timeout: float
+) -> Tuple[List[x509.Certificate], str]:
+    """The TLS handshake on a connected socket: the served chain and the protocol."""
+    connection = _start_tls(context, sock, sni)
+    _drive_handshake(connection, sock, deadline, endpoint, timeout)
+    return _peer_chain(connection, endpoint), connection.get_protocol_version_name()
 
 
 def _start_tls(context: SSL.Context, sock: socket.socket, sni: Optional[bytes]) -> SSL.Connection:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import socket
+import subprocess
+import sys
 import time
 from typing import Callable, List, Optional, Sequence
 
@@ -201,3 +204,28 @@ def test_check_endpoints_keeps_input_order_and_overrides(good_port, serve, leaf)
 
 def test_check_endpoints_of_nothing():
     assert staple.check_endpoints([]) == []
+
+
+EXHAUSTED_DESCRIPTORS = """
+import json, os, resource, socket, sys
+from ansible_collections.tlsops.ocsp.plugins.module_utils import staple
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen(512)  # accepts TCP, never answers TLS: every check holds its socket until the timeout
+port = listener.getsockname()[1]
+open_now = len(os.listdir("/proc/self/fd"))
+resource.setrlimit(resource.RLIMIT_NOFILE, (open_now + 20, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+entries = staple.check_endpoints([{"host": "127.0.0.1", "port": port}] * 60, workers=60, timeout=0.5)
+json.dump([entry["reason"] for entry in entries if entry["verdict"] == "unreachable"], sys.stdout)
+"""
+
+
+def test_running_out_of_file_descriptors_is_a_verdict_not_a_crash():
+    completed = subprocess.run([sys.executable, "-c", EXHAUSTED_DESCRIPTORS], capture_output=True, text=True,
+                               timeout=60, check=False, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+
+    assert completed.returncode == 0, completed.stderr
+    reasons = json.loads(completed.stdout)
+    assert len(reasons) == 60
+    assert any("Too many open files" in reason for reason in reasons)
+    assert any("timed out" in reason for reason in reasons)
