@@ -33,6 +33,7 @@ REPO_ROOT = HERE.parent.parent.parent
 HOST = "iis01"
 SCHANNEL = r"HKLM:\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL"
 VALUE = "EnableOcspStaplingForSni"
+DWORD_ONE = {"type": "dword", "data": 1}
 # A value Schannel already had before the role: state=absent must leave it.
 OTHER_VALUE = {"EventLogging": {"type": "dword", "data": 1}}
 SERVICES = {
@@ -64,6 +65,12 @@ class WindowsHost:
         state = self.read()
         state["bindings"].append({"site": "Default Web Site", "binding_information": f"*:{port}:{host_name}",
                                   "ssl_flags": ssl_flags, "certificate_hash": CERT_HASH, "certificate_store": "My"})
+        self.write(state)
+
+    def set_value(self) -> None:
+        """EnableOcspStaplingForSni=1, as a previous run would have left it."""
+        state = self.read()
+        state["registry"][SCHANNEL][VALUE] = DWORD_ONE
         self.write(state)
 
     def schannel(self) -> dict[str, Any]:
@@ -181,7 +188,7 @@ def test_enable_writes_the_dword_restarts_http_once_and_checks_the_staple(window
     first = run_role(diff=True)
 
     assert first.returncode == 0, first.failure_messages(HOST)
-    assert windows_host.schannel() == {**OTHER_VALUE, VALUE: {"type": "dword", "data": 1}}
+    assert windows_host.schannel() == {**OTHER_VALUE, VALUE: DWORD_ONE}
     assert windows_host.events("HTTP", "restarted") == 1
     assert windows_host.events("W3SVC", "started") == 1  # stopped with HTTP, running again
     assert {s["state"] for s in windows_host.read()["services"].values()} == {"running"}
@@ -199,9 +206,7 @@ def test_enable_writes_the_dword_restarts_http_once_and_checks_the_staple(window
 
 
 def test_state_absent_removes_only_the_value_and_restarts_http(windows_host, run_role) -> None:
-    state = windows_host.read()
-    state["registry"][SCHANNEL][VALUE] = {"type": "dword", "data": 1}
-    windows_host.write(state)
+    windows_host.set_value()
 
     removed = run_role(iis_stapling_state="absent")
     again = run_role(iis_stapling_state="absent")
@@ -217,7 +222,7 @@ def test_restart_mode_reboot_or_none_never_restarts_http(windows_host, run_role,
     run = run_role(iis_stapling_restart=mode, iis_stapling_check=False)
 
     assert run.returncode == 0, run.failure_messages(HOST)
-    assert windows_host.schannel()[VALUE] == {"type": "dword", "data": 1}
+    assert windows_host.schannel()[VALUE] == DWORD_ONE
     assert windows_host.read()["reboots"] == reboots
     assert windows_host.events("HTTP", "restarted") == 0
 
@@ -240,7 +245,7 @@ def test_a_central_certificate_store_binding_needs_the_value(windows_host, run_r
     run = run_role(iis_stapling_only_when_needed=True, iis_stapling_check=False)
 
     assert run.returncode == 0, run.failure_messages(HOST)
-    assert windows_host.schannel()[VALUE] == {"type": "dword", "data": 1}
+    assert windows_host.schannel()[VALUE] == DWORD_ONE
     [binding] = task_result(run, "Decode each binding")["results"][-1]["ansible_facts"]["iis_stapling_bindings"]
     assert binding["central_certificate_store"] and not binding["sni"]
     assert binding["certificate_path"] == r"CentralCertStore:\shop.example.test.pfx"
@@ -270,8 +275,11 @@ def test_a_revoked_staple_fails_the_host(windows_host, serve, run_role) -> None:
     assert any("revoked" in message for message in run.failure_messages(HOST))
 
 
-def test_audit_changes_nothing_and_fails_nothing(windows_host, serve, run_role) -> None:
+@pytest.mark.parametrize("value_set", [False, True])
+def test_audit_changes_nothing_and_fails_nothing(windows_host, serve, run_role, value_set: bool) -> None:
     windows_host.add_binding(serve("revoked"), "revoked.lab.test")
+    if value_set:
+        windows_host.set_value()
     before = windows_host.path.read_bytes()
 
     run = run_role("audit.yml")
@@ -279,6 +287,8 @@ def test_audit_changes_nothing_and_fails_nothing(windows_host, serve, run_role) 
     assert run.returncode == 0, run.failure_messages(HOST)
     assert windows_host.path.read_bytes() == before
     assert [e["verdict"] for e in endpoint_facts(run)] == ["revoked"]
+    remembered = task_result(run, "Remember whether Schannel staples on SNI bindings")
+    assert remembered["ansible_facts"]["iis_stapling_value_set"] is value_set
 
 
 def test_playbooks_pass_syntax_check(ansible_env: dict[str, str], collections_path: Path) -> None:
