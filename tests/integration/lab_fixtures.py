@@ -28,17 +28,16 @@ from tests.lab.processes import LabError, PortTaken
 LabFactory = Callable[..., core.Lab]
 
 
-def _started_lab(directory, components: Sequence[str], **init_options: Any) -> core.Lab:
-    """Init and start a lab in `directory`; retry on another port block if one was taken meanwhile."""
-    lab = core.Lab(directory)
+def _start(lab: core.Lab, components: Sequence[str], **init_options: Any) -> None:
+    """Init and start `lab`; retry on another port block if one was taken meanwhile."""
     for _attempt in range(3):
         try:
             lab.init(lab_state.free_base_port(), force=True, **init_options)
             lab.start(components)
-            return lab
+            return
         except PortTaken:
             lab.stop()
-    raise LabError(f"no free port block for a lab in {directory}")
+    raise LabError(f"no free port block for a lab in {lab.directory}")
 
 
 @pytest.fixture(scope="session")
@@ -51,8 +50,9 @@ def lab_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabFactory
     labs: list[core.Lab] = []
 
     def make(components: Sequence[str] = core.COMPONENTS, **init_options: Any) -> core.Lab:
-        lab = _started_lab(tmp_path_factory.mktemp("lab"), components, **init_options)
-        labs.append(lab)
+        lab = core.Lab(tmp_path_factory.mktemp("lab"))
+        labs.append(lab)  # stopped at the end even when starting fails half-way
+        _start(lab, components, **init_options)
         return lab
 
     yield make

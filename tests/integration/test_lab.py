@@ -193,6 +193,7 @@ def test_revoke_changes_the_answer_and_is_idempotent(lab_factory) -> None:  # no
 def test_start_twice_then_stop_leaves_no_process(lab: core.Lab, lab_factory) -> None:  # noqa: F811
     second = lab_factory()
     directory = str(second.directory)
+    state = second.state()
     started = lab_cli("start", "--dir", directory)
     assert started.returncode == 0, started.stderr
     running = json.loads(started.stdout)
@@ -200,6 +201,9 @@ def test_start_twice_then_stop_leaves_no_process(lab: core.Lab, lab_factory) -> 
     pids = lab_pids(running)
     assert lab_pids(second.status()) == pids, "a second start must reuse the running processes"
     assert len(pids) >= 8  # openssl ocsp + -multi workers, relay, nginx master + worker, apache + children
+    # configurations a test left broken: `nginx -s quit` and `apache2ctl stop` cannot parse them
+    Path(state["nginx"]["dropin_dir"], "broken.conf").write_text("broken\n")
+    Path(state["apache"]["conf_enabled"], "broken.conf").write_text("Broken\n")
     stopped = lab_cli("stop", "--dir", directory)
     assert stopped.returncode == 0, stopped.stderr
     assert [pid for pid in pids if pid_alive(pid)] == []

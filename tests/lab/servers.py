@@ -67,13 +67,13 @@ class Server:
         section = state[self.kind]
         pid = running_pid(Path(section["pid_file"]))
         if pid is not None:
-            workers = children(pid)
+            everyone = [pid, *children(pid)]
             try:
                 run(section["stop_command"], f"stopping {self.kind}", env=section["env"])
-            except LabError:
-                pass  # the signals below still stop it
-            everyone = [pid, *workers]
-            if not wait_until(lambda: not any(pid_alive(each) for each in everyone), STOP_TIMEOUT):
+                stopped = wait_until(lambda: not any(pid_alive(each) for each in everyone), STOP_TIMEOUT)
+            except LabError:  # e.g. a configuration broken by a test: the command cannot even parse it
+                stopped = False
+            if not stopped:
                 for each in everyone:
                     terminate(each)
         section["pid"] = None
