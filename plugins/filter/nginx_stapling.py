@@ -17,10 +17,10 @@ def nginx_stapling_plan(servers: List[Dict[str, Any]], certificates: List[Dict[s
         raise AnsibleFilterError(str(error)) from error
 
 
-def nginx_stapling_report(endpoints: List[Dict[str, Any]], staples: List[Dict[str, Any]],
-                          changed: bool) -> Dict[str, Any]:
+def nginx_stapling_report(endpoints: List[Dict[str, Any]], staples: List[Dict[str, Any]], changed: bool,
+                          responders: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
     """Fact entries, summary lines and failures from the planned endpoints and staple_info's results."""
-    return nginx_config.stapling_report(endpoints, staples, changed)
+    return nginx_config.stapling_report(endpoints, staples, changed, responders)
 
 
 def nginx_resolvers(resolv_conf: str) -> List[str]:

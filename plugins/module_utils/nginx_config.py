@@ -453,13 +453,27 @@ def _failure(entry: Dict[str, Any]) -> Optional[str]:
     return None
 
 
-def stapling_report(endpoints: List[Dict[str, Any]], staples: List[Dict[str, Any]],
-                    changed: bool) -> Dict[str, Any]:
-    """One fact entry per endpoint (staple_info's entry plus where it came from), summary and failures."""
-    entries = [dict(staple, server_kind="nginx", certificate_path=endpoint["certificate_path"],
-                    stapling_applicable=endpoint["stapling_applicable"],
-                    stapling_reason=endpoint["stapling_reason"], changed=changed)
-               for endpoint, staple in zip(endpoints, staples)]
+def _with_responder(entry: Dict[str, Any], responder: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """Say why nothing was stapled: what the responder tells the host itself."""
+    if not responder or responder.get("skipped"):
+        return entry
+    verdict = responder.get("verdict") or "unchecked"
+    said = responder.get("reason") or responder.get("msg") or "no answer"
+    return dict(entry, responder_verdict=verdict,
+                reason=f"{entry['reason']}; asked from this host, the OCSP responder says {verdict}: {said}")
+
+
+def stapling_report(endpoints: List[Dict[str, Any]], staples: List[Dict[str, Any]], changed: bool,
+                    responders: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+    """One fact entry per endpoint (staple_info's entry plus where it came from), summary and failures.
+
+    `responders` are responder_info results in endpoint order (skipped where a staple came).
+    """
+    answers = list(responders or []) + [{}] * (len(endpoints) - len(responders or []))
+    entries = [_with_responder(dict(staple, server_kind="nginx", certificate_path=endpoint["certificate_path"],
+                                    stapling_applicable=endpoint["stapling_applicable"],
+                                    stapling_reason=endpoint["stapling_reason"], changed=changed), answer)
+               for endpoint, staple, answer in zip(endpoints, staples, answers)]
     failures = [message for message in map(_failure, entries) if message]
     return {"endpoints": entries, "summary": [_summary_line(entry) for entry in entries], "failures": failures}
 

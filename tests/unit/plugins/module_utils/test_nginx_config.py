@@ -358,6 +358,19 @@ def test_report_fails_must_staple_without_good_staple_and_revoked_only():
     assert report["summary"][1].startswith("h:1 (b) /b.pem: no_staple - none sent")
 
 
+def test_report_explains_a_missing_staple_with_the_responders_answer():
+    endpoint = dict(host="h", port=1, server_name="a", certificate_path="/a.pem",
+                    stapling_applicable=True, stapling_reason="ok")
+    staple = dict(host="h", port=1, server_name="a", verdict="no_staple", reason="none sent", must_staple=False)
+    report = stapling_report([endpoint, endpoint], [staple, staple], changed=False,
+                             responders=[{"verdict": "unreachable", "reason": "connection refused"},
+                                         {"skipped": True}])
+    first, second = report["endpoints"]
+    assert first["responder_verdict"] == "unreachable"
+    assert first["reason"] == "none sent; asked from this host, the OCSP responder says unreachable: connection refused"
+    assert second["reason"] == "none sent" and "responder_verdict" not in second
+
+
 def test_resolvers_from_resolv_conf():
     text = "# c\nnameserver 10.0.0.1\nnameserver  2001:db8::53 # v6\nnameserver fe80::1%eth0\nsearch x\n"
     assert resolvers(text) == ["10.0.0.1", "[2001:db8::53]"]
