@@ -1,0 +1,191 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, strategies as st
+
+from ansible_collections.tlsops.ocsp.plugins.module_utils.apache_config import (
+    ApacheConfigError,
+    describe_vhosts,
+    expand_variables,
+    parse_loaded_modules,
+    parse_run_config,
+    parse_version,
+    parse_vhost_dump,
+    plan_stapling,
+    read_block,
+    split_address,
+    split_arguments,
+)
+
+# What Apache 2.4 prints for `apachectl -S`: a named-vhost group, a single vhost, IPv6.
+DUMP = """\
+VirtualHost configuration:
+127.0.0.1:8443         is a NameVirtualHost
+         default server plain.test (/srv/sites/lab.conf:1)
+         port 8443 namevhost plain.test (/srv/sites/lab.conf:1)
+         port 8443 namevhost nourl.test (/srv/sites/lab.conf:12)
+                 alias www.nourl.test
+*:443                  wild.test (/srv/sites/wild.conf:3)
+[::1]:443              six.test (/srv/sites/wild.conf:3)
+*:80                   plain.test (/srv/sites/http.conf:1)
+ServerRoot: "/srv"
+"""
+
+LAB = """\
+<VirtualHost 127.0.0.1:8443>
+    ServerName https://plain.test:8443
+    SSLEngine on
+    # SSLCertificateFile /old.pem
+    SSLCertificateFile "certs/plain with space.pem"
+    SSLCertificateChainFile ${CERTS}/chain.pem
+    <IfModule mod_headers.c>
+        Header set X-Test "a \\"quoted\\" value"
+    </IfModule>
+    SSLCertificateKeyFile /srv/keys/plain.key
+</VirtualHost>
+<VirtualHost 127.0.0.1:8443>
+    ServerName nourl.test
+    SSLEngine on
+    SSLCertificateFile /srv/certs/nourl.pem \\
+        
+    SSLUseStapling off
+</VirtualHost>
+"""
+
+WILD = """\
+# a site with one block on two addresses
+
+<VirtualHost *:443 [::1]:443>
+  SSLEngine optional
+  SSLCertificateFile /srv/certs/wild.pem
+  Include /srv/tlsops-ocsp-stapling-vhost.conf
+</VirtualHost>
+"""
+
+HTTP = "<VirtualHost *:80>\n    ServerName plain.test\n</VirtualHost>\n"
+
+FILES = {"/srv/sites/lab.conf": LAB, "/srv/sites/wild.conf": WILD, "/srv/sites/http.conf": HTTP}
+
+
+def _vhosts(include_line: str = "Include /srv/tlsops-ocsp-stapling-vhost.conf") -> list:
+    return describe_vhosts(DUMP, FILES.__getitem__, "/srv", {"CERTS": "/etc/certs"}, include_line)
+
+
+def _leaf(path: str, applicable: bool, must_staple: bool = False) -> dict:
+    return {"path": path, "stapling_applicable": applicable, "must_staple": must_staple,
+            "stapling_reason": "OCSP responder http://ocsp.test" if applicable else "no OCSP responder URL"}
+
+
+CERTIFICATES = [
+    _leaf("/srv/certs/plain with space.pem", True, must_staple=True),
+    _leaf("/srv/certs/plain with space.pem", False),  # the intermediate after the leaf: not what is served
+    _leaf("/srv/certs/nourl.pem", False),
+    _leaf("/srv/certs/wild.pem", True),
+]
+
+
+def test_dump_names_every_address_of_every_block_and_skips_default_server_lines():
+    locations = parse_vhost_dump(DUMP)
+    assert [(loc.address, loc.server_name, loc.path, loc.line) for loc in locations] == [
+        ("127.0.0.1:8443", "plain.test", "/srv/sites/lab.conf", 1),
+        ("127.0.0.1:8443", "nourl.test", "/srv/sites/lab.conf", 12),
+        ("*:443", "wild.test", "/srv/sites/wild.conf", 3),
+        ("[::1]:443", "six.test", "/srv/sites/wild.conf", 3),
+        ("*:80", "plain.test", "/srv/sites/http.conf", 1),
+    ]
+
+
+def test_vhost_facts_as_apache_reads_them():
+    plain, nourl, wild, http = _vhosts()
+    assert plain["server_name"] == "plain.test"  # scheme and port stripped
+    assert plain["certificate_file"] == "/srv/certs/plain with space.pem"  # quoted, relative to ServerRoot
+    assert plain["chain_file"] == "/etc/certs/chain.pem"  # ${CERTS} expanded
+    assert plain["host"] == "127.0.0.1" and plain["port"] == 8443 and plain["ssl_engine"] == "on"
+    assert nourl["certificate_file"] == "/srv/certs/nourl.pem"  # continuation line joined
+    assert nourl["use_stapling"] == "off"
+    assert wild["addresses"] == ["*:443", "[::1]:443"] and wild["host"] is None
+    assert wild["include_present"] and not plain["include_present"]
+    assert http["certificate_file"] is None
+
+
+def test_a_line_that_is_no_longer_a_vhost_opening_is_an_error_naming_the_file():
+    with pytest.raises(ApacheConfigError, match=r"/srv/sites/lab.conf:2: .*not"):
+        read_block(LAB, 2, "/srv/sites/lab.conf")
+
+
+def test_an_unclosed_block_is_an_error():
+    with pytest.raises(ApacheConfigError, match="no closing"):
+        read_block("<VirtualHost *:443>\n  SSLEngine on\n", 1, "x.conf")
+
+
+def test_run_config_modules_and_version():
+    server_root, defines = parse_run_config('ServerRoot: "/etc/apache2"\nDefine: DUMP_RUN_CFG\nDefine: CERTS=/c\n')
+    assert server_root == "/etc/apache2" and defines == {"DUMP_RUN_CFG": "", "CERTS": "/c"}
+    modules = parse_loaded_modules("Loaded Modules:\n core_module (static)\n ssl_module (shared)\nSyntax OK\n")
+    assert modules == ["core_module", "ssl_module"]
+    assert parse_version("Server version: Apache/2.4.62 (Debian)\n") == "2.4.62"
+    assert parse_version("nothing") == ""
+
+
+@pytest.mark.parametrize("address, expected", [
+    ("*:443", (None, 443)), ("_default_:443", (None, 443)), ("10.0.0.1:8443", ("10.0.0.1", 8443)),
+    ("[::1]:443", ("::1", 443)), ("[::]:443", (None, 443)), ("*:*", (None, None)), ("10.0.0.1", ("10.0.0.1", None)),
+])
+def test_split_address(address, expected):
+    assert split_address(address) == expected
+
+
+def test_arguments_keep_quoted_spaces_and_literal_backslashes():
+    assert split_arguments(r""""/a b/c" d 'e f' "x\"y" C:\path""") == ("/a b/c", "d", "e f", 'x"y', r"C:\path")
+    assert expand_variables("${A}/${B}", {"A": "1"}) == "1/${B}"
+
+
+@given(st.text())
+def test_argument_splitting_never_fails(text):
+    assert isinstance(split_arguments(text), tuple)
+
+
+def test_auto_chooses_vhost_scope_and_includes_only_in_stapleable_blocks():
+    plan = plan_stapling(_vhosts(), CERTIFICATES, "auto")
+    assert plan["scope"] == "vhost" and plan["errors"] == []
+    assert plan["include_targets"] == [{"path": "/srv/sites/lab.conf", "after_lines": [1]},
+                                       {"path": "/srv/sites/wild.conf", "after_lines": [3]}]
+    assert [(e["host"], e["port"], e["server_name"], e["stapling_applicable"]) for e in plan["endpoints"]] == [
+        ("127.0.0.1", 8443, "plain.test", True), ("127.0.0.1", 8443, "nourl.test", False),
+        ("127.0.0.1", 443, "wild.test", True)]
+    assert plan["vhosts"][0]["must_staple"] is True  # the first certificate of the file is the leaf
+    assert plan["checks"][0] == {"host": "127.0.0.1", "port": 8443, "server_name": "plain.test"}
+
+
+def test_auto_chooses_global_when_every_tls_vhost_can_staple():
+    only_stapleable = [v for v in _vhosts() if v["server_name"] != "nourl.test"]
+    plan = plan_stapling(only_stapleable, CERTIFICATES, "auto")
+    assert plan["scope"] == "global" and plan["include_targets"] == []
+
+
+def test_global_scope_with_a_certificate_without_ocsp_url_is_refused_with_the_reason():
+    plan = plan_stapling(_vhosts(), CERTIFICATES, "global")
+    assert plan["errors"] and "AH02218" in plan["errors"][0] and "/srv/sites/lab.conf:12" in plan["errors"][0]
+
+
+def test_nothing_to_staple_means_scope_none():
+    plan = plan_stapling(_vhosts(), [_leaf(c["path"], False) for c in CERTIFICATES], "vhost")
+    assert plan["scope"] == "none" and plan["include_targets"] == []
+
+
+def test_selected_certificates_limit_what_is_managed_and_reported():
+    plan = plan_stapling(_vhosts(), CERTIFICATES, "auto", selected=["/srv/certs/wild.pem"])
+    assert [e["server_name"] for e in plan["endpoints"]] == ["wild.test"]
+    assert plan["include_targets"] == [{"path": "/srv/sites/wild.conf", "after_lines": [3]}]
+
+
+def test_an_unreadable_certificate_is_not_applicable_with_a_reason():
+    plan = plan_stapling(_vhosts(), [], "auto")
+    assert plan["scope"] == "none"
+    assert "holds no certificate that could be read" in plan["endpoints"][0]["stapling_reason"]
+
+
+def test_unknown_scope_is_refused():
+    with pytest.raises(ApacheConfigError, match="apache_stapling_scope"):
+        plan_stapling([], [], "server")
