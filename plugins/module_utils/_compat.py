@@ -10,26 +10,33 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Any, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
-from cryptography import x509
-from cryptography.exceptions import InternalError, InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
-from cryptography.x509 import ocsp
-from cryptography.x509.oid import SignatureAlgorithmOID
+try:
+    from cryptography import x509
+    from cryptography.exceptions import InternalError, InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+    from cryptography.x509 import ocsp
+except ImportError:
+    # The modules fail with missing_required_lib before they call the engine;
+    # the engine itself must still import (ansible-test's import test).
+    HAS_CRYPTOGRAPHY = False
+    PARSE_ERRORS: Tuple[type, ...] = (ValueError, TypeError)
+    SIGNATURE_ERRORS: Tuple[type, ...] = (ValueError, TypeError)
+else:
+    HAS_CRYPTOGRAPHY = True
+    # Everything cryptography raises while parsing a certificate or an OCSP
+    # response, or a field of one (fields are parsed lazily, on first access).
+    # Releases before 35 report some malformed DER (an unknown OCSP response
+    # type) as an OpenSSL InternalError.
+    PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, InternalError, x509.DuplicateExtension,
+                    x509.UnsupportedGeneralNameType, x509.InvalidVersion)
+    # Everything a signature check can raise for bad or unsupported input.
+    SIGNATURE_ERRORS = (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError)
 
 UTC = datetime.timezone.utc
-
-# Everything cryptography raises while parsing a certificate or an OCSP
-# response, or a field of one (fields are parsed lazily, on first access).
-# Releases before 35 report some malformed DER (an unknown OCSP response
-# type) as an OpenSSL InternalError.
-PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, InternalError, x509.DuplicateExtension,
-                x509.UnsupportedGeneralNameType, x509.InvalidVersion)
-
-# Everything a signature check can raise for bad or unsupported input.
-SIGNATURE_ERRORS = (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError)
+RSASSA_PSS_OID = "1.2.840.113549.1.1.10"
 
 
 def utc_attr(obj: Any, name: str) -> Optional[datetime.datetime]:
@@ -74,7 +81,7 @@ def signature_valid(public_key: Any, signature: bytes, data: bytes,
     """
     try:
         if isinstance(public_key, rsa.RSAPublicKey):
-            pad = _pss_padding(hash_algorithm) if algorithm_oid == SignatureAlgorithmOID.RSASSA_PSS \
+            pad = _pss_padding(hash_algorithm) if algorithm_oid.dotted_string == RSASSA_PSS_OID \
                 else padding.PKCS1v15()
             public_key.verify(signature, data, pad, hash_algorithm)
         elif isinstance(public_key, ec.EllipticCurvePublicKey):
@@ -232,23 +239,20 @@ class BasicResponse:
     singles: List[SingleResponse]
 
 
+# Hash and signature algorithm OIDs, to the names of cryptography's hash classes.
 _HASHES_BY_OID = {
-    "1.3.14.3.2.26": hashes.SHA1, "2.16.840.1.101.3.4.2.4": hashes.SHA224,
-    "2.16.840.1.101.3.4.2.1": hashes.SHA256, "2.16.840.1.101.3.4.2.2": hashes.SHA384,
-    "2.16.840.1.101.3.4.2.3": hashes.SHA512,
+    "1.3.14.3.2.26": "SHA1", "2.16.840.1.101.3.4.2.4": "SHA224", "2.16.840.1.101.3.4.2.1": "SHA256",
+    "2.16.840.1.101.3.4.2.2": "SHA384", "2.16.840.1.101.3.4.2.3": "SHA512",
 }
 _SIGNATURE_HASHES = {
-    SignatureAlgorithmOID.RSA_WITH_SHA1: hashes.SHA1, SignatureAlgorithmOID.RSA_WITH_SHA256: hashes.SHA256,
-    SignatureAlgorithmOID.RSA_WITH_SHA384: hashes.SHA384, SignatureAlgorithmOID.RSA_WITH_SHA512: hashes.SHA512,
-    SignatureAlgorithmOID.ECDSA_WITH_SHA1: hashes.SHA1, SignatureAlgorithmOID.ECDSA_WITH_SHA256: hashes.SHA256,
-    SignatureAlgorithmOID.ECDSA_WITH_SHA384: hashes.SHA384,
-    SignatureAlgorithmOID.ECDSA_WITH_SHA512: hashes.SHA512,
+    "1.2.840.113549.1.1.5": "SHA1", "1.2.840.113549.1.1.11": "SHA256", "1.2.840.113549.1.1.12": "SHA384",
+    "1.2.840.113549.1.1.13": "SHA512", "1.2.840.10045.4.1": "SHA1", "1.2.840.10045.4.3.2": "SHA256",
+    "1.2.840.10045.4.3.3": "SHA384", "1.2.840.10045.4.3.4": "SHA512",
 }
 _REASONS = {0: "unspecified", 1: "key_compromise", 2: "ca_compromise", 3: "affiliation_changed",
             4: "superseded", 5: "cessation_of_operation", 6: "certificate_hold",
             8: "remove_from_crl", 9: "privilege_withdrawn", 10: "aa_compromise"}
-_STATUS_TAGS = {0x80: ocsp.OCSPCertStatus.GOOD, 0xA1: ocsp.OCSPCertStatus.REVOKED,
-                0x82: ocsp.OCSPCertStatus.UNKNOWN}
+_STATUS_TAGS = {0x80: "GOOD", 0xA1: "REVOKED", 0x82: "UNKNOWN"}
 _BASIC_RESPONSE_OID = "1.3.6.1.5.5.7.48.1.1"
 _NONCE_OID = "1.3.6.1.5.5.7.48.1.2"
 
@@ -270,7 +274,6 @@ def _basic_response(der: bytes) -> BasicResponse:
         raise ValueError("not a BasicOCSPResponse")
     tbs, algorithm, signature, *extra = der_children(der_single(der_single(basic.raw, 0x04), DER_SEQUENCE))
     algorithm_oid = _oid(der_children(algorithm.content)[0].content)
-    hash_class = _SIGNATURE_HASHES.get(algorithm_oid)
     certs = [x509.load_der_x509_certificate(cert.raw) for element in extra if element.tag == 0xA0
              for cert in der_children(der_single(element.content, DER_SEQUENCE))]
     fields = [element for element in der_children(tbs.content) if element.tag != 0xA0]  # version
@@ -278,10 +281,15 @@ def _basic_response(der: bytes) -> BasicResponse:
     name_der = responder.content if responder.tag == 0xA1 else None
     key_hash = der_single(responder.content, _DER_OCTET_STRING) if responder.tag == 0xA2 else None
     return BasicResponse(
-        tbs.raw, signature.content[1:], algorithm_oid, hash_class() if hash_class else None,
+        tbs.raw, signature.content[1:], algorithm_oid, _hash(_SIGNATURE_HASHES, algorithm_oid.dotted_string),
         _generalized_time(der_single(produced_at.raw, _DER_GENERALIZED_TIME)), None, name_der, key_hash, certs,
         _nonce(fields[3:]), [_single(element.content) for element in der_children(responses.content)],
     )
+
+
+def _hash(names: Dict[str, str], dotted_oid: str) -> Optional[hashes.HashAlgorithm]:
+    name = names.get(dotted_oid)
+    return getattr(hashes, name)() if name else None
 
 
 def _nonce(tail: List[DerElement]) -> Optional[bytes]:
@@ -312,15 +320,15 @@ def _single(content: bytes) -> SingleResponse:
     fields = der_children(content)
     cert_id, status, this_update = fields[:3]
     algorithm, name_hash, key_hash, serial = der_children(cert_id.content)
-    hash_class = _HASHES_BY_OID.get(_oid(der_children(algorithm.content)[0].content).dotted_string)
     next_update = next((_generalized_time(der_single(element.content, _DER_GENERALIZED_TIME))
                         for element in fields[3:] if element.tag == 0xA0), None)
     if this_update.tag != _DER_GENERALIZED_TIME or status.tag not in _STATUS_TAGS:
         raise ValueError("SingleResponse fields out of order")
     revoked = _revoked_info(status.content) if status.tag == 0xA1 else (None, None)
     return SingleResponse(
-        hash_class() if hash_class else None, name_hash.content, key_hash.content,
-        int.from_bytes(serial.content, "big", signed=True), _STATUS_TAGS[status.tag],
+        _hash(_HASHES_BY_OID, _oid(der_children(algorithm.content)[0].content).dotted_string),
+        name_hash.content, key_hash.content, int.from_bytes(serial.content, "big", signed=True),
+        getattr(ocsp.OCSPCertStatus, _STATUS_TAGS[status.tag]),
         _generalized_time(this_update.content), next_update, *revoked)
 
 
@@ -329,6 +337,6 @@ def _revoked_info(content: bytes) -> Tuple[datetime.datetime, Optional[x509.Reas
     reason = None
     for element in fields[1:]:
         if element.tag == 0xA0:
-            reason = getattr(x509.ReasonFlags, _REASONS[int.from_bytes(der_single(element.content, _DER_ENUMERATED),
-                                                                      "big")])
+            code = int.from_bytes(der_single(element.content, _DER_ENUMERATED), "big")
+            reason = getattr(x509.ReasonFlags, _REASONS[code])
     return _generalized_time(fields[0].content), reason

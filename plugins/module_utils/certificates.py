@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID
+except ImportError:
+    pass  # _compat.HAS_CRYPTOGRAPHY says so; the modules fail with missing_required_lib first
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._compat import (
     PARSE_ERRORS, certificate_signed_by, iso, utc_attr,
@@ -21,7 +24,6 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils._compat import (
 
 class CertificateError(ValueError):
     """A certificate that cannot be loaded or read; the message names the source."""
-
 
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,64})-----(.*?)-----END \1-----", re.DOTALL)
@@ -144,8 +146,8 @@ def subject_alt_names(cert: x509.Certificate) -> List[str]:
 
 
 _GENERAL_NAME_PREFIXES = (
-    (x509.DNSName, "DNS"), (x509.IPAddress, "IP"), (x509.RFC822Name, "email"),
-    (x509.UniformResourceIdentifier, "URI"), (x509.RegisteredID, "RID"),
+    ("DNSName", "DNS"), ("IPAddress", "IP"), ("RFC822Name", "email"),
+    ("UniformResourceIdentifier", "URI"), ("RegisteredID", "RID"),
 )
 
 
@@ -155,7 +157,7 @@ def _general_name(name: x509.GeneralName) -> str:
     if isinstance(name, x509.OtherName):
         return "otherName:" + name.type_id.dotted_string
     for kind, prefix in _GENERAL_NAME_PREFIXES:
-        if isinstance(name, kind):
+        if isinstance(name, getattr(x509, kind)):
             value = name.value
             return "%s:%s" % (prefix, getattr(value, "dotted_string", value))
     return str(name.value)

@@ -20,11 +20,14 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.x509 import ocsp
-from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, OCSPExtensionOID
+try:
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+    from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, OCSPExtensionOID
+except ImportError:
+    pass  # _compat.HAS_CRYPTOGRAPHY says so; the modules fail with missing_required_lib first
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils import verdicts
 from ansible_collections.tlsops.ocsp.plugins.module_utils._compat import (
@@ -33,9 +36,8 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils._compat import (
 )
 from ansible_collections.tlsops.ocsp.plugins.module_utils.certificates import is_issued_by
 
-HASH_ALGORITHMS: Dict[str, Callable[[], hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512,
-}
+# CertID hash algorithms a request may use, to the names of cryptography's hash classes.
+HASH_ALGORITHMS: Dict[str, str] = {"sha1": "SHA1", "sha256": "SHA256", "sha384": "SHA384", "sha512": "SHA512"}
 OCSP_REQUEST_TYPE = "application/ocsp-request"
 NONCE_BYTES = 16
 DEFAULT_MAX_AGE = 7 * 86400
@@ -57,7 +59,8 @@ def build_request(cert: x509.Certificate, issuer: x509.Certificate, hash_name: s
     if hash_name not in HASH_ALGORITHMS:
         raise ValueError("unsupported OCSP CertID hash %r; use one of %s"
                          % (hash_name, ", ".join(HASH_ALGORITHMS)))
-    builder = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, HASH_ALGORITHMS[hash_name]())
+    algorithm = getattr(hashes, HASH_ALGORITHMS[hash_name])()
+    builder = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, algorithm)
     nonce_value = os.urandom(NONCE_BYTES) if nonce else None
     if nonce_value is not None:
         builder = builder.add_extension(x509.OCSPNonce(nonce_value), critical=False)
@@ -215,16 +218,16 @@ _SEVERAL_SINGLES = "more than one SINGLERESP"
 # --- Verification -----------------------------------------------------------
 
 _RESPONDER_ERRORS = {
-    ocsp.OCSPResponseStatus.MALFORMED_REQUEST: (
+    "MALFORMED_REQUEST": (
         "malformedRequest", "the responder could not parse the request: check the request encoding "
                             "(try POST instead of GET) and the CertID hash algorithm"),
-    ocsp.OCSPResponseStatus.INTERNAL_ERROR: (
+    "INTERNAL_ERROR": (
         "internalError", "the responder failed internally: retry later, and tell the CA if it persists"),
-    ocsp.OCSPResponseStatus.TRY_LATER: (
+    "TRY_LATER": (
         "tryLater", "the responder is temporarily unable to answer: retry later"),
-    ocsp.OCSPResponseStatus.SIG_REQUIRED: (
+    "SIG_REQUIRED": (
         "sigRequired", "the responder wants signed requests, which servers do not send: use another responder"),
-    ocsp.OCSPResponseStatus.UNAUTHORIZED: (
+    "UNAUTHORIZED": (
         "unauthorized", "the responder is not authoritative for this certificate: check that the OCSP URL "
                         "belongs to the certificate's issuer and that the responder serves that CA"),
 }
@@ -305,7 +308,7 @@ def _load(der: Any) -> BasicResponse:
                                             "an HTML error page, or truncated data?)" % len(der)) from None
     status = response.response_status
     if status != ocsp.OCSPResponseStatus.SUCCESSFUL:
-        name, advice = _RESPONDER_ERRORS.get(status, (str(status), "ask the responder again later"))
+        name, advice = _RESPONDER_ERRORS.get(status.name, (status.name, "ask the responder again later"))
         raise _Rejected(verdicts.RESPONDER_ERROR, "the responder answered %s instead of a response; %s"
                         % (name, advice))
     return basic_response(response)
@@ -339,7 +342,7 @@ def _digest(algorithm: hashes.HashAlgorithm, data: bytes) -> bytes:
     return digest.finalize()
 
 
-CertIdHashes = Callable[[hashes.HashAlgorithm], Tuple[bytes, bytes]]
+CertIdHashes = Callable[["hashes.HashAlgorithm"], Tuple[bytes, bytes]]
 
 
 def find_single_response(singles: List[SingleResponse], serial_number: int,
