@@ -224,6 +224,8 @@ def test_errors_are_clear(tmp_path: Path, lab: core.Lab) -> None:
     missing = lab_cli("start", "--dir", str(tmp_path / "nothing"))
     assert missing.returncode == 1 and "run `lab.py init" in missing.stderr
     assert json.loads(lab_cli("status", "--dir", str(tmp_path / "nothing")).stdout)["initialised"] is False
+    assert lab_cli("stop", "--dir", str(tmp_path / "nothing")).returncode == 0
+    assert not (tmp_path / "nothing").exists()
     directory = str(lab.directory)
     assert "no leaf 'nosuch'" in lab_cli("revoke", "nosuch", "--dir", directory).stderr
     wrong_port = lab_cli("status", "--dir", directory, "--base-port", str(lab.state()["base_port"] + 10))

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional, Protocol
 
 from tests.lab import apache_instance, lab_pki, nginx_instance, packages, responder, state as lab_state
-from tests.lab.processes import LabError, PortTaken
+from tests.lab.processes import LabError, PortTaken, port_taken
+
+
+class Component(Protocol):
+    """What the lab drives: the responder module and the two Server objects."""
+
+    def start(self, state: dict[str, Any]) -> None: ...
+
+    def stop(self, state: dict[str, Any]) -> None: ...
+
+    def status(self, state: dict[str, Any]) -> dict[str, Any]: ...
+
 
 COMPONENTS = ("responder", "nginx", "apache")
-MODULES: dict[str, Any] = {
+MODULES: dict[str, Component] = {
     "responder": responder, "nginx": nginx_instance.component, "apache": apache_instance.component,
 }
 # Web servers: their modules describe and write their configurations at init.
@@ -76,7 +88,7 @@ class Lab:
     def _build(self, base_port: int, revoke_initially: bool, next_update_minutes: int,
                responder_workers: int) -> dict[str, Any]:
         ports = lab_state.ports(base_port)
-        taken = [str(port) for port in ports.values() if lab_state.port_taken(port)]
+        taken = [str(port) for port in ports.values() if port_taken(port)]
         if taken:
             raise PortTaken(f"port(s) {', '.join(taken)} of base port {base_port} are in use; "
                             f"pick another --base-port (a lab uses {lab_state.PORT_BLOCK} ports from it)")
@@ -102,9 +114,18 @@ class Lab:
             module.configure(state)
         return state
 
-    def start(self, only: Iterable[str] = COMPONENTS) -> dict[str, Any]:
+    @contextmanager
+    def _locked_state(self) -> Iterator[dict[str, Any]]:
+        """lab.json, read under the lab's lock (a missing lab is an error, and no directory is made)."""
+        lab_state.load(self.directory)
         with lab_state.locked(self.directory):
-            state = lab_state.load(self.directory)
+            yield lab_state.load(self.directory)
+
+    def _not_initialised(self) -> dict[str, Any]:
+        return {"dir": str(self.directory), "initialised": False}
+
+    def start(self, only: Iterable[str] = COMPONENTS) -> dict[str, Any]:
+        with self._locked_state() as state:
             try:
                 for component in selected(only):
                     MODULES[component].start(state)
@@ -113,10 +134,9 @@ class Lab:
             return self._status(state)
 
     def stop(self, only: Iterable[str] = COMPONENTS) -> dict[str, Any]:
-        with lab_state.locked(self.directory):
-            if not self.exists:
-                return {"dir": str(self.directory), "initialised": False}
-            state = lab_state.load(self.directory)
+        if not self.exists:
+            return self._not_initialised()
+        with self._locked_state() as state:
             self._stop(state, only)
             return self._status(state)
 
@@ -130,7 +150,7 @@ class Lab:
 
     def status(self) -> dict[str, Any]:
         if not self.exists:
-            return {"dir": str(self.directory), "initialised": False}
+            return self._not_initialised()
         return self._status(lab_state.load(self.directory))
 
     def _status(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -149,8 +169,7 @@ class Lab:
 
     def revoke(self, leaf: str, reason: str = "keyCompromise") -> dict[str, Any]:
         """Mark `leaf` revoked in the index; a running responder restarts to read it."""
-        with lab_state.locked(self.directory):
-            state = lab_state.load(self.directory)
+        with self._locked_state() as state:
             if leaf not in state["leaves"]:
                 raise LabError(f"no leaf {leaf!r} in {self.directory}; leaves: {', '.join(state['leaves'])}")
             entry = state["leaves"][leaf]

@@ -49,6 +49,14 @@ def running_pid(pid_file: Path) -> Optional[int]:
     return pid if pid is not None and pid_alive(pid) else None
 
 
+def log_tail(path: str, size: int = 1500) -> str:
+    """The end of a log file, for error messages."""
+    try:
+        return Path(path).read_text(errors="replace")[-size:].strip()
+    except FileNotFoundError:
+        return "(no log yet)"
+
+
 def children(pid: int) -> list[int]:
     """Live processes whose parent is `pid`."""
     found = []

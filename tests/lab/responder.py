@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
-from tests.lab.processes import HOST, LabError, children, ensure_port_free, pid_alive, process_status, \
+from tests.lab.processes import HOST, LabError, children, ensure_port_free, log_tail, pid_alive, process_status, \
     running_pid, spawn_detached, terminate, wait_until
 
 START_TIMEOUT = 10.0
@@ -84,13 +84,6 @@ def answers(state: dict[str, Any], port: int) -> bool:
         return False
 
 
-def _log_tail(log_file: str) -> str:
-    try:
-        return Path(log_file).read_text()[-1000:].strip()
-    except FileNotFoundError:
-        return ""
-
-
 def _start_process(state: dict[str, Any], what: str, command: Sequence[str], pid_file: Path,
                    log_file: str, port: int) -> int:
     """Start `command` unless its pid file names a live process; wait until `port` answers OCSP."""
@@ -101,7 +94,7 @@ def _start_process(state: dict[str, Any], what: str, command: Sequence[str], pid
         pid_file.write_text(f"{pid}\n")
     if not wait_until(lambda: answers(state, port) or not pid_alive(pid), START_TIMEOUT) or not pid_alive(pid):
         raise LabError(f"{what} (pid {pid}) did not answer OCSP on 127.0.0.1:{port} within "
-                       f"{START_TIMEOUT:.0f}s; its log {log_file} says: {_log_tail(log_file)}")
+                       f"{START_TIMEOUT:.0f}s; its log {log_file} says: {log_tail(log_file)}")
     return pid
 
 

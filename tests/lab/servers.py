@@ -11,8 +11,8 @@ import ssl
 from pathlib import Path
 from typing import Any
 
-from tests.lab.processes import HOST, LabError, children, ensure_port_free, pid_alive, process_status, run, \
-    running_pid, terminate, wait_until
+from tests.lab.processes import HOST, LabError, children, ensure_port_free, log_tail, pid_alive, process_status, \
+    run, running_pid, terminate, wait_until
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
@@ -32,13 +32,6 @@ def serves(state: dict[str, Any], port: int, server_name: str) -> bool:
 
 def _first_server_name(state: dict[str, Any]) -> str:
     return next(iter(state["leaves"].values()))["server_name"]
-
-
-def _log_tail(section: dict[str, Any]) -> str:
-    try:
-        return Path(section["error_log"]).read_text()[-1500:].strip()
-    except FileNotFoundError:
-        return "(no error log yet)"
 
 
 class Server:
@@ -61,7 +54,7 @@ class Server:
             lambda: serves(state, section["port"], server_name) or not pid_alive(pid), START_TIMEOUT)
         if not ready or not pid_alive(pid):
             raise LabError(f"{self.kind} (pid {pid}) does not serve {server_name} on 127.0.0.1:{section['port']}; "
-                           f"{section['error_log']} says: {_log_tail(section)}")
+                           f"{section['error_log']} says: {log_tail(section['error_log'])}")
 
     def stop(self, state: dict[str, Any]) -> None:
         section = state[self.kind]
