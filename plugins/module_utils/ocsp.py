@@ -321,7 +321,7 @@ def _responder_label(response: BasicResponse, known: List[x509.Certificate]) -> 
     if response.responder_name is not None:
         return response.responder_name.rfc4514_string()
     named = next((cert for cert in known if _identifies(response, cert)), None)
-    return named.subject.rfc4514_string() if named is not None else "a name no known certificate has"
+    return named.subject.rfc4514_string() if named is not None else "a responder name that matches no certificate at hand"
 
 
 def _cert_id_hashes(issuer: x509.Certificate, algorithm: hashes.HashAlgorithm) -> Tuple[bytes, bytes]:
@@ -378,7 +378,8 @@ def _mismatch_reason(singles: List[SingleResponse], cert: x509.Certificate) -> s
     serials = ", ".join(str(single.serial_number) for single in singles[:5])
     more = " and %d more" % (len(singles) - 5) if len(singles) > 5 else ""
     same_serial = any(single.serial_number == cert.serial_number for single in singles)
-    detail = ("its serial number appears, but for another issuer" if same_serial
+    detail = ("its serial number appears, but with another issuer's name and key hashes: is the issuer "
+              "certificate given the one that issued it?" if same_serial
               else "it covers serial %s%s" % (serials, more))
     return ("the response is about another certificate (%s); the server staples a stale or foreign "
             "response: clear its OCSP cache or response file and fetch a fresh one" % detail)

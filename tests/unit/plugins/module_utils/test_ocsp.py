@@ -13,10 +13,10 @@ from typing import Iterator, List, Optional, Tuple
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509 import ocsp as x509_ocsp
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils import ocsp, verdicts
+from ansible_collections.tlsops.ocsp.plugins.module_utils import _compat, ocsp, verdicts
 from tests.support import pki
 
 HOUR = datetime.timedelta(hours=1)
@@ -198,12 +198,56 @@ def test_same_serial_from_another_issuer(test_pki: pki.TestPKI, leaf: pki.Issued
     twin = other.leaf(serial_number=leaf.cert.serial_number)
     result = ocsp.verify_response(other.response(twin.cert, issuer=other.intermediate), leaf.cert,
                                   test_pki.intermediate.cert)
-    assert_verdict(result, verdicts.WRONG_CERTIFICATE, "for another issuer")
+    assert_verdict(result, verdicts.WRONG_CERTIFICATE, "another issuer's name and key hashes")
 
 
 def test_wrong_issuer_given(test_pki: pki.TestPKI, leaf: pki.Issued) -> None:
     result = ocsp.verify_response(test_pki.response(leaf.cert), leaf.cert, test_pki.root.cert)
     assert result["verdict"] == verdicts.WRONG_CERTIFICATE
+
+
+def der(tag: int, content: bytes) -> bytes:
+    """One DER element (definite length)."""
+    size = len(content)
+    if size < 0x80:
+        return bytes((tag, size)) + content
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(length))) + length + content
+
+
+def multi_response(signer: pki.Issued, *single_sources: bytes) -> bytes:
+    """One response carrying the SingleResponses of several responses, re-signed by `signer`.
+
+    cryptography's builder makes one SingleResponse per response, so the
+    responses are taken apart (they share the responder ID) and joined.
+    """
+    def parts(response_der: bytes) -> list:
+        response_bytes = _compat.der_children(_compat.der_single(response_der, 0x30))[1]
+        oid, basic = _compat.der_children(_compat.der_single(response_bytes.content, 0x30))
+        tbs, algorithm = _compat.der_children(_compat.der_single(basic.content, 0x30))[:2]
+        return [oid, algorithm] + _compat.der_children(tbs.content)
+
+    oid, algorithm, responder, produced_at = parts(single_sources[0])[:4]
+    singles = b"".join(parts(source)[4].content for source in single_sources)
+    tbs = der(0x30, responder.raw + produced_at.raw + der(0x30, singles))
+    signature = signer.key.sign(tbs, ec.ECDSA(hashes.SHA256()))
+    basic = der(0x30, tbs + algorithm.raw + der(0x03, b"\x00" + signature))
+    return der(0x30, der(0x0A, b"\x00") + der(0xA0, der(0x30, oid.raw + der(0x04, basic))))
+
+
+def test_every_single_response_is_searched(test_pki: pki.TestPKI, leaf: pki.Issued) -> None:
+    revoked, absent = test_pki.leaf("revoked.example.test"), test_pki.leaf("absent.example.test")
+    sources = [test_pki.response(revoked.cert, "revoked"), test_pki.response(leaf.cert),
+               test_pki.response(test_pki.leaf("third.example.test").cert, hash_algorithm=hashes.SHA256())]
+    joined = multi_response(test_pki.intermediate, *sources)
+    assert_verdict(verify(test_pki, leaf, joined), verdicts.GOOD, "signed by the issuer")
+    assert_verdict(verify(test_pki, revoked, joined), verdicts.REVOKED)
+    assert_verdict(verify(test_pki, absent, joined), verdicts.WRONG_CERTIFICATE, "and")
+    corrupt = bytearray(joined)
+    corrupt[-10] ^= 0x01  # inside the signature, the last field (pki.corrupt_signature needs cryptography >= 37 here)
+    assert_verdict(verify(test_pki, leaf, bytes(corrupt)), verdicts.BAD_SIGNATURE)
+    forged = multi_response(pki.issue("tlsops Test Intermediate CA", is_ca=True), *sources)
+    assert_verdict(verify(test_pki, leaf, forged), verdicts.BAD_SIGNATURE)
 
 
 # --- freshness ------------------------------------------------------------
