@@ -112,6 +112,26 @@ def test_enable_staples_good_is_idempotent_audits_and_removes_byte_for_byte(fres
     assert "OCSP response: no response sent" in s_client_status(state, "plain")
 
 
+def test_every_certificate_stapleable_gets_one_http_level_dropin(fresh_lab: core.Lab, run_playbook):
+    state = fresh_lab.state()
+    Path(state["nginx"]["sites"]["no_ocsp"]).unlink()
+    fresh_lab.stop(["nginx"])
+    fresh_lab.start(["nginx"])
+    before = tree_digest(state)
+    run = run_playbook(PLAYBOOKS / "enable.yml", role_vars(state))
+    assert run.returncode == 0, run.failure_messages()
+    dropin = Path(state["nginx"]["dropin_dir"]) / "tlsops-ocsp-stapling.conf"
+    assert "ssl_stapling on;" in dropin.read_text()
+    assert not any("include" in line and "tlsops-ocsp" in line
+                   for site in state["nginx"]["sites"].values() if Path(site).exists()
+                   for line in Path(site).read_text().splitlines())
+    assert "Cert Status: good" in s_client_status(state, "must_staple")
+
+    removed = run_playbook(PLAYBOOKS / "enable.yml", role_vars(state, nginx_stapling_state="absent"))
+    assert removed.returncode == 0, removed.failure_messages()
+    assert tree_digest(state) == before
+
+
 def test_check_mode_reports_changes_and_shows_the_snippet_but_writes_nothing(fresh_lab: core.Lab, run_playbook):
     state = fresh_lab.state()
     before = tree_digest(state)
