@@ -13,8 +13,6 @@ PYTHON := $(VENV)/bin/python
 PYTHON_OLDEST := $(VENV_OLDEST)/bin/python
 STAMP := $(VENV)/.requirements-stamp
 STAMP_OLDEST := $(VENV_OLDEST)/.requirements-stamp
-# Controller Python that ansible-test sanity runs on.
-SANITY_PYTHON := 3.11
 
 # ansible finds the collection through <dir>/ansible_collections/tlsops/ocsp, a
 # symlink to this checkout. It lives in .venv, which ansible-lint excludes.
@@ -85,19 +83,10 @@ ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 $(ANSIBLE_TEST_GET_PIP):
 	install -D -m 0644 tests/setup/ansible_test_get_pip.py $@
 
-# ansible-test needs the collection under ansible_collections/<ns>/<name>: copy
-# what git tracks (and new files it does not ignore) into a temporary tree.
-# --local: run on .venv's Python 3.11; ansible-test still makes (and caches in
-# ~/.ansible/test/venv) one venv per sanity test with its own pinned tools.
+# ansible-test sanity on a copy of the tree (see tests/sanity/run-sanity.sh);
+# it makes and caches in ~/.ansible/test/venv one venv per sanity test.
 sanity: venv system-deps $(ANSIBLE_TEST_GET_PIP)
-	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	dest=$$tmp/ansible_collections/tlsops/ocsp; mkdir -p $$dest; \
-	git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do \
-		if [ -e "$$f" ]; then printf '%s\0' "$$f"; fi; done | \
-		tar --null -T - -cf - | tar -xf - -C $$dest; \
-	cd $$dest && env -u ANSIBLE_COLLECTIONS_PATH \
-		$(CURDIR)/$(VENV)/bin/ansible-test sanity --local \
-		--python $(SANITY_PYTHON) --color no
+	tests/sanity/run-sanity.sh $(CURDIR)/$(VENV)/bin/ansible-test
 
 lint: venv
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH ansible-lint --profile production --nocolor
