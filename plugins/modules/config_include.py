@@ -38,11 +38,16 @@ options:
     description: Keep a timestamped copy of the original file beside it when it changes.
     type: bool
     default: false
+extends_documentation_fragment:
+  - tlsops.ocsp.attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
+  platform:
+    support: full
+    platforms: posix
 author:
   - tlsops.ocsp contributors
 """

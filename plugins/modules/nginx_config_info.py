@@ -44,11 +44,9 @@ options:
   marker_line:
     description: A line whose files are reported in RV(files_with_marker).
     type: str
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment:
+  - tlsops.ocsp.attributes
+  - tlsops.ocsp.attributes.info_module
 author:
   - tlsops.ocsp contributors
 """

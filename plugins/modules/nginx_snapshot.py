@@ -28,11 +28,16 @@ options:
     description: RV(snapshot) of an earlier O(state=saved) call (O(state=restored)).
     type: dict
     default: {}
+extends_documentation_fragment:
+  - tlsops.ocsp.attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    support: full
+    platforms: posix
 author:
   - tlsops.ocsp contributors
 """

@@ -23,11 +23,9 @@ options:
     type: list
     elements: path
     default: []
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment:
+  - tlsops.ocsp.attributes
+  - tlsops.ocsp.attributes.info_module
 requirements:
   - cryptography >= 3.4.8
 author:
