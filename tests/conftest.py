@@ -7,13 +7,11 @@ way Ansible does and `ansible-playbook` finds `tlsops.ocsp.*`.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -21,26 +19,14 @@ from typing import Any, Optional
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
 
+from tests.support import ansible_env as ansible_support  # noqa: E402  (needs the path above)
 
-def _make_collections_path() -> Path:
-    digest = hashlib.sha256(str(REPO_ROOT).encode()).hexdigest()[:12]
-    base = Path(tempfile.gettempdir()) / f"tlsops-ocsp-collections-{digest}"
-    namespace = base / "ansible_collections" / "tlsops"
-    namespace.mkdir(parents=True, exist_ok=True)
-    link = namespace / "ocsp"
-    if not (link.is_symlink() and Path(os.readlink(link)) == REPO_ROOT):
-        tmp_link = namespace / f".ocsp.{os.getpid()}"
-        tmp_link.unlink(missing_ok=True)
-        tmp_link.symlink_to(REPO_ROOT, target_is_directory=True)
-        tmp_link.replace(link)  # atomic, so parallel sessions never see a missing link
-    return base
-
-
-COLLECTIONS_PATH = _make_collections_path()
-for _entry in (str(COLLECTIONS_PATH), str(REPO_ROOT)):
-    if _entry not in sys.path:
-        sys.path.insert(0, _entry)
+COLLECTIONS_PATH = ansible_support.collections_path()
+if str(COLLECTIONS_PATH) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS_PATH))
 
 
 def free_port() -> int:
@@ -63,22 +49,8 @@ def collections_path() -> Path:
 @pytest.fixture(scope="session")
 def ansible_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment for ansible and ansible-playbook subprocesses."""
-    home = tmp_path_factory.mktemp("ansible-home")
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_PATH),
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "ANSIBLE_LOCAL_TEMP": str(home / "local"),
-        "ANSIBLE_REMOTE_TEMP": str(home / "remote"),
-        "ANSIBLE_HOME": str(home),
-        "ANSIBLE_HOST_KEY_CHECKING": "False",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_RETRY_FILES_ENABLED": "False",
-        "ANSIBLE_DEPRECATION_WARNINGS": "False",
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-    })
-    return env
+    return ansible_support.environment(
+        tmp_path_factory.mktemp("ansible-home"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
 
 
 @dataclass
