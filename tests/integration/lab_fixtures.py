@@ -8,9 +8,14 @@ Use them from a test module with a direct import (the names are the fixtures)::
 `lab` is one started lab per test module (every component); `lab_factory`
 makes fresh labs, e.g. one per test that edits server configurations::
 
-    def test_something(lab_factory):
+    @pytest.fixture
+    def fresh_lab(lab_factory):
         lab = lab_factory(components=("responder", "nginx"))
-        state = lab.state()          # the lab.json document
+        yield lab
+        lab.stop()                   # else it runs until the module ends
+
+    def test_something(fresh_lab):
+        state = fresh_lab.state()    # the lab.json document
         nginx = state["nginx"]       # binary, config_file, dropin_dir, reload_command, port...
 
 Each lab lives in its own temporary directory on a free block of ports and is
@@ -22,37 +27,26 @@ from typing import Any, Callable, Iterator, Sequence
 
 import pytest
 
-from tests.lab import core, state as lab_state
-from tests.lab.processes import LabError, PortTaken
+from tests.lab import core
 
 LabFactory = Callable[..., core.Lab]
 
 
-def _start(lab: core.Lab, components: Sequence[str], **init_options: Any) -> None:
-    """Init and start `lab`; retry on another port block if one was taken meanwhile."""
-    for _attempt in range(3):
-        try:
-            lab.init(lab_state.free_base_port(), force=True, **init_options)
-            lab.start(components)
-            return
-        except PortTaken:
-            lab.stop()
-    raise LabError(f"no free port block for a lab in {lab.directory}")
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabFactory]:
     """lab_factory(components=core.COMPONENTS, **init_options) -> a started core.Lab.
 
     init_options are those of core.Lab.init: revoke_initially, next_update_minutes,
-    responder_workers.
+    responder_workers. Every lab it made stops at the end of the test module; a
+    test that is done with its lab earlier stops it (`lab.stop()`, e.g. after
+    `yield` in its own fixture), so that labs do not pile up.
     """
     labs: list[core.Lab] = []
 
     def make(components: Sequence[str] = core.COMPONENTS, **init_options: Any) -> core.Lab:
         lab = core.Lab(tmp_path_factory.mktemp("lab"))
         labs.append(lab)  # stopped at the end even when starting fails half-way
-        _start(lab, components, **init_options)
+        lab.rebuild_and_start(components, **init_options)
         return lab
 
     yield make

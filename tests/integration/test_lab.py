@@ -129,7 +129,8 @@ def enable_stapling(state: dict[str, Any]) -> None:
 
 
 def test_servers_staple_through_the_responder_once_a_dropin_turns_it_on(lab_factory) -> None:  # noqa: F811
-    state = lab_factory().state()
+    stapling_lab = lab_factory()
+    state = stapling_lab.state()
     system_markers = sorted(Path("/var/lib/apache2").rglob("*"))
     enable_stapling(state)
     assert sorted(Path("/var/lib/apache2").rglob("*")) == system_markers, "a2enconf kept to the lab"
@@ -144,6 +145,7 @@ def test_servers_staple_through_the_responder_once_a_dropin_turns_it_on(lab_fact
                                         attempts=20 if expected[kind][name] else 3)
                    for name, leaf in state["leaves"].items()}
         assert stapled == expected[kind], kind
+    stapling_lab.stop()
 
 
 def test_certificates_have_the_documented_extensions(lab: core.Lab) -> None:
@@ -188,6 +190,7 @@ def test_revoke_changes_the_answer_and_is_idempotent(lab_factory) -> None:  # no
     assert json.loads(again.stdout)["leaves"]["revoked"]["revocation"] == revoked_at
     index = Path(revocable.state()["pki"]["index"]).read_text().splitlines()
     assert [line[0] for line in index] == ["V", "V", "R", "V"]
+    revocable.stop()
 
 
 def test_start_twice_then_stop_leaves_no_process(lab: core.Lab, lab_factory) -> None:  # noqa: F811
@@ -218,6 +221,7 @@ def test_start_only_starts_what_it_is_told(lab_factory) -> None:  # noqa: F811
     status = partial.status()
     assert status["responder"]["answering"] and status["nginx"]["serving"]
     assert not status["apache"]["running"]
+    partial.stop()
 
 
 def test_errors_are_clear(tmp_path: Path, lab: core.Lab) -> None:

@@ -75,6 +75,22 @@ class Lab:
             lab_state.save(self.directory, state)
             return state
 
+    def rebuild_and_start(self, components: Iterable[str] = COMPONENTS, base_port: Optional[int] = None,
+                          attempts: int = 3, **init_options: Any) -> dict[str, Any]:
+        """`init --force` and `start`, on `base_port` or a free block of ports.
+
+        When a port is taken meanwhile (labs of parallel sessions), try again on
+        another free block. init_options: those of init.
+        """
+        for _attempt in range(attempts):
+            try:
+                self.init(base_port or lab_state.free_base_port(), force=True, **init_options)
+                return self.start(components)
+            except PortTaken:
+                self.stop()
+                base_port = None
+        raise LabError(f"no free block of ports for the lab in {self.directory} after {attempts} attempts")
+
     def _stop_for_rebuild(self) -> None:
         try:
             self._stop(lab_state.load(self.directory), COMPONENTS)
