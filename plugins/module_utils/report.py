@@ -39,9 +39,17 @@ SEVERITY_ORDER = {verdicts.CRITICAL: 0, verdicts.WARNING: 1, verdicts.OK: 2}
 
 
 def classify(entry: Entry) -> str:
-    """OK, WARNING or CRITICAL. A staple past nextUpdate is critical whatever the certificate."""
+    """OK, WARNING or CRITICAL.
+
+    A staple past nextUpdate is critical whatever the certificate, and so is
+    a certificate whose responder says revoked when the server staples
+    nothing (servers refuse to staple revoked answers, so the staple alone
+    would hide it).
+    """
     verdict = entry.get("verdict") or verdicts.MALFORMED
     if verdict == verdicts.EXPIRED and entry.get("stapled"):
+        return verdicts.CRITICAL
+    if entry.get("responder_verdict") == verdicts.REVOKED:
         return verdicts.CRITICAL
     return verdicts.severity(verdict, bool(entry.get("must_staple")))
 

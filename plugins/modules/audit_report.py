@@ -14,7 +14,9 @@ description:
     single self-contained page (no external assets) with a sortable table and a picture of staple
     freshness against certificate expiry across the fleet.
   - Rows are sorted worst first. An endpoint is critical when a Must-Staple certificate has no
-    good staple, when the staple says revoked, or when the staple is past its nextUpdate.
+    good staple, when the staple says revoked, when the staple is past its nextUpdate, or when the
+    server staples nothing and the OCSP responder, asked from the host, says revoked (servers do
+    not staple revoked answers).
   - Meant to run once, on the controller, with C(delegate_to=localhost) and C(run_once=true).
 author:
   - tlsops.ocsp contributors

@@ -32,6 +32,8 @@ def entry(verdict: str, must_staple: bool = False, stapled: bool = True, **extra
     (entry(verdicts.EXPIRED), verdicts.CRITICAL),
     (entry(verdicts.NOT_APPLICABLE, stapled=False, ocsp_uris=[]), verdicts.OK),
     (entry(verdicts.UNREACHABLE, stapled=False), verdicts.WARNING),
+    (entry(verdicts.NO_STAPLE, stapled=False, responder_verdict=verdicts.REVOKED), verdicts.CRITICAL),
+    (entry(verdicts.NO_STAPLE, stapled=False, responder_verdict=verdicts.GOOD), verdicts.WARNING),
 ])
 def test_classify(row, expected):
     assert report.classify(row) == expected
