@@ -77,7 +77,8 @@ integration: venv system-deps
 	$(call pytest_suite,$(PYTHON),tests/integration)
 
 # ansible-test bootstraps pip into its venvs with a script it downloads from a
-# host we cannot reach; give it an offline stand-in under the cached name.
+# host we cannot reach; give it an offline stand-in under the cached name
+# (pip 24.2 is the version the pinned ansible-core 2.19 bootstraps).
 ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 
 $(ANSIBLE_TEST_GET_PIP):
