@@ -17,8 +17,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.lab import core, lab_pki, state as lab_state  # noqa: E402  (needs the path above)
-from tests.lab.processes import LabError  # noqa: E402
+try:
+    from tests.lab import core, lab_pki, state as lab_state  # noqa: E402  (needs the path above)
+    from tests.lab.processes import LabError  # noqa: E402
+except ImportError as missing:  # cryptography: only in the venv
+    sys.exit(f"lab.py: {missing}; run it with the venv's Python: .venv/bin/python tests/lab/lab.py")
 
 
 def _components(text: str) -> list[str]:
