@@ -341,8 +341,8 @@ def server_endpoints(server: Dict[str, Any], check_host: str = "127.0.0.1",
     A wildcard IPv6 listen on a port that also has an IPv4 wildcard is the same
     server reached twice; only the IPv4 one is kept.
     """
-    addresses = [address for address in (listen_address(args) for args in server["listens"]
-                                          if "ssl" in args[1:] or server["ssl_on"]) if address]
+    tls_listens = [args for args in server["listens"] if "ssl" in args[1:] or server["ssl_on"]]
+    addresses = [address for address in map(listen_address, tls_listens) if address]
     v4_wildcard_ports = {port for host, port in addresses if host in ("", "*", "0.0.0.0")}
     endpoints: List[Dict[str, Any]] = []
     for host, port in addresses:

@@ -49,7 +49,7 @@ attributes:
     support: full
     platforms: posix
 author:
-  - tlsops.ocsp contributors
+  - tlsops maintainers (@tlsops)
 """
 
 EXAMPLES = r"""

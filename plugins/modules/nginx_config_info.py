@@ -48,7 +48,7 @@ extends_documentation_fragment:
   - tlsops.ocsp.attributes
   - tlsops.ocsp.attributes.info_module
 author:
-  - tlsops.ocsp contributors
+  - tlsops maintainers (@tlsops)
 """
 
 EXAMPLES = r"""
@@ -169,10 +169,10 @@ def main() -> None:
         entry = server.as_dict()
         entry["endpoints"] = server_endpoints(entry, params["check_host"], params["check_host_v6"])
         servers.append(entry)
+    resolver_files = config.http_directive_files.get("resolver", [])
     result: Dict[str, Any] = dict(
         changed=False, version=_version(module), main_file=config.main_file, files=list(config.files),
-        servers=servers, http_resolver=any(path != params["dropin_path"]
-                          for path in config.http_directive_files.get("resolver", [])),
+        servers=servers, http_resolver=any(path != params["dropin_path"] for path in resolver_files),
         files_with_marker=_files_with(config.texts, params["marker_line"]) if params["marker_line"] else [],
         warnings_seen=[line for line in stderr.splitlines() if "[warn]" in line],
     )

@@ -29,7 +29,7 @@ extends_documentation_fragment:
 requirements:
   - cryptography >= 3.4.8
 author:
-  - tlsops.ocsp contributors
+  - tlsops maintainers (@tlsops)
 """
 
 EXAMPLES = r"""
