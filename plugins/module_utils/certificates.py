@@ -7,6 +7,7 @@ whose message names the source; the content of non-certificate PEM blocks
 """
 from __future__ import annotations
 
+import base64
 import re
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -71,7 +72,7 @@ def _load_pem(data: bytes, source: str) -> List[x509.Certificate]:
             other_labels.append(label.decode("ascii"))
             continue
         try:
-            certs.append(_fully_read(x509.load_pem_x509_certificate(match.group(0))))
+            certs.append(_fully_read(x509.load_der_x509_certificate(_pem_body(match.group(2)))))
         except PARSE_ERRORS:
             raise CertificateError(
                 "%s: PEM block %d (%s) is not a valid certificate; replace the file with an intact copy"
@@ -80,6 +81,14 @@ def _load_pem(data: bytes, source: str) -> List[x509.Certificate]:
         found = (" (found only: %s)" % ", ".join(sorted(set(other_labels)))) if other_labels else ""
         raise CertificateError("%s: holds no complete PEM CERTIFICATE block%s" % (source, found))
     return certs
+
+
+def _pem_body(body: bytes) -> bytes:
+    """The DER inside a PEM block, tolerating indentation, CRLF and RFC 1421 header lines
+    (cryptography's own PEM reader accepts some of these on some releases only)."""
+    lines = [line.strip() for line in body.splitlines()]
+    encoded = b"".join(line for line in lines if line and b":" not in line)
+    return base64.b64decode(encoded, validate=True)
 
 
 def load_certificate_file(path: str) -> List[x509.Certificate]:

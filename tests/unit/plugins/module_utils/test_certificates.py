@@ -31,6 +31,16 @@ def test_pem_bundle_loads_in_file_order_and_skips_keys(test_pki: pki.TestPKI, le
     assert loaded == [leaf.cert, test_pki.intermediate.cert]
 
 
+@pytest.mark.parametrize("reshape", [
+    lambda pem: pem.replace(b"\n", b"\r\n"),
+    lambda pem: b"    " + pem.replace(b"\n", b"\n    "),
+    lambda pem: b"\xef\xbb\xbf" + pem,
+    lambda pem: pem.replace(b"-----\n", b"-----\nComment: from the CA portal\n\n", 1),
+], ids=["crlf", "indented", "bom", "header"])
+def test_pem_variants_load_alike(leaf: pki.Issued, reshape) -> None:
+    assert certificates.load_certificates(reshape(leaf.pem), "variant.pem") == [leaf.cert]
+
+
 def test_der_loads_one_certificate(leaf: pki.Issued) -> None:
     assert certificates.load_certificates(leaf.der, "leaf.der") == [leaf.cert]
 
