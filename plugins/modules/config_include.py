@@ -121,7 +121,7 @@ def _edit(module: AnsibleModule, path: str, text: str) -> EditResult:
         return ensure_lines(text, params["line"], params["after_lines"], source=path)
     except ConfigEditError as error:
         module.fail_json(msg=str(error))
-        raise  # unreachable: fail_json exits
+    raise AssertionError("fail_json returned")  # for type checkers: fail_json never returns
 
 
 def main() -> None:
