@@ -22,12 +22,15 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 from cryptography import x509
 
-from tests.conftest import PlaybookRun, free_port
+from tests.conftest import REPO_ROOT, PlaybookRun, free_port
 from tests.support.pki import Issued, SServer, TestPKI, issue, utcnow
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 
 PLAYBOOKS = Path(__file__).resolve().parent / "modules"
+# The managed host's Python: the controller's (newest cryptography and pyOpenSSL),
+# or the oldest pair a distribution ships (cryptography 3.4.8, pyOpenSSL 21.0.0).
+OLDEST_PYTHON = REPO_ROOT / ".venv-oldest" / "bin" / "python"
 INDEX_TIME = "%y%m%d%H%M%SZ"  # openssl ca's index.txt time format
 START_TIMEOUT = 10.0
 
@@ -55,6 +58,16 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
     pki = TestPKI(ocsp_url="http://127.0.0.1:%d" % port)
     return Lab(pki, pki.leaf("good.example.test"), pki.leaf("revoked.example.test"),
                tmp_path_factory.mktemp("modules-lab"), port)
+
+
+@pytest.fixture(scope="module", params=["newest", "oldest"])
+def host_python(request) -> Dict[str, str]:
+    """Extra vars that pick the managed host's Python for the module runs."""
+    if request.param == "newest":
+        return {}
+    if not OLDEST_PYTHON.exists():
+        pytest.skip("no %s (make venv-oldest)" % OLDEST_PYTHON)
+    return {"ansible_python_interpreter": str(OLDEST_PYTHON)}
 
 
 # --- openssl ocsp -------------------------------------------------------------
@@ -166,10 +179,11 @@ EXPECTED_STAPLE_VERDICTS = {
 
 
 @pytest.fixture(scope="module")
-def staple_run(run_playbook, staple_servers) -> Dict[str, Any]:
+def staple_run(run_playbook, staple_servers, host_python) -> Dict[str, Any]:
     protocol, version, other_version = PROTOCOL_NAMES[staple_servers["protocol"]]
     ports = staple_servers["ports"]
     run = run_playbook(PLAYBOOKS / "staple_info.yml", {
+        **host_python,
         "staple_endpoints": [{"host": "127.0.0.1", "port": ports[case], "server_name": "good.example.test"}
                              for case in STAPLE_CASES],
         "staple_single_port": ports["good"],
@@ -228,8 +242,9 @@ def test_staple_info_other_protocol_is_unreachable(staple_run):
 # --- responder_info ---------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def responder_run(run_playbook, lab: Lab, ocsp_responder: str) -> PlaybookRun:
+def responder_run(run_playbook, lab: Lab, ocsp_responder: str, host_python) -> PlaybookRun:
     run = run_playbook(PLAYBOOKS / "responder_info.yml", {
+        **host_python,
         "responder_good_chain": lab.write("good-chain.pem", lab.good, lab.pki.intermediate),
         "responder_good_leaf": lab.write("good.pem", lab.good),
         "responder_issuer": lab.write("issuer.pem", lab.pki.intermediate),
@@ -285,8 +300,9 @@ def fetched_response(lab: Lab, ocsp_responder: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def info_vars(lab: Lab, fetched_response: str) -> Dict[str, Any]:
+def info_vars(lab: Lab, fetched_response: str, host_python) -> Dict[str, Any]:
     return {
+        **host_python,
         "info_chain": lab.write("good-chain.pem", lab.good, lab.pki.intermediate),
         "info_leaf": lab.write("good.pem", lab.good),
         "info_issuer": lab.write("issuer.pem", lab.pki.intermediate),
@@ -356,3 +372,36 @@ def test_info_modules_in_check_mode_report_the_same(checked_info_run, info_run, 
 
     assert not checked_info_run.failed() and checked_info_run.changed() == 0
     assert stable(registered(checked_info_run, task)) == stable(registered(info_run, task))
+
+
+# --- a managed host without the libraries -----------------------------------------
+
+# Exits 3 on a Python 3.9 without cryptography.
+_PROBE = ("import sys, importlib.util; sys.exit(3 if sys.version_info[:2] == (3, 9) "
+          "and importlib.util.find_spec('cryptography') is None else 0)")
+
+
+def python_without_cryptography() -> Optional[str]:
+    """A Python 3.9 (the oldest managed hosts run) that lacks cryptography, if this machine has one."""
+    candidates = [shutil.which("python3.9")] + sorted(
+        str(path) for path in (Path.home() / ".pyenv" / "versions").glob("3.9*/bin/python3.9"))
+    for python in filter(None, candidates):
+        probe = subprocess.run([python, "-c", _PROBE], capture_output=True, check=False, timeout=60)
+        if probe.returncode == 3:
+            return python
+    return None
+
+
+def test_missing_cryptography_is_a_clear_failure_on_python_3_9(run_playbook, lab: Lab):
+    python = python_without_cryptography()
+    if python is None:
+        pytest.skip("no python3.9 without cryptography on this machine")
+
+    run = run_playbook(PLAYBOOKS / "info.yml", {
+        "ansible_python_interpreter": python,
+        "info_chain": lab.write("good-chain.pem", lab.good, lab.pki.intermediate),
+    })
+
+    (message,) = run.failure_messages()
+    assert message.startswith("Failed to import the required Python library (cryptography) on")
+    assert "Traceback" not in message and "SyntaxError" not in run.stderr
