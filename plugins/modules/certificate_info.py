@@ -11,7 +11,7 @@ description:
     stapling applies to it and what it needs.
   - A file may hold a whole chain; every certificate in it is returned, in file order, and
     RV(certificates[].issuer_in_file) tells whether its issuer is in the same file.
-  - Give all certificates of a host in one call; a thousand certificates take well under a minute.
+  - Give all certificates of a host in one call; a thousand certificates take a few seconds.
 author:
   - tlsops maintainers (@tlsops)
 requirements:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Sequence
+from unittest import mock
 
 import pytest
 
@@ -13,6 +14,7 @@ from tests.support.pki import Issued, SServer, TestPKI
 pytest.importorskip("ansible.module_utils.basic", reason="the modules run on ansible-core")
 pytest.importorskip("OpenSSL", reason="staple_info needs pyOpenSSL")
 
+from ansible_collections.tlsops.ocsp.plugins.module_utils import module_common  # noqa: E402
 from ansible_collections.tlsops.ocsp.plugins.modules.staple_info import endpoints_to_check, main  # noqa: E402
 
 SERVER_NAME = "www.example.test"
@@ -138,3 +140,13 @@ def test_negative_retries_are_refused(run_module):
 
     assert result["failed"] is True
     assert "retries" in result["msg"] and "-1" in result["msg"]
+
+
+def test_missing_pyopenssl_ends_in_missing_required_lib(run_module):
+    with mock.patch.object(module_common, "HAS_PYOPENSSL", False), \
+            mock.patch.object(module_common, "PYOPENSSL_IMPORT_ERROR", "Traceback: no OpenSSL"):
+        result = run_module(main, host="127.0.0.1")
+
+    assert result["failed"] is True
+    assert "Failed to import the required Python library (pyOpenSSL)" in result["msg"]
+    assert result["exception"] == "Traceback: no OpenSSL"
