@@ -240,6 +240,21 @@ def test_errors_are_clear(tmp_path: Path, lab: core.Lab) -> None:
     assert lab_cli("start", "--dir", directory, "--only", "bogus").returncode == 2
 
 
+def test_a_stale_pid_file_never_makes_the_lab_signal_a_stranger(tmp_path: Path) -> None:
+    stopped_lab = core.Lab(tmp_path / "lab")
+    state = stopped_lab.init(lab_state.free_base_port())
+    with subprocess.Popen(["sleep", "60"]) as stranger:
+        try:
+            for component in ("responder", "nginx", "apache"):
+                Path(state[component]["pid_file"]).parent.mkdir(parents=True, exist_ok=True)
+                Path(state[component]["pid_file"]).write_text(f"{stranger.pid}\n")
+            report = stopped_lab.stop()
+            assert pid_alive(stranger.pid)
+            assert not any(report[component]["running"] for component in core.COMPONENTS)
+        finally:
+            stranger.kill()
+
+
 def test_default_base_port_depends_on_the_directory(tmp_path: Path) -> None:
     first, second = lab_state.default_base_port(tmp_path / "a"), lab_state.default_base_port(tmp_path / "b")
     assert first != second

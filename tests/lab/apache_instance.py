@@ -57,6 +57,7 @@ def describe(lab_dir: Path, port: int, leaves: dict[str, dict[str, Any]]) -> dic
         "state_dir": env["APACHE_STATE_DIRECTORY"],
         "env": env,
         "start_command": [*ctl, "start"],
+        "process_marker": f"-d {confdir}",
         "stop_command": [*ctl, "stop"],
         "reload_command": [*ctl, "graceful"],
         "test_command": [*ctl, "configtest"],

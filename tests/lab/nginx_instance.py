@@ -43,6 +43,7 @@ def describe(lab_dir: Path, port: int, leaves: dict[str, dict[str, Any]]) -> dic
         "port": port,
         "env": {},
         "start_command": base,
+        "process_marker": f"-p {prefix}/",  # the master's title repeats its arguments
         "stop_command": [*base, "-s", "quit"],
         "reload_command": [*base, "-s", "reload"],
         "test_command": [*base, "-t"],

@@ -2,7 +2,10 @@
 """Background processes, pid files and ports for the lab.
 
 PID 1 on these machines does not reap orphans, so a stopped daemon may linger
-as a zombie: every liveness check here treats a zombie as gone.
+as a zombie: every liveness check here treats a zombie as gone. A pid file may
+outlive its process and the pid be reused by someone else's: a pid counts as
+the lab's only when its command line carries the component's marker (words
+naming this lab's files or ports), so the lab never signals a stranger.
 """
 from __future__ import annotations
 
@@ -43,10 +46,26 @@ def read_pid_file(path: Path) -> Optional[int]:
         return None
 
 
-def running_pid(pid_file: Path) -> Optional[int]:
-    """The pid in `pid_file` when that process is alive, else None."""
+def command_line(pid: int) -> str:
+    """The process's arguments joined by spaces ("" when it is gone)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+    return " ".join(raw.replace(b"\0", b" ").decode(errors="replace").split())
+
+
+def running_pid(pid_file: Path, marker: str) -> Optional[int]:
+    """The pid in `pid_file` when that process is alive and its command line has the words of `marker`."""
     pid = read_pid_file(pid_file)
-    return pid if pid is not None and pid_alive(pid) else None
+    if pid is None or not pid_alive(pid):
+        return None
+    return pid if f" {' '.join(marker.split())} " in f" {command_line(pid)} " else None
+
+
+def section_pid(section: Mapping[str, Any], prefix: str = "") -> Optional[int]:
+    """running_pid of a lab.json section's `<prefix>pid_file` and `<prefix>process_marker`."""
+    return running_pid(Path(section[f"{prefix}pid_file"]), section[f"{prefix}process_marker"])
 
 
 def log_tail(path: str, size: int = 1500) -> str:
@@ -74,7 +93,7 @@ def children(pid: int) -> list[int]:
 
 def process_status(section: Mapping[str, Any]) -> dict[str, Any]:
     """running, pid, workers (live children) and port of a lab component with a `pid_file`."""
-    pid = running_pid(Path(section["pid_file"]))
+    pid = section_pid(section)
     return {"running": pid is not None, "pid": pid, "workers": children(pid) if pid else [],
             "port": section["port"]}
 

@@ -13,14 +13,14 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
 from tests.lab.processes import HOST, LabError, children, ensure_port_free, log_tail, pid_alive, process_status, \
-    running_pid, spawn_detached, terminate, wait_until
+    section_pid, spawn_detached, terminate, wait_until
 
 START_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 2.0
@@ -54,9 +54,11 @@ def describe(lab_dir: Path, port: int, upstream_port: int, pki_section: dict[str
         "pid_file": str(run_dir / "responder.pid"),
         "log_file": str(run_dir / "responder.log"),
         "command": command,
+        "process_marker": f"-index {pki_section['index']}",
         "relay_pid_file": str(run_dir / "relay.pid"),
         "relay_log_file": str(run_dir / "relay.log"),
         "relay_command": [sys.executable, str(RELAY_SCRIPT), str(port), str(upstream_port)],
+        "relay_process_marker": f"{RELAY_SCRIPT} {port} {upstream_port}",
         "pid": None,
     }
 
@@ -84,13 +86,15 @@ def answers(state: dict[str, Any], port: int) -> bool:
         return False
 
 
-def _start_process(state: dict[str, Any], what: str, command: Sequence[str], pid_file: Path,
-                   log_file: str, port: int) -> int:
-    """Start `command` unless its pid file names a live process; wait until `port` answers OCSP."""
-    pid = running_pid(pid_file)
+def _start_process(state: dict[str, Any], what: str, prefix: str, port: int) -> int:
+    """Start `<prefix>command` unless `<prefix>pid_file` names it running; wait until `port` answers OCSP."""
+    section = state["responder"]
+    pid = section_pid(section, prefix)
+    log_file = section[f"{prefix}log_file"]
     if pid is None:
         ensure_port_free(port, what)
-        pid = spawn_detached(command, Path(log_file), pid_file.parent)
+        pid_file = Path(section[f"{prefix}pid_file"])
+        pid = spawn_detached(section[f"{prefix}command"], Path(log_file), pid_file.parent)
         pid_file.write_text(f"{pid}\n")
     if not wait_until(lambda: answers(state, port) or not pid_alive(pid), START_TIMEOUT) or not pid_alive(pid):
         raise LabError(f"{what} (pid {pid}) did not answer OCSP on 127.0.0.1:{port} within "
@@ -101,18 +105,16 @@ def _start_process(state: dict[str, Any], what: str, command: Sequence[str], pid
 def start(state: dict[str, Any]) -> None:
     section = state["responder"]
     Path(section["run_dir"]).mkdir(parents=True, exist_ok=True)
-    section["pid"] = _start_process(state, "openssl ocsp", section["command"], Path(section["pid_file"]),
-                                    section["log_file"], section["upstream_port"])
-    _start_process(state, "the OCSP relay", section["relay_command"], Path(section["relay_pid_file"]),
-                   section["relay_log_file"], section["port"])
+    section["pid"] = _start_process(state, "openssl ocsp", "", section["upstream_port"])
+    _start_process(state, "the OCSP relay", "relay_", section["port"])
 
 
 def stop(state: dict[str, Any]) -> None:
     section = state["responder"]
-    relay_pid = running_pid(Path(section["relay_pid_file"]))
+    relay_pid = section_pid(section, "relay_")
     if relay_pid is not None:
         terminate(relay_pid)
-    pid = running_pid(Path(section["pid_file"]))
+    pid = section_pid(section)
     if pid is not None:
         workers = children(pid)
         # openssl 3.0's -multi parent ignores SIGTERM (its waitpid loop restarts) and
@@ -127,7 +129,7 @@ def stop(state: dict[str, Any]) -> None:
 
 def reload_index(state: dict[str, Any]) -> None:
     """openssl ocsp reads its index only at start: restart the responder when it runs."""
-    if running_pid(Path(state["responder"]["pid_file"])) is not None:
+    if section_pid(state["responder"]) is not None:
         stop(state)
         start(state)
 
@@ -135,7 +137,7 @@ def reload_index(state: dict[str, Any]) -> None:
 def status(state: dict[str, Any]) -> dict[str, Any]:
     section = state["responder"]
     report = process_status(section)
-    relay_pid = running_pid(Path(section["relay_pid_file"]))
+    relay_pid = section_pid(section, "relay_")
     report.update({
         "running": report["running"] and relay_pid is not None,
         "relay_pid": relay_pid,

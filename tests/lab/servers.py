@@ -8,11 +8,10 @@ configuration files differ (nginx_instance.py, apache_instance.py).
 from __future__ import annotations
 
 import ssl
-from pathlib import Path
 from typing import Any
 
 from tests.lab.processes import HOST, LabError, children, ensure_port_free, log_tail, pid_alive, process_status, \
-    run, running_pid, terminate, wait_until
+    run, section_pid, terminate, wait_until
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
@@ -42,12 +41,12 @@ class Server:
 
     def start(self, state: dict[str, Any]) -> None:
         section = state[self.kind]
-        pid = running_pid(Path(section["pid_file"]))
+        pid = section_pid(section)
         if pid is None:
             ensure_port_free(section["port"], self.kind)
             run(section["start_command"], f"starting {self.kind}", env=section["env"])
-            wait_until(lambda: running_pid(Path(section["pid_file"])) is not None, START_TIMEOUT)
-            pid = running_pid(Path(section["pid_file"]))
+            wait_until(lambda: section_pid(section) is not None, START_TIMEOUT)
+            pid = section_pid(section)
         section["pid"] = pid
         server_name = _first_server_name(state)
         ready = pid is not None and wait_until(
@@ -58,7 +57,7 @@ class Server:
 
     def stop(self, state: dict[str, Any]) -> None:
         section = state[self.kind]
-        pid = running_pid(Path(section["pid_file"]))
+        pid = section_pid(section)
         if pid is not None:
             everyone = [pid, *children(pid)]
             try:

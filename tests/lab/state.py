@@ -11,11 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from tests.lab.processes import LabError, children, port_taken, running_pid, terminate
+from tests.lab.processes import LabError, children, command_line, pid_alive, port_taken, read_pid_file, terminate
 
 DEFAULT_DIR = Path("/tmp/tlsops-lab")
 STATE_FILE = "lab.json"
-STATE_VERSION = 2
+STATE_VERSION = 3
 # Every port is base port + offset; a lab owns PORT_BLOCK ports (the rest are reserved).
 PORT_OFFSETS = {"responder": 0, "nginx": 1, "apache": 2, "openssl_ocsp": 3}
 PORT_BLOCK = 10
@@ -81,8 +81,8 @@ def stop_listed_processes(directory: Path) -> None:
     pid_files = [value for section in sections if isinstance(section, dict)
                  for key, value in section.items() if key.endswith("pid_file")]
     for pid_file in pid_files:
-        pid = running_pid(Path(pid_file))
-        if pid is not None:
+        pid = read_pid_file(Path(pid_file))
+        if pid is not None and pid_alive(pid) and f"{directory}/" in command_line(pid):
             for each in [pid, *children(pid)]:
                 terminate(each, graceful=False)
 
