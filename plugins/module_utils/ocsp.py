@@ -106,7 +106,7 @@ def query(url: str, request: Union[OcspRequestInfo, bytes], method: str = "POST"
     try:
         status, payload = fetch(target, body, headers, timeout)
     except Exception as error:  # noqa: BLE001 -- the injected transport may raise anything; we name it
-        result["error"] = transport_error_cause(error, target, timeout)
+        result.update(http_status=_http_status(error), error=transport_error_cause(error, url, timeout))
     else:
         result.update(http_status=status, body=payload)
         if status != 200:
@@ -136,10 +136,10 @@ def transport_error_cause(error: BaseException, url: str, timeout: float) -> str
     """A short cause: DNS failure, connection refused, timeout, HTTP status, or the error itself."""
     parsed = urllib.parse.urlsplit(url)
     host = parsed.hostname or url
+    status = _http_status(error)
+    if status is not None:
+        return "HTTP status %d from %s" % (status, url)
     for cause in _causes(error):
-        code = getattr(cause, "code", None)
-        if isinstance(cause, urllib.error.HTTPError) or (isinstance(code, int) and 100 <= code < 600):
-            return "HTTP status %d from %s" % (code, url)
         if isinstance(cause, socket.gaierror):
             return "DNS failure: cannot resolve %s (%s)" % (host, cause.strerror or cause)
         if isinstance(cause, ConnectionRefusedError):
@@ -147,6 +147,15 @@ def transport_error_cause(error: BaseException, url: str, timeout: float) -> str
         if isinstance(cause, (socket.timeout, TimeoutError)):
             return "timeout: no answer from %s within %g seconds" % (host, timeout)
     return _cause_from_text(error, host, timeout)
+
+
+def _http_status(error: BaseException) -> Optional[int]:
+    """The HTTP status an error carries (urllib's and Ansible's HTTPError), or None."""
+    for cause in _causes(error):
+        code = getattr(cause, "code", None)
+        if isinstance(code, int) and 100 <= code < 600:
+            return code
+    return None
 
 
 def _port(parsed: urllib.parse.SplitResult) -> int:

@@ -7,6 +7,7 @@ import datetime
 import http.server
 import threading
 import time
+import urllib.error
 import urllib.parse
 from typing import Iterator, List, Optional, Tuple
 
@@ -488,6 +489,12 @@ def test_query_names_causes_of_injected_transports() -> None:
 
     result = ocsp.query("http://ocsp.example.test/", b"\x30\x00", fetch=refusing)
     assert result["error"].startswith("connection refused by ocsp.example.test")
+
+    def raising_http_error(url: str, body: Optional[bytes], headers: dict, timeout: float) -> Tuple[int, bytes]:
+        raise urllib.error.HTTPError(url, 404, "Not Found", {}, None)  # what open_url raises on 4xx/5xx
+
+    result = ocsp.query("http://ocsp.example.test/", b"\x30\x00", method="GET", fetch=raising_http_error)
+    assert (result["http_status"], result["error"]) == (404, "HTTP status 404 from http://ocsp.example.test/")
 
     def odd(url: str, body: Optional[bytes], headers: dict, timeout: float) -> Tuple[int, bytes]:
         raise RuntimeError("proxy said no")
