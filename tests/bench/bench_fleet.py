@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fleet benchmark (a script, not a test: `make test` never runs it).
+
+For each fleet size N: N simulated hosts on this machine (inventory hosts
+h001.. with a local connection, each with its own private nginx: own prefix,
+own port, stapling off, the lab's leaves served by SNI) and one lab for the
+PKI and the real `openssl ocsp` responder. It times, per host:
+
+  role:      ansible-playbook tlsops.ocsp.enable, the same again (every host
+             must recap changed=0), tlsops.ocsp.audit
+  baseline:  tests/bench/fleet/baseline_enable.yml (lineinfile, reload,
+             grep `openssl s_client -status`), the same again, and its
+             s_client check alone (`--tags check`, the baseline of the audit)
+
+The role and the baseline each get a fresh fleet. Everything runs on
+127.0.0.1 in a temporary directory; every server started is stopped.
+See tests/bench/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT))
+
+from tests.conftest import free_port  # noqa: E402
+from tests.lab import core, nginx_instance, role_vars, state as lab_state  # noqa: E402
+from tests.support import ansible_env  # noqa: E402
+
+BASELINE_PLAYBOOK = str(Path(__file__).resolve().parent / "fleet" / "baseline_enable.yml")
+ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
+# (phase, role's argv, baseline's argv); the audit's baseline is the s_client check alone
+PHASES = (
+    ("enable", ["tlsops.ocsp.enable"], [BASELINE_PLAYBOOK]),
+    ("enable again", ["tlsops.ocsp.enable"], [BASELINE_PLAYBOOK]),
+    ("audit / check", ["tlsops.ocsp.audit"], [BASELINE_PLAYBOOK, "--tags", "check"]),
+)
+IDEMPOTENT_PHASE = "enable again"
+RECAP_LINE = re.compile(r"^(?P<host>\S+)\s+:\s+ok=\d+\s+changed=(?P<changed>\d+)\s+"
+                        r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)", re.MULTILINE)
+PROFILE_LINE = re.compile(r"^(?P<task>\S.*?) -{3,}\s*(?P<seconds>\d+\.\d+)s$", re.MULTILINE)
+SLOWEST_TASKS = 5
+
+
+@dataclass
+class Run:
+    """One timed ansible-playbook run."""
+
+    seconds: float
+    problems: list[str]  # empty when every host ran as expected
+    slowest: list[str]  # from profile_tasks, when --profile
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10,25,50", help="fleet sizes, comma separated (default 10,25,50)")
+    parser.add_argument("--forks", type=int, default=10, help="ansible forks (default 10)")
+    parser.add_argument("--serial", default="",
+                        help="batch sizes for both playbooks, e.g. 100%% or 1,10%%,25%% "
+                             "(default: the enable playbook's own, all hosts at once for the baseline)")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed per playbook run (default 1800)")
+    parser.add_argument("--profile", action="store_true",
+                        help="enable ansible.posix.profile_tasks and print the slowest tasks of the role's runs")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (inventories, logs)")
+    return parser.parse_args()
+
+
+# ---------------------------------------------------------------- the fleet
+
+@contextmanager
+def responder_lab(directory: Path) -> Iterator[dict[str, Any]]:
+    """The lab's PKI and OCSP responder (its own nginx and apache stay stopped); yields lab.json."""
+    lab = core.Lab(directory)
+    try:
+        lab.init(lab_state.free_base_port(), revoke_initially=False)
+        lab.start(["responder"])
+        yield lab.state()
+    finally:
+        lab.stop()
+
+
+@contextmanager
+def nginx_fleet(lab: dict[str, Any], directory: Path, size: int) -> Iterator[list[dict[str, Any]]]:
+    """`size` private nginx instances, each a lab state whose `nginx` section is its own; all stopped at the end."""
+    fleet: list[dict[str, Any]] = []
+    try:
+        for index in range(1, size + 1):
+            # the previous instance already listens, so free_port() cannot hand its port out again
+            section = nginx_instance.describe(directory / host_name(index), free_port(), lab["leaves"])
+            host = {**lab, "nginx": section}
+            nginx_instance.configure(host)
+            fleet.append(host)
+            nginx_instance.component.start(host)
+        yield fleet
+    finally:
+        for host in fleet:
+            nginx_instance.component.stop(host)
+
+
+def host_name(index: int) -> str:
+    return f"h{index:03d}"
+
+
+def host_vars(host: dict[str, Any]) -> dict[str, Any]:
+    """The role's variables for this host's nginx, and the baseline's."""
+    section = host["nginx"]
+    return {
+        **role_vars.nginx(host),
+        "baseline_sites": list(section["sites"].values()),
+        "baseline_reload_command": section["reload_command"],
+        "baseline_port": section["port"],
+        "baseline_server_names": [leaf["server_name"] for leaf in host["leaves"].values() if leaf["ocsp_url"]],
+    }
+
+
+def write_inventory(path: Path, lab: dict[str, Any], fleet: Sequence[dict[str, Any]]) -> Path:
+    inventory = {"all": {
+        "hosts": {host_name(index): host_vars(host) for index, host in enumerate(fleet, 1)},
+        "vars": {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": sys.executable,
+            "stapling_servers": ["nginx"],
+            "baseline_trusted_certificate": lab["pki"]["ca_chain"],
+            "baseline_ca_file": lab["pki"]["root"]["cert"],
+            # the OCSP URL is an IP address: nginx never asks this resolver
+            "baseline_resolver": "127.0.0.1",
+        },
+    }}
+    path.write_text(json.dumps(inventory, indent=1))
+    return path
+
+
+# ---------------------------------------------------------------- running ansible-playbook
+
+def serial_vars(serial: str) -> dict[str, Any]:
+    if not serial:
+        return {}
+    batches: list[Any] = [int(item) if item.isdigit() else item for item in serial.split(",")]
+    return {"tlsops_ocsp_serial": batches, "baseline_serial": batches}
+
+
+def run_playbook(argv: Sequence[str], env: dict[str, str], log: Path, timeout: float) -> tuple[float, int, str]:
+    """Wall time, exit code and output of one ansible-playbook run, killed (whole process group) at `timeout`."""
+    started = time.monotonic()
+    with log.open("w") as output:
+        process = subprocess.Popen([ANSIBLE_PLAYBOOK, *argv], env=env, stdout=output, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            returncode = process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            returncode = process.wait()
+    return time.monotonic() - started, returncode, log.read_text(errors="replace")
+
+
+def recap_problems(output: str, hosts: Sequence[str], returncode: int, idempotent: bool) -> list[str]:
+    """What went wrong, from the PLAY RECAP: hosts missing, failed, unreachable, or changed when they must not."""
+    recap = {match["host"]: match for match in RECAP_LINE.finditer(output)}
+    problems = [f"exit code {returncode}"] if returncode else []
+    for host in hosts:
+        line = recap.get(host)
+        if line is None:
+            problems.append(f"{host} missing from the recap")
+        elif int(line["failed"]) or int(line["unreachable"]):
+            problems.append(f"{host} failed={line['failed']} unreachable={line['unreachable']}")
+        elif idempotent and int(line["changed"]):
+            problems.append(f"{host} changed={line['changed']} on the second run")
+    return problems
+
+
+def slowest_tasks(output: str) -> list[str]:
+    """profile_tasks' summary, slowest first (it lists them sorted)."""
+    return [f"{match['seconds']:>8}s  {match['task']}" for match in PROFILE_LINE.finditer(output)][:SLOWEST_TASKS]
+
+
+def run_phase(argv: Sequence[str], phase: str, hosts: Sequence[str], env: dict[str, str], log: Path,
+              timeout: float) -> Run:
+    seconds, returncode, output = run_playbook(argv, env, log, timeout)
+    problems = recap_problems(output, hosts, returncode, idempotent=phase == IDEMPOTENT_PHASE)
+    if problems:
+        print(f"    ! {phase}: {'; '.join(problems[:5])} (log: {log})", flush=True)
+    return Run(seconds, problems, slowest_tasks(output))
+
+
+def measure(kind: str, lab: dict[str, Any], size: int, work: Path, args: argparse.Namespace,
+            env: dict[str, str]) -> dict[str, Run]:
+    """Every phase of `kind` (role or baseline) on a fresh fleet of `size` hosts."""
+    directory = work / f"{kind}-{size}"
+    with nginx_fleet(lab, directory, size) as fleet:
+        inventory = write_inventory(directory / "inventory.json", lab, fleet)
+        hosts = [host_name(index) for index in range(1, size + 1)]
+        common = ["-i", str(inventory), "--forks", str(args.forks),
+                  "-e", json.dumps({"tlsops_ocsp_report_dir": str(directory / "report"), **serial_vars(args.serial)})]
+        runs = {}
+        for index, (phase, role_argv, baseline_argv) in enumerate(PHASES):
+            argv = [*common, *(role_argv if kind == "role" else baseline_argv)]
+            runs[phase] = run_phase(argv, phase, hosts, env, directory / f"{index}-{phase.split()[0]}.log", args.timeout)
+            print(f"  {kind:<8} N={size:<3} {phase:<14} {runs[phase].seconds:7.1f} s", flush=True)
+        return runs
+
+
+# ---------------------------------------------------------------- report
+
+def load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def print_table(results: dict[int, dict[str, dict[str, Run]]], profile: bool) -> None:
+    print("\nseconds per host (wall time / N); ratio = role / baseline ('!' = a run had problems, see above)")
+    print(f"{'N':>4}  {'phase':<14} {'role':>8} {'baseline':>9} {'ratio':>6}")
+    for size, kinds in results.items():
+        for phase, _role_argv, _baseline_argv in PHASES:
+            role, baseline = kinds["role"][phase], kinds["baseline"][phase]
+            flag = "!" if role.problems or baseline.problems else ""
+            print(f"{size:>4}  {phase:<14} {role.seconds / size:8.2f} {baseline.seconds / size:9.2f} "
+                  f"{role.seconds / baseline.seconds:6.2f}{flag}")
+        if profile:
+            for phase, _role_argv, _baseline_argv in PHASES:
+                print(f"      slowest tasks of the role, {phase} (last batch only when serial):")
+                print("\n".join(f"        {line}" for line in kinds["role"][phase].slowest))
+
+
+def print_growth(results: dict[int, dict[str, dict[str, Run]]]) -> None:
+    """Per-host time of the idempotent run at the largest N over the smallest: above 1 is worse than linear."""
+    smallest, largest = min(results), max(results)
+    if smallest == largest:
+        return
+    for kind in ("role", "baseline"):
+        per_host = {size: results[size][kind][IDEMPOTENT_PHASE].seconds / size for size in (smallest, largest)}
+        growth = per_host[largest] / per_host[smallest]
+        verdict = "linear or better" if growth <= 1.1 else "WORSE than linear"
+        print(f"{kind} {IDEMPOTENT_PHASE}: per host at N={largest} / N={smallest} = {growth:.2f} ({verdict})")
+
+
+def main() -> int:
+    args = parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    work = Path(tempfile.mkdtemp(prefix="tlsops-bench-fleet-"))
+    env = ansible_env.environment(work / "ansible-home", ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="True",
+                                  **({"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks"} if args.profile else {}))
+    print(f"fleet benchmark: sizes {sizes}, forks {args.forks}, serial {args.serial or 'playbook default'}, "
+          f"{os.cpu_count()} cores, load {load()}; work directory {work}", flush=True)
+    results: dict[int, dict[str, dict[str, Run]]] = {}
+    try:
+        with responder_lab(work / "lab") as lab:
+            for size in sizes:
+                results[size] = {kind: measure(kind, lab, size, work, args, env) for kind in ("role", "baseline")}
+                print(f"  load after N={size}: {load()}", flush=True)
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print_table(results, args.profile)
+    print_growth(results)
+    return 1 if any(run.problems for kinds in results.values() for runs in kinds.values() for run in runs.values()) \
+        else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
