@@ -68,7 +68,7 @@ RESPONSE_SEEDS = [
 def mutated(draw: st.DrawFn, seeds: List[bytes]) -> bytes:
     """A seed after one to four mutations: bit flip, truncation, insertion, deletion, byte overwrite."""
     data = bytearray(draw(st.sampled_from(seeds)))
-    for _ in range(draw(st.integers(1, 4))):
+    for _mutation in range(draw(st.integers(1, 4))):
         kind = draw(st.sampled_from(("flip", "truncate", "insert", "delete", "overwrite")))
         position = draw(st.integers(0, max(len(data) - 1, 0)))
         if kind == "flip" and data:
