@@ -205,10 +205,11 @@ def measure(kind: str, lab: dict[str, Any], size: int, work: Path, args: argpars
         hosts = [host_name(index) for index in range(1, size + 1)]
         common = ["-i", str(inventory), "--forks", str(args.forks),
                   "-e", json.dumps({"tlsops_ocsp_report_dir": str(directory / "report"), **serial_vars(args.serial)})]
-        runs = {}
+        runs: dict[str, Run] = {}
         for index, (phase, role_argv, baseline_argv) in enumerate(PHASES):
             argv = [*common, *(role_argv if kind == "role" else baseline_argv)]
-            runs[phase] = run_phase(argv, phase, hosts, env, directory / f"{index}-{phase.split()[0]}.log", args.timeout)
+            log = directory / f"{index}-{phase.split()[0]}.log"
+            runs[phase] = run_phase(argv, phase, hosts, env, log, args.timeout)
             print(f"  {kind:<8} N={size:<3} {phase:<14} {runs[phase].seconds:7.1f} s", flush=True)
         return runs
 
@@ -250,8 +251,8 @@ def main() -> int:
     args = parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="tlsops-bench-fleet-"))
-    env = ansible_env.environment(work / "ansible-home", ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="True",
-                                  **({"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks"} if args.profile else {}))
+    profile = {"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks"} if args.profile else {}
+    env = ansible_env.environment(work / "ansible-home", ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="True", **profile)
     print(f"fleet benchmark: sizes {sizes}, forks {args.forks}, serial {args.serial or 'playbook default'}, "
           f"{os.cpu_count()} cores, load {load()}; work directory {work}", flush=True)
     results: dict[int, dict[str, dict[str, Run]]] = {}
