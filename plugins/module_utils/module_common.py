@@ -12,7 +12,7 @@ import datetime
 import getpass
 import traceback
 import urllib.error
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.urls import open_url
@@ -36,11 +36,9 @@ else:
     PYOPENSSL_IMPORT_ERROR = None
 
 try:
-    from ansible_collections.tlsops.ocsp.plugins.module_utils import certificates
+    from ansible_collections.tlsops.ocsp.plugins.module_utils import certificates, ocsp
 except ImportError:
-    HAS_CERTIFICATES = False
-else:
-    HAS_CERTIFICATES = True
+    pass  # every module calls require_libraries(), which reports what is missing, before any use
 
 HTTP_AGENT = "tlsops.ocsp"
 
@@ -146,21 +144,17 @@ def parse_time(module: AnsibleModule, option: str) -> Optional[datetime.datetime
     return moment.astimezone(datetime.timezone.utc)
 
 
-def ansible_fetch() -> Callable[[str, Optional[bytes], Dict[str, str], float], Tuple[int, bytes]]:
-    """An HTTP fetch for the OCSP engine: (url, body or None for GET, headers, timeout) -> (status, body).
+def open_url_fetch(url: str, body: Optional[bytes], headers: Dict[str, str], timeout: float) -> Tuple[int, bytes]:
+    """The OCSP engine's HttpFetch on Ansible's `open_url`, so the host's proxy variables apply.
 
-    Built on `open_url`, so it honours the host's proxy variables. HTTP error
-    statuses come back as (status, body) for the engine to judge; transport
-    errors (DNS, refused, timeout) propagate as the urllib exceptions.
+    (url, body or None for GET, headers, timeout) -> (status, body). HTTP
+    error statuses come back as (status, body) for the engine to judge;
+    transport errors (DNS, refused, timeout) propagate for it to name.
     """
-
-    def fetch(url: str, body: Optional[bytes], headers: Dict[str, str], timeout: float) -> Tuple[int, bytes]:
-        try:
-            response = open_url(url, data=body, headers=headers, method="POST" if body is not None else "GET",
-                                timeout=timeout, http_agent=HTTP_AGENT, use_netrc=False)
-        except urllib.error.HTTPError as error:
-            return error.code, error.read() or b""
-        with response:
-            return response.getcode(), response.read()
-
-    return fetch
+    try:
+        response = open_url(url, data=body, headers=headers, method="POST" if body is not None else "GET",
+                            timeout=timeout, http_agent=HTTP_AGENT, use_netrc=False)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(ocsp.MAX_RESPONSE_BYTES) or b""
+    with response:
+        return response.getcode(), response.read(ocsp.MAX_RESPONSE_BYTES)

@@ -164,8 +164,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import (
     CERTIFICATE_PAIR_SPEC,
-    ansible_fetch,
     certificate_and_issuer,
+    open_url_fetch,
     require_libraries,
     unverified,
 )
@@ -184,11 +184,10 @@ def ask_responders(module: AnsibleModule, urls: List[str], cert: Any, issuer: An
     """Ask each URL in turn until one answers; verify that answer, or return the last failure."""
     request = ocsp.build_request(cert, issuer, hash_name=module.params["hash_algorithm"],
                                  nonce=module.params["nonce"])
-    fetch = ansible_fetch()
     answer: Dict[str, Any] = {}
     for url in urls:
         answer = ocsp.query(url, request, method=module.params["method"], timeout=module.params["timeout"],
-                            fetch=fetch)
+                            fetch=open_url_fetch)
         if answer["error"] is None:
             break
     exchange = {key: answer[key] for key in ("url", "http_status", "elapsed_ms")}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import http.server
+import os
 import sys
 import threading
 import time
@@ -17,6 +18,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional
+from unittest import mock
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -34,6 +36,7 @@ from ansible_collections.tlsops.ocsp.plugins.modules.responder_info import main 
 @dataclass
 class SeenRequest:
     method: str
+    path: str
     content_type: Optional[str]
     request: x509_ocsp.OCSPRequest
 
@@ -65,7 +68,7 @@ def _handler(responder: Responder):
 
         def _respond(self, method: str, der: bytes) -> None:
             request = x509_ocsp.load_der_ocsp_request(der)
-            responder.seen.append(SeenRequest(method, self.headers.get("Content-Type"), request))
+            responder.seen.append(SeenRequest(method, self.path, self.headers.get("Content-Type"), request))
             time.sleep(responder.delay)
             payload = responder.answer(request)
             self.send_response(responder.http_status)
@@ -213,6 +216,17 @@ def test_url_overrides_the_certificate_and_serves_one_without_ocsp_url(run_modul
     assert without_url["verdict"] == "not_applicable"
     assert "set url" in without_url["reason"] and without_url["url"] is None
     assert (with_url["verdict"], with_url["url"]) == ("good", responder.url)
+
+
+def test_the_host_proxy_variables_apply(run_module, responder, tmp_path):
+    path = leaf_for(responder, tmp_path, ocsp_urls=("http://ocsp.example.invalid/",))
+    proxy = {"http_proxy": responder.url, "HTTP_PROXY": responder.url, "no_proxy": "", "NO_PROXY": ""}
+
+    with mock.patch.dict(os.environ, proxy):
+        result = run_module(main, certificate_path=path)
+
+    assert (result["verdict"], result["url"]) == ("good", "http://ocsp.example.invalid/")
+    assert responder.seen[0].path == "http://ocsp.example.invalid/"  # the absolute form a proxy receives
 
 
 def test_issuer_from_issuer_path(run_module, responder, tmp_path):
