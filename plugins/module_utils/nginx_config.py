@@ -155,8 +155,7 @@ def _parse_block(tokens: List[Token], index: int, source: str, nested: bool) -> 
 
 def parse(text: str, source: str = "<config>") -> List[Directive]:
     """Directives of one file, nested blocks included, includes not followed."""
-    directives, _ = _parse_block(tokenize(text, source), 0, source, nested=False)
-    return directives
+    return _parse_block(tokenize(text, source), 0, source, nested=False)[0]
 
 
 def split_dump(dump: str) -> Dict[str, str]:
@@ -253,7 +252,7 @@ Block = List[Tuple[str, Directive]]
 
 
 def _values(block: Block, name: str) -> List[List[str]]:
-    return [directive["args"] for _, directive in block if directive["directive"] == name]
+    return [directive["args"] for _source, directive in block if directive["directive"] == name]
 
 
 def _last_value(block: Block, name: str) -> Optional[str]:

@@ -133,7 +133,7 @@ def _run_dump(module: AnsibleModule) -> tuple:
 
 
 def _version(module: AnsibleModule) -> str:
-    _, out, err = module.run_command([module.params["binary"], "-v"])
+    _rc, out, err = module.run_command([module.params["binary"], "-v"])
     found = re.search(r"nginx/(\S+)", err + out)
     return found.group(1) if found else ""
 
