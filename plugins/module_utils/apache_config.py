@@ -20,7 +20,7 @@ _LOCATION = re.compile(r"^(?P<head>.*?)\s*\((?P<path>.+):(?P<line>\d+)\)\s*$")
 _NAME_VHOST = re.compile(r"^port\s+(?P<port>\S+)\s+namevhost\s+(?P<name>\S+)$")
 _ADDRESS_HEADER = re.compile(r"^(?P<address>\S+)\s+is a NameVirtualHost$")
 _VARIABLE = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
-_RUN_CFG_VALUE = re.compile(r'^(?P<key>ServerRoot|Define):\s*(?P<value>.*)$')
+_RUN_CFG_VALUE = re.compile(r'^(?P<key>ServerRoot|PidFile|Define):\s*(?P<value>.*)$')
 _WORD = re.compile(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|(\S+)')
 _VERSION = re.compile(r"Apache/(?P<version>\d+(?:\.\d+)*)")
 
@@ -75,21 +75,21 @@ def parse_vhost_dump(text: str) -> List[VhostLocation]:
     return locations
 
 
-def parse_run_config(text: str) -> Tuple[str, Dict[str, str]]:
-    """ServerRoot and `Define`d variables from `apachectl -t -D DUMP_RUN_CFG`."""
-    server_root = ""
+def parse_run_config(text: str) -> Tuple[Dict[str, str], Dict[str, str]]:
+    """({ServerRoot, PidFile}, `Define`d variables) from `apachectl -t -D DUMP_RUN_CFG`."""
+    settings: Dict[str, str] = {}
     defines: Dict[str, str] = {}
     for raw in text.splitlines():
         match = _RUN_CFG_VALUE.match(raw.strip())
         if not match:
             continue
         value = match.group("value").strip()
-        if match.group("key") == "ServerRoot":
-            server_root = value.strip('"')
-        else:
+        if match.group("key") == "Define":
             name, _, defined = value.partition("=")
             defines[name] = defined
-    return server_root, defines
+        else:
+            settings[match.group("key")] = value.strip('"')
+    return settings, defines
 
 
 def parse_loaded_modules(text: str) -> List[str]:

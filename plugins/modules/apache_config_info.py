@@ -59,6 +59,10 @@ server_root:
   description: ServerRoot, against which relative paths are resolved.
   type: str
   returned: when RV(config_ok)
+pid_file:
+  description: Where the running Apache keeps its process id (PidFile).
+  type: str
+  returned: when RV(config_ok)
 loaded_modules:
   description: Module identifiers Apache loads (C(ssl_module), C(socache_shmcb_module)).
   type: list
@@ -128,7 +132,8 @@ def _recorded_modules(module: AnsibleModule) -> List[str]:
 def _describe(module: AnsibleModule) -> Dict[str, Any]:
     """Everything but the configuration test, for a configuration Apache accepts."""
     _, run_cfg, _ = _ctl(module, "-t", "-D", "DUMP_RUN_CFG")
-    server_root, defines = parse_run_config(run_cfg)
+    settings, defines = parse_run_config(run_cfg)
+    server_root = settings.get("ServerRoot", "")
     _, modules, _ = _ctl(module, "-M")
     rc, dump, err = _ctl(module, "-t", "-D", "DUMP_VHOSTS")
     if rc != 0:
@@ -144,7 +149,7 @@ def _describe(module: AnsibleModule) -> Dict[str, Any]:
         # edit the file a sites-enabled link points at, never replace the link
         vhost["path"] = os.path.realpath(vhost["path"])
     files = sorted({vhost["path"] for vhost in vhosts})
-    return dict(server_root=server_root, loaded_modules=parse_loaded_modules(modules), vhosts=vhosts,
+    return dict(server_root=server_root, pid_file=settings.get("PidFile", ""), loaded_modules=parse_loaded_modules(modules), vhosts=vhosts,
                 files_with_include=_files_with(files, include_line) if include_line else [])
 
 

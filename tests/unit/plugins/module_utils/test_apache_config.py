@@ -120,8 +120,9 @@ def test_an_unclosed_block_is_an_error():
 
 
 def test_run_config_modules_and_version():
-    server_root, defines = parse_run_config('ServerRoot: "/etc/apache2"\nDefine: DUMP_RUN_CFG\nDefine: CERTS=/c\n')
-    assert server_root == "/etc/apache2" and defines == {"DUMP_RUN_CFG": "", "CERTS": "/c"}
+    settings, defines = parse_run_config(
+        'ServerRoot: "/etc/apache2"\nPidFile: "/run/apache2/apache2.pid"\nDefine: DUMP_RUN_CFG\nDefine: CERTS=/c\n')
+    assert settings == {"ServerRoot": "/etc/apache2", "PidFile": "/run/apache2/apache2.pid"} and defines == {"DUMP_RUN_CFG": "", "CERTS": "/c"}
     modules = parse_loaded_modules("Loaded Modules:\n core_module (static)\n ssl_module (shared)\nSyntax OK\n")
     assert modules == ["core_module", "ssl_module"]
     assert parse_version("Server version: Apache/2.4.62 (Debian)\n") == "2.4.62"

@@ -1,0 +1,200 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The apache_stapling role against the lab's private apache2 and its real `openssl ocsp` responder.
+
+Every test gets its own lab (own directory, own free ports) and runs real
+ansible-playbook runs against localhost; outcomes are checked with openssl
+s_client, and the configuration tree (files and symlinks) is compared byte
+for byte.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
+from tests.lab import core
+
+PLAYBOOK = Path(__file__).resolve().parent / "apache" / "enable.yml"
+SERVING = ("responder", "apache")
+RUNTIME_DIRS = ("run", "lock", "logs")  # apache writes there by itself
+INCLUDE_MARK = "tlsops-ocsp-stapling-vhost.conf"
+
+
+def role_vars(state: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    confdir = state["apache"]["confdir"]
+    return {
+        # a2enmod keeps its markers in APACHE_STATE_DIRECTORY, /var/lib/apache2 otherwise
+        "apache_stapling_environment": {"APACHE_CONFDIR": confdir,
+                                        "APACHE_STATE_DIRECTORY": str(Path(confdir).parent / "a2state")},
+        "apache_stapling_warm_retries": 10,
+        "apache_stapling_warm_delay": 0.5,
+        **extra,
+    }
+
+
+def tree_digest(state: dict[str, Any]) -> dict[str, str]:
+    """sha256 of every file, the target of every symlink, under the private configuration directory."""
+    confdir = Path(state["apache"]["confdir"])
+    digest = {}
+    for path in sorted(confdir.rglob("*")):
+        relative = path.relative_to(confdir)
+        if relative.parts[0] in RUNTIME_DIRS:
+            continue
+        if path.is_symlink():
+            digest[str(relative)] = "-> " + os.readlink(path)
+        else:
+            digest[str(relative)] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
+    return digest
+
+
+def s_client(state: dict[str, Any], leaf: str, port: int | None = None) -> str:
+    completed = subprocess.run(
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{port or state['apache']['port']}",
+         "-servername", state["leaves"][leaf]["server_name"], "-status",
+         "-CAfile", state["pki"]["root"]["cert"]],
+        input="", capture_output=True, text=True, timeout=30, check=False)
+    return completed.stdout
+
+
+def endpoints_fact(run) -> dict[str, dict[str, Any]]:
+    """apache_stapling_endpoints by server name, from the run's last report task."""
+    recorded = run.results("Record the result of every endpoint")
+    assert recorded, "the role recorded no result"
+    return {entry["server_name"]: entry for entry in recorded[-1]["ansible_facts"]["apache_stapling_endpoints"]}
+
+
+def entry(state: dict[str, Any], facts: dict[str, dict[str, Any]], leaf: str) -> dict[str, Any]:
+    return facts[state["leaves"][leaf]["server_name"]]
+
+
+def site_text(state: dict[str, Any], leaf: str) -> str:
+    return Path(state["apache"]["sites"][leaf]).read_text()
+
+
+@pytest.fixture
+def fresh_lab(lab_factory):  # noqa: F811
+    return lab_factory(components=SERVING, revoke_initially=False)
+
+
+def test_enable_staples_good_is_idempotent_and_absent_restores_byte_for_byte(fresh_lab: core.Lab, run_playbook):
+    state = fresh_lab.state()
+    before = tree_digest(state)
+
+    checked = run_playbook(PLAYBOOK, role_vars(state), check=True, diff=True)
+    assert not checked.failed(), checked.failure_messages()
+    assert checked.changed() > 0, "check mode must report what would change"
+    assert tree_digest(state) == before, "check mode changed files"
+
+    enabled = run_playbook(PLAYBOOK, role_vars(state))
+    assert not enabled.failed(), enabled.failure_messages()
+    for leaf in ("plain", "must_staple", "revoked"):
+        assert "Cert Status: good" in s_client(state, leaf), leaf
+    no_ocsp = s_client(state, "no_ocsp")
+    assert "no response sent" in no_ocsp and "Verify return code: 0 (ok)" in no_ocsp
+    facts = endpoints_fact(enabled)
+    assert entry(state, facts, "no_ocsp")["verdict"] == "not_applicable"
+    assert entry(state, facts, "must_staple")["verdict"] == "good" and entry(state, facts, "must_staple")["must_staple"]
+    assert {e["server_kind"] for e in facts.values()} == {"apache"}
+    assert all(e["changed"] for e in facts.values())
+    # vhost scope: the include line in exactly the three blocks that can staple
+    assert INCLUDE_MARK in site_text(state, "plain") and INCLUDE_MARK not in site_text(state, "no_ocsp")
+
+    again = run_playbook(PLAYBOOK, role_vars(state))
+    assert not again.failed(), again.failure_messages()
+    assert again.changed() == 0
+    assert not any(e["changed"] for e in endpoints_fact(again).values())
+
+    removed = run_playbook(PLAYBOOK, role_vars(state, apache_stapling_state="absent"))
+    assert not removed.failed(), removed.failure_messages()
+    assert tree_digest(state) == before
+    assert "no response sent" in s_client(state, "plain")
+
+
+def test_global_scope_when_every_vhost_can_staple_and_modules_enabled_then_disabled(fresh_lab: core.Lab, run_playbook):
+    state = fresh_lab.state()
+    apache = state["apache"]
+    # no site without an OCSP URL, and socache_shmcb not enabled: the role must enable it and undo that
+    Path(apache["sites_enabled"], Path(apache["sites"]["no_ocsp"]).name).unlink()
+    Path(apache["mods_enabled"], "socache_shmcb.load").unlink()
+    subprocess.run(apache["reload_command"], check=True, capture_output=True, timeout=60)
+    before = tree_digest(state)
+
+    enabled = run_playbook(PLAYBOOK, role_vars(state))
+    assert not enabled.failed(), enabled.failure_messages()
+    assert "Cert Status: good" in s_client(state, "plain")
+    dropin = Path(apache["dropin_dir"], "tlsops-ocsp-stapling.conf").read_text()
+    assert "\nSSLUseStapling on\n" in dropin
+    assert INCLUDE_MARK not in site_text(state, "plain")
+    assert Path(apache["mods_enabled"], "socache_shmcb.load").is_symlink()
+
+    removed = run_playbook(PLAYBOOK, role_vars(state, apache_stapling_state="absent"))
+    assert not removed.failed(), removed.failure_messages()
+    assert tree_digest(state) == before
+
+
+def test_broken_configuration_fails_before_touching_anything(fresh_lab: core.Lab, run_playbook):
+    state = fresh_lab.state()
+    site = Path(state["apache"]["sites"]["plain"])
+    site.write_text(site.read_text().replace("SSLEngine on", "SSLEngine on\n    NoSuchDirective yes"))
+    before = tree_digest(state)
+
+    run = run_playbook(PLAYBOOK, role_vars(state))
+    assert run.failed()
+    message = " ".join(run.failure_messages())
+    assert "NoSuchDirective" in message and "nothing was changed" in message
+    assert tree_digest(state) == before
+
+
+def test_rejected_result_is_put_back_with_apaches_message(fresh_lab: core.Lab, run_playbook):
+    state = fresh_lab.state()
+    Path(state["apache"]["mods_enabled"], "socache_shmcb.load").unlink()
+    before = tree_digest(state)
+
+    # LoadModule with RHEL's relative module path does not exist on Debian: apachectl configtest fails
+    run = run_playbook(PLAYBOOK, role_vars(state, apache_stapling_module_method="loadmodule"))
+    assert run.failed()
+    message = " ".join(run.failure_messages())
+    assert "put back" in message and "mod_socache_shmcb.so" in message
+    assert tree_digest(state) == before
+    assert "no response sent" in s_client(state, "plain"), "apache must keep serving the old configuration"
+
+
+def test_responder_down_apache_keeps_serving_and_must_staple_fails(fresh_lab: core.Lab, run_playbook):
+    state = fresh_lab.state()
+    fresh_lab.stop(("responder",))
+
+    run = run_playbook(PLAYBOOK, role_vars(state, apache_stapling_warm_retries=1))
+    assert run.failed()
+    assert any("Must-Staple" in message for message in run.failure_messages())
+    facts = endpoints_fact(run)
+    for leaf in ("plain", "must_staple"):
+        assert entry(state, facts, leaf)["verdict"] == "no_staple", entry(state, facts, leaf)
+    assert "Verify return code: 0 (ok)" in s_client(state, "plain")
+
+
+def test_revoked_certificate_is_reported_revoked_never_good(lab_factory, run_playbook):  # noqa: F811
+    lab = lab_factory(components=SERVING, revoke_initially=True)
+    state = lab.state()
+
+    run = run_playbook(PLAYBOOK, role_vars(state))
+    assert run.failed()
+    assert any("revoked" in message for message in run.failure_messages())
+    revoked = entry(state, endpoints_fact(run), "revoked")
+    assert revoked["verdict"] == "revoked" and revoked["cert_status"] == "revoked"
+    assert "Cert Status: good" not in s_client(state, "revoked")
+    assert "Cert Status: good" in s_client(state, "plain")
+
+
+def test_lab_nginx_and_apache_serve_at_once(lab_factory, run_playbook):  # noqa: F811
+    lab = lab_factory(revoke_initially=False)
+    state = lab.state()
+
+    run = run_playbook(PLAYBOOK, role_vars(state))
+    assert not run.failed(), run.failure_messages()
+    assert "Cert Status: good" in s_client(state, "plain")
+    assert "Verify return code: 0 (ok)" in s_client(state, "plain", port=state["nginx"]["port"])
