@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 try:
     from cryptography import x509
     from cryptography.exceptions import InternalError, InvalidSignature, UnsupportedAlgorithm
-    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
     from cryptography.x509 import ocsp
 except ImportError:
@@ -66,9 +66,10 @@ def as_utc(moment: datetime.datetime) -> datetime.datetime:
 
 
 def _pss_padding(hash_algorithm: hashes.HashAlgorithm) -> padding.PSS:
-    # PSS.AUTO (newer releases) reads the salt length from the signature; on
-    # older ones MAX_LENGTH maps to OpenSSL's "auto" when verifying.
-    salt_length = getattr(padding.PSS, "AUTO", padding.PSS.MAX_LENGTH)
+    # PSS.AUTO (cryptography >= 37) reads the salt length from the signature.
+    # Older releases need it given: the CA/Browser Forum requirements allow
+    # only a salt as long as the digest, so that is what they verify.
+    salt_length = getattr(padding.PSS, "AUTO", hash_algorithm.digest_size)
     return padding.PSS(mgf=padding.MGF1(hash_algorithm), salt_length=salt_length)
 
 
@@ -97,12 +98,44 @@ def signature_valid(public_key: Any, signature: bytes, data: bytes,
     return True
 
 
-def signature_hash(structure: Any) -> Optional[hashes.HashAlgorithm]:
-    """The hash of a certificate's or response's signature; None for Ed25519/Ed448 or unknown."""
+def signature_hash(structure: Any, algorithm_identifier: Callable[[bytes], bytes]) -> Optional[hashes.HashAlgorithm]:
+    """The hash of a certificate's or response's signature; None for Ed25519/Ed448 or unknown.
+
+    Releases before 35 do not read RSASSA-PSS parameters: then the hash comes
+    from the DER AlgorithmIdentifier that `algorithm_identifier` finds in the
+    structure's encoding.
+    """
     try:
         return structure.signature_hash_algorithm
     except (UnsupportedAlgorithm, ValueError):
+        pass
+    if structure.signature_algorithm_oid.dotted_string != RSASSA_PSS_OID:
         return None
+    try:
+        return pss_hash(algorithm_identifier(structure.public_bytes(serialization.Encoding.DER)))
+    except (ValueError, IndexError):
+        return None
+
+
+def pss_hash(algorithm_identifier: bytes) -> Optional[hashes.HashAlgorithm]:
+    """The hashAlgorithm of RSASSA-PSS-params (RFC 4055) in a DER AlgorithmIdentifier; SHA-1 by default."""
+    _oid_element, *parameters = der_children(der_single(algorithm_identifier, DER_SEQUENCE))
+    fields = der_children(der_single(parameters[0].raw, DER_SEQUENCE)) if parameters else []
+    for element in fields:
+        if element.tag == 0xA0:
+            hash_oid = der_children(der_single(element.content, DER_SEQUENCE))[0].content
+            return _hash(_HASHES_BY_OID, _oid(hash_oid).dotted_string)
+    return hashes.SHA1()
+
+
+def certificate_algorithm(certificate_der: bytes) -> bytes:
+    """Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signature }: the middle one."""
+    return der_children(der_single(certificate_der, DER_SEQUENCE))[1].raw
+
+
+def basic_response_algorithm(response_der: bytes) -> bytes:
+    """The signatureAlgorithm of the BasicOCSPResponse inside an OCSPResponse."""
+    return _basic_response_fields(response_der)[1].raw
 
 
 def certificate_signed_by(cert: Any, issuer: Any) -> bool:
@@ -118,7 +151,7 @@ def certificate_signed_by(cert: Any, issuer: Any) -> bool:
     except (UnsupportedAlgorithm, ValueError):
         return False
     return signature_valid(public_key, cert.signature, cert.tbs_certificate_bytes,
-                           signature_hash(cert), cert.signature_algorithm_oid)
+                           signature_hash(cert, certificate_algorithm), cert.signature_algorithm_oid)
 
 
 # --- A minimal DER reader, for what older releases cannot load ------------
@@ -265,15 +298,22 @@ def basic_response_from_der(der: bytes) -> BasicResponse:
         raise ValueError("not an RFC 6960 BasicOCSPResponse") from error
 
 
-def _basic_response(der: bytes) -> BasicResponse:
+def _basic_response_fields(der: bytes) -> List[DerElement]:
+    """tbsResponseData, signatureAlgorithm, signature and [0] certs of a successful OCSPResponse."""
     status, response_bytes = der_children(der_single(der, DER_SEQUENCE))
     if status.tag != _DER_ENUMERATED or status.content != b"\x00" or response_bytes.tag != 0xA0:
         raise ValueError("not a successful OCSP response")
     response_type, basic = der_children(der_single(response_bytes.content, DER_SEQUENCE))
-    if str(_oid(response_type.content).dotted_string) != _BASIC_RESPONSE_OID:
+    if _oid(response_type.content).dotted_string != _BASIC_RESPONSE_OID:
         raise ValueError("not a BasicOCSPResponse")
-    tbs, algorithm, signature, *extra = der_children(der_single(der_single(basic.raw, 0x04), DER_SEQUENCE))
+    return der_children(der_single(der_single(basic.raw, _DER_OCTET_STRING), DER_SEQUENCE))
+
+
+def _basic_response(der: bytes) -> BasicResponse:
+    tbs, algorithm, signature, *extra = _basic_response_fields(der)
     algorithm_oid = _oid(der_children(algorithm.content)[0].content)
+    signature_hash_algorithm = pss_hash(algorithm.raw) if algorithm_oid.dotted_string == RSASSA_PSS_OID \
+        else _hash(_SIGNATURE_HASHES, algorithm_oid.dotted_string)
     certs = [x509.load_der_x509_certificate(cert.raw) for element in extra if element.tag == 0xA0
              for cert in der_children(der_single(element.content, DER_SEQUENCE))]
     fields = [element for element in der_children(tbs.content) if element.tag != 0xA0]  # version
@@ -281,7 +321,7 @@ def _basic_response(der: bytes) -> BasicResponse:
     name_der = responder.content if responder.tag == 0xA1 else None
     key_hash = der_single(responder.content, _DER_OCTET_STRING) if responder.tag == 0xA2 else None
     return BasicResponse(
-        tbs.raw, signature.content[1:], algorithm_oid, _hash(_SIGNATURE_HASHES, algorithm_oid.dotted_string),
+        tbs.raw, signature.content[1:], algorithm_oid, signature_hash_algorithm,
         _generalized_time(der_single(produced_at.raw, _DER_GENERALIZED_TIME)), None, name_der, key_hash, certs,
         _nonce(fields[3:]), [_single(element.content) for element in der_children(responses.content)],
     )

@@ -31,7 +31,8 @@ except ImportError:
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils import verdicts
 from ansible_collections.tlsops.ocsp.plugins.module_utils._compat import (
-    PARSE_ERRORS, BasicResponse, SingleResponse, as_utc, basic_response_from_der, iso, public_key_bits,
+    PARSE_ERRORS, BasicResponse, SingleResponse, as_utc, basic_response_algorithm, basic_response_from_der, iso,
+    public_key_bits,
     signature_hash, signature_valid, unwrap_nonce, utc_attr, utcnow,
 )
 from ansible_collections.tlsops.ocsp.plugins.module_utils.certificates import is_issued_by
@@ -215,7 +216,7 @@ def basic_response(response: ocsp.OCSPResponse) -> BasicResponse:
         nonce = None
     return BasicResponse(
         response.tbs_response_bytes, response.signature, response.signature_algorithm_oid,
-        signature_hash(response), utc_attr(response, "produced_at"), name,
+        signature_hash(response, basic_response_algorithm), utc_attr(response, "produced_at"), name,
         name.public_bytes() if name is not None else None, response.responder_key_hash,
         list(response.certificates), nonce, single_responses(response),
     )

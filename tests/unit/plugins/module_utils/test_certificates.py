@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils import certificates
+from ansible_collections.tlsops.ocsp.plugins.module_utils import _compat, certificates
 from ansible_collections.tlsops.ocsp.plugins.module_utils.certificates import CertificateError
 from tests.support import pki
 
@@ -174,3 +174,60 @@ def test_describe_file_says_whether_the_issuer_is_present(tmp_path: Path, test_p
     assert [entry["path"] for entry in described] == [str(bundle)] * 2
     assert [entry["issuer_in_file"] for entry in described] == [True, False]
     assert described[1]["is_ca"] is True
+
+
+
+# An RSA CA and a leaf it signed with RSASSA-PSS (SHA-256, 32-byte salt), made
+# with cryptography 50: releases before 41 cannot sign with PSS.
+PSS_CA_AND_LEAF = b"""\
+-----BEGIN CERTIFICATE-----
+MIIDDjCCAfagAwIBAgIUJceheiSP+oWjdnCeQGEfhBTpWt4wDQYJKoZIhvcNAQEL
+BQAwJzEUMBIGA1UECgwLdGxzb3BzIHRlc3QxDzANBgNVBAMMBlBTUyBDQTAeFw0y
+NjExMjMwNDM2MzRaFw0yNzAyMjIwNDM2MzRaMCcxFDASBgNVBAoMC3Rsc29wcyB0
+ZXN0MQ8wDQYDVQQDDAZQU1MgQ0EwggEiMA0GCSqGSIb3DQEBAQUAA4IBDwAwggEK
+AoIBAQDoZGG1WfGgzPR3HeH3aYhBT3xmgjGfG6VBAshnMPQ2tkUP3JvpTUIpjXaK
+cz6s7PS8uArjuy2RG2EBPvWNSabuR6p61nzAyl+KEI/TnTmTzT5LQvHOOr3KKd0a
+L7hbNBqKaObc8fXiCGk95Em06lSPXCBCIN/e+0BThQdf9LW8tRFXIMGunDkTRpDR
+X1I8ssWTdchzzRZ7c5zpm3u5QdzG/n/QdrzyZiYjVZxGCLtStmGSPX/9iU6KomKJ
+DEtQilotT886gCr7K3d16TAsV6wziOd8nZS6grlw69WOy/FpdR6cynYh+cXErgwE
+2FxD4qw+Px4qTampQm8MB0A4IL4JAgMBAAGjMjAwMA8GA1UdEwEB/wQFMAMBAf8w
+HQYDVR0OBBYEFHg06QTBj6oBCHHJ2s1NFayilTzyMA0GCSqGSIb3DQEBCwUAA4IB
+AQDj24SmFCT3kXV7wJolhgTvTaDYo+MD5t6K1EE2mk8gaSfG6B3bzaQWRYglLzBf
+2sZsVyY5jIvvveuQWLAs6jszGll0wbsbgTG/M5Pk7xkt9qaGbVj1TCJFswq5escp
+rwtIbaRds1cvFt4uOjS40DPq0gKymtQCsDbCIsMyjhGj9ffVciDYenbaf+nGxvD6
+uSxrBDJsaocQunFLlOijX7jamNkDEPtxmJsPmyaJRuvjW46U87T539cej+sUofnO
+tkjs43UOe3nPi0Eawb2MpKI5O4mF5WPD7IjYPQ6WFewwwzx4y9qKe8+htO50ZYJO
+DAvgeqb2xAePOWBZ0CrIgp79
+-----END CERTIFICATE-----
+-----BEGIN CERTIFICATE-----
+MIICbjCCASKgAwIBAgIBBzBBBgkqhkiG9w0BAQowNKAPMA0GCWCGSAFlAwQCAQUA
+oRwwGgYJKoZIhvcNAQEIMA0GCWCGSAFlAwQCAQUAogMCASAwJzEUMBIGA1UECgwL
+dGxzb3BzIHRlc3QxDzANBgNVBAMMBlBTUyBDQTAeFw0yNjExMjQwNDM2MzRaFw0y
+NjExMjUwNDM2MzRaMDExFDASBgNVBAoMC3Rsc29wcyB0ZXN0MRkwFwYDVQQDDBBw
+c3MuZXhhbXBsZS50ZXN0MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE4NxHpuB1
+jKRdQMV5vc6eZWl7Qu3B4J4B01htIVNQxSS3bK72kuMmZ3xyeZky9Puu6/7Z9H58
+z21LnCw65PKtUzBBBgkqhkiG9w0BAQowNKAPMA0GCWCGSAFlAwQCAQUAoRwwGgYJ
+KoZIhvcNAQEIMA0GCWCGSAFlAwQCAQUAogMCASADggEBAEHZY/5FGXzUTDN9lq59
+FGiegQMOGUxfeQp8Mq3a4ChLpHHut6AT8dsek5nPpQaWmi3p5kWMHNotdKV1SQ6s
+Wl1tpo5rImPRcfEyl8wQg6oyFhWAEcU/roVog3bThmC5uLANfPWE3arVZnpLzuAA
+dLsG4DoPmCyFYSghqjiwPXCUkNPzuVhkDBjYdhQb7l8RqLq8vYNomFDpqpAk1cA3
+0kZXjgFMBxsgK7ruexxt2A00pI0fc5xAifuoKC7fe4819uuIHwuCyngLhH0ljGkB
+O4za13MEKab1b8VtW+LVYz0w2nQ2hxwizgvDE+GKnXajHAE3Mgo2R1uIQ7+OGfW9
+nt8=
+-----END CERTIFICATE-----
+"""
+
+
+def test_rsa_pss_signatures_verify() -> None:
+    ca, leaf = certificates.load_certificates(PSS_CA_AND_LEAF, "pss.pem")
+    assert certificates.is_issued_by(leaf, ca)
+    assert not certificates.is_issued_by(leaf, leaf)
+    # what releases without verify_directly_issued_by use
+    algorithm = _compat.signature_hash(leaf, _compat.certificate_algorithm)
+    assert algorithm.name == "sha256"
+    assert _compat.signature_valid(ca.public_key(), leaf.signature, leaf.tbs_certificate_bytes, algorithm,
+                                   leaf.signature_algorithm_oid)
+    assert not _compat.signature_valid(ca.public_key(), leaf.signature, leaf.tbs_certificate_bytes + b"x",
+                                       algorithm, leaf.signature_algorithm_oid)
+    pss_without_parameters = bytes.fromhex("300b06092a864886f70d01010a")
+    assert _compat.pss_hash(pss_without_parameters).name == "sha1"  # RFC 4055 default
