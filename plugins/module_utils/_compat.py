@@ -2,9 +2,10 @@
 """Fallbacks across cryptography 3.4.8 .. newest, in one place.
 
 Newer releases add timezone-aware `*_utc` accessors (and deprecate the naive
-ones), `verify_directly_issued_by` and `signature_algorithm_parameters`. The
-helpers here use the new API when the installed release has it, so no
-deprecation warning is ever emitted, and fall back otherwise.
+ones), `verify_directly_issued_by`, `OCSPResponse.responses` and `PSS.AUTO`.
+The helpers here use the new API when the installed release has it, so no
+deprecation warning is ever emitted, and fall back otherwise. A small DER
+reader (at the end) covers what older releases cannot read at all.
 """
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ else:
     HAS_CRYPTOGRAPHY = True
     # Everything cryptography raises while parsing a certificate or an OCSP
     # response, or a field of one (fields are parsed lazily, on first access).
-    # Releases before 35 report some malformed DER (an unknown OCSP response
-    # type) as an OpenSSL InternalError.
+    # Older releases report some malformed DER (an unknown OCSP response type)
+    # as an OpenSSL InternalError.
     PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, InternalError, x509.DuplicateExtension,
                     x509.UnsupportedGeneralNameType, x509.InvalidVersion)
     # Everything a signature check can raise for bad or unsupported input.
@@ -101,7 +102,7 @@ def signature_valid(public_key: Any, signature: bytes, data: bytes,
 def signature_hash(structure: Any, algorithm_identifier: Callable[[bytes], bytes]) -> Optional[hashes.HashAlgorithm]:
     """The hash of a certificate's or response's signature; None for Ed25519/Ed448 or unknown.
 
-    Releases before 35 do not read RSASSA-PSS parameters: then the hash comes
+    Older releases do not read RSASSA-PSS parameters: then the hash comes
     from the DER AlgorithmIdentifier that `algorithm_identifier` finds in the
     structure's encoding.
     """
