@@ -157,7 +157,7 @@ certificates:
 """
 
 import traceback
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -166,10 +166,8 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import r
 try:
     from ansible_collections.tlsops.ocsp.plugins.module_utils import certificates
 except ImportError:
-    HAS_ENGINE = False
-    ENGINE_IMPORT_ERROR = traceback.format_exc()
+    ENGINE_IMPORT_ERROR: Optional[str] = traceback.format_exc()
 else:
-    HAS_ENGINE = True
     ENGINE_IMPORT_ERROR = None
 
 

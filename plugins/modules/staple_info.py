@@ -215,10 +215,8 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import r
 try:
     from ansible_collections.tlsops.ocsp.plugins.module_utils import staple
 except ImportError:
-    HAS_ENGINE = False
     ENGINE_IMPORT_ERROR: Optional[str] = traceback.format_exc()
 else:
-    HAS_ENGINE = True
     ENGINE_IMPORT_ERROR = None
 
 DEFAULT_PORT = 443
