@@ -176,7 +176,6 @@ def test_describe_file_says_whether_the_issuer_is_present(tmp_path: Path, test_p
     assert described[1]["is_ca"] is True
 
 
-
 # An RSA CA and a leaf it signed with RSASSA-PSS (SHA-256, 32-byte salt), made
 # with cryptography 50: releases before 41 cannot sign with PSS.
 PSS_CA_AND_LEAF = b"""\
