@@ -13,9 +13,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional, Sequence
 
-from cryptography import x509
-
 from ansible_collections.tlsops.ocsp.plugins.module_utils import certificates, ocsp, tls, verdicts
+
+try:
+    from cryptography import x509
+except ImportError:
+    pass  # only annotations use it here; the modules fail with missing_required_lib first
 
 # Verdicts that may change on a later handshake; every other verdict is final.
 _RETRYABLE = frozenset((verdicts.NO_STAPLE, verdicts.UNREACHABLE))

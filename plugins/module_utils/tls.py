@@ -20,22 +20,26 @@ import time
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
-from cryptography import x509
-from OpenSSL import SSL
-
 from ansible_collections.tlsops.ocsp.plugins.module_utils import verdicts
 
-# Accepted spellings of the protocol versions, mapped to OpenSSL's numbers.
-TLS_VERSIONS = {
-    "TLSv1.2": SSL.TLS1_2_VERSION,
-    "TLSv1.3": SSL.TLS1_3_VERSION,
-    "1.2": SSL.TLS1_2_VERSION,
-    "1.3": SSL.TLS1_3_VERSION,
-}
-
-# pyOpenSSL >= 24.3 converts the chain itself; older releases only return
-# OpenSSL.crypto.X509 objects, whose to_cryptography() is deprecated later on.
-_CHAIN_AS_CRYPTOGRAPHY = "as_cryptography" in inspect.signature(SSL.Connection.get_peer_cert_chain).parameters
+try:
+    from cryptography import x509
+    from OpenSSL import SSL
+except ImportError:
+    # the modules check the libraries first and fail with missing_required_lib
+    TLS_VERSIONS = {}
+    _CHAIN_AS_CRYPTOGRAPHY = False
+else:
+    # Accepted spellings of the protocol versions, mapped to OpenSSL's numbers.
+    TLS_VERSIONS = {
+        "TLSv1.2": SSL.TLS1_2_VERSION,
+        "TLSv1.3": SSL.TLS1_3_VERSION,
+        "1.2": SSL.TLS1_2_VERSION,
+        "1.3": SSL.TLS1_3_VERSION,
+    }
+    # pyOpenSSL >= 24.3 converts the chain itself; older releases only return
+    # OpenSSL.crypto.X509 objects, whose to_cryptography() is deprecated later on.
+    _CHAIN_AS_CRYPTOGRAPHY = "as_cryptography" in inspect.signature(SSL.Connection.get_peer_cert_chain).parameters
 
 
 class TlsError(Exception):
