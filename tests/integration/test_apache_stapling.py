@@ -21,16 +21,15 @@ from tests.lab import core
 
 PLAYBOOK = Path(__file__).resolve().parent / "apache" / "enable.yml"
 SERVING = ("responder", "apache")
-RUNTIME_DIRS = ("run", "lock", "logs")  # apache writes there by itself
+# apache writes there by itself; a2enmod keeps its markers in state/ (the lab's APACHE_STATE_DIRECTORY)
+RUNTIME_DIRS = ("run", "lock", "logs", "state")
 INCLUDE_MARK = "tlsops-ocsp-stapling-vhost.conf"
 
 
 def role_vars(state: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    confdir = state["apache"]["confdir"]
     return {
-        # a2enmod keeps its markers in APACHE_STATE_DIRECTORY, /var/lib/apache2 otherwise
-        "apache_stapling_environment": {"APACHE_CONFDIR": confdir,
-                                        "APACHE_STATE_DIRECTORY": str(Path(confdir).parent / "a2state")},
+        # APACHE_CONFDIR, and APACHE_STATE_DIRECTORY for a2enmod's markers (/var/lib/apache2 otherwise)
+        "apache_stapling_environment": state["apache"]["env"],
         "apache_stapling_warm_retries": 10,
         "apache_stapling_warm_delay": 0.5,
         **extra,
@@ -70,6 +69,12 @@ def endpoints_fact(run) -> dict[str, dict[str, Any]]:
 
 def entry(state: dict[str, Any], facts: dict[str, dict[str, Any]], leaf: str) -> dict[str, Any]:
     return facts[state["leaves"][leaf]["server_name"]]
+
+
+def without_shmcb(state: dict[str, Any]) -> None:
+    """Debian's ssl.conf needs socache_shmcb for its session cache: take both out, so the role must enable it."""
+    for name in ("ssl.conf", "socache_shmcb.load"):
+        Path(state["apache"]["mods_enabled"], name).unlink()
 
 
 def site_text(state: dict[str, Any], leaf: str) -> str:
@@ -120,7 +125,7 @@ def test_global_scope_when_every_vhost_can_staple_and_modules_enabled_then_disab
     apache = state["apache"]
     # no site without an OCSP URL, and socache_shmcb not enabled: the role must enable it and undo that
     Path(apache["sites_enabled"], Path(apache["sites"]["no_ocsp"]).name).unlink()
-    Path(apache["mods_enabled"], "socache_shmcb.load").unlink()
+    without_shmcb(state)
     subprocess.run(apache["reload_command"], check=True, capture_output=True, timeout=60)
     before = tree_digest(state)
 
@@ -152,7 +157,8 @@ def test_broken_configuration_fails_before_touching_anything(fresh_lab: core.Lab
 
 def test_rejected_result_is_put_back_with_apaches_message(fresh_lab: core.Lab, run_playbook):
     state = fresh_lab.state()
-    Path(state["apache"]["mods_enabled"], "socache_shmcb.load").unlink()
+    without_shmcb(state)
+    subprocess.run(state["apache"]["reload_command"], check=True, capture_output=True, timeout=60)
     before = tree_digest(state)
 
     # LoadModule with RHEL's relative module path does not exist on Debian: apachectl configtest fails
