@@ -10,6 +10,8 @@ import stat
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +74,15 @@ def test_responder_answers_good_and_revoked_with_reason(lab: core.Lab) -> None:
     assert next_update, revoked
 
 
-def test_port_probes_do_not_wedge_the_responder(lab: core.Lab) -> None:
-    """openssl ocsp alone spins and stops answering after a connect-and-close (openssl#31129)."""
+def test_port_probes_and_garbage_do_not_wedge_the_responder(lab: core.Lab) -> None:
+    """openssl ocsp alone spins after a connect-and-close (openssl#31129) and waits out truncated bodies."""
     state = lab.state()
     for _probe in range(2 * state["responder"]["workers"]):
         socket.create_connection(("127.0.0.1", state["responder"]["port"]), timeout=5).close()
+    for _garbage in range(state["responder"]["workers"]):
+        with pytest.raises(urllib.error.HTTPError) as rejected:
+            urllib.request.urlopen(state["responder"]["url"], data=b"\x30\x7f truncated", timeout=5)
+        assert rejected.value.code == 400
     held_open = socket.create_connection(("127.0.0.1", state["responder"]["port"]), timeout=5)
     try:
         assert ": good" in ocsp_status(state, "plain")
@@ -251,6 +257,25 @@ def test_a_stale_pid_file_never_makes_the_lab_signal_a_stranger(tmp_path: Path) 
             report = stopped_lab.stop()
             assert pid_alive(stranger.pid)
             assert not any(report[component]["running"] for component in core.COMPONENTS)
+        finally:
+            stranger.kill()
+
+
+def test_init_force_over_an_older_lab_stops_its_processes_only(tmp_path: Path) -> None:
+    directory = tmp_path / "old-lab"
+    (directory / "run").mkdir(parents=True)
+    with subprocess.Popen(["sleep", "60"], cwd=directory / "run") as old_daemon, \
+            subprocess.Popen(["sleep", "60"]) as stranger:
+        try:
+            for name, process in (("daemon", old_daemon), ("stranger", stranger)):
+                (directory / "run" / f"{name}.pid").write_text(f"{process.pid}\n")
+            (directory / "lab.json").write_text(json.dumps({"version": 0, "responder": {
+                "pid_file": str(directory / "run" / "daemon.pid"),
+                "relay_pid_file": str(directory / "run" / "stranger.pid")}}))
+            rebuilt = lab_cli("init", "--force", "--dir", str(directory), "--base-port", str(lab_state.free_base_port()))
+            assert rebuilt.returncode == 0, rebuilt.stderr
+            assert not pid_alive(old_daemon.pid) and pid_alive(stranger.pid)
+            assert core.Lab(directory).state()["version"] == lab_state.STATE_VERSION
         finally:
             stranger.kill()
 

@@ -6,8 +6,9 @@ connects and closes before sending a request line (openssl/openssl#31129,
 #23934; `-timeout` does not help). Port checks such as ansible's `wait_for`
 do exactly that. The relay listens on 127.0.0.1 only, drops clients that send
 nothing within a timeout, and passes only complete OCSP requests (POST or
-RFC 6960 GET) to openssl ocsp on its internal port, returning openssl's bytes
-untouched. Threads let several servers fetch at once.
+RFC 6960 GET; a POST body must at least be one whole DER SEQUENCE) to
+openssl ocsp on its internal port, returning openssl's bytes untouched.
+Threads let several servers fetch at once.
 
 Run by the lab: python ocsp_relay.py LISTEN_PORT UPSTREAM_PORT
 """
@@ -19,7 +20,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HOST = "127.0.0.1"
 CLIENT_TIMEOUT = 5.0  # seconds a client may take to send its request
-UPSTREAM_TIMEOUT = 10.0
+UPSTREAM_TIMEOUT = 5.0
+MAX_REQUEST = 64 * 1024
+
+
+def is_complete_der_sequence(body: bytes) -> bool:
+    """True when `body` is exactly one DER SEQUENCE (an OCSPRequest's outer shape).
+
+    openssl ocsp waits for the bytes a truncated or garbage body announces, and
+    a worker stuck waiting answers no one else: such bodies never reach it.
+    """
+    if len(body) < 2 or body[0] != 0x30:
+        return False
+    length, offset = body[1], 2
+    if length & 0x80:  # long form: the next (length & 0x7f) bytes hold the length
+        size = length & 0x7F
+        length, offset = int.from_bytes(body[2:2 + size], "big"), 2 + size
+    return offset + length == len(body)
 
 
 class OcspRelay(BaseHTTPRequestHandler):
@@ -33,7 +50,14 @@ class OcspRelay(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)
-        self._relay(self.rfile.read(length))
+        if length > MAX_REQUEST:
+            self.send_error(413, f"an OCSP request is not {length} bytes long")
+            return
+        body = self.rfile.read(length)
+        if not is_complete_der_sequence(body):
+            self.send_error(400, "the body is not a DER-encoded OCSP request")
+            return
+        self._relay(body)
 
     def _relay(self, body: bytes | None) -> None:
         upstream = http.client.HTTPConnection(HOST, self.upstream_port, timeout=UPSTREAM_TIMEOUT)

@@ -55,6 +55,16 @@ def command_line(pid: int) -> str:
     return " ".join(raw.replace(b"\0", b" ").decode(errors="replace").split())
 
 
+def belongs_to(pid: int, directory: Path) -> bool:
+    """True when the process names `directory` in its arguments or works inside it."""
+    inside = f"{directory}/"
+    try:
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        cwd = ""
+    return inside in command_line(pid) or f"{cwd}/".startswith(inside)
+
+
 def running_pid(pid_file: Path, marker: str) -> Optional[int]:
     """The pid in `pid_file` when that process is alive and its command line has the words of `marker`."""
     pid = read_pid_file(pid_file)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from tests.lab.processes import LabError, children, command_line, pid_alive, port_taken, read_pid_file, terminate
+from tests.lab.processes import LabError, belongs_to, children, pid_alive, port_taken, read_pid_file, terminate
 
 DEFAULT_DIR = Path("/tmp/tlsops-lab")
 STATE_FILE = "lab.json"
@@ -70,7 +70,7 @@ def load(directory: Path) -> dict[str, Any]:
 
 
 def stop_listed_processes(directory: Path) -> None:
-    """Kill every process (and its children) that a pid file named in lab.json names.
+    """Kill each process (and its children) that a pid file named in lab.json names, if it is the lab's.
 
     For `init --force` over a lab.json this version cannot read (older schema).
     """
@@ -82,7 +82,7 @@ def stop_listed_processes(directory: Path) -> None:
                  for key, value in section.items() if key.endswith("pid_file")]
     for pid_file in pid_files:
         pid = read_pid_file(Path(pid_file))
-        if pid is not None and pid_alive(pid) and f"{directory}/" in command_line(pid):
+        if pid is not None and pid_alive(pid) and belongs_to(pid, directory):
             for each in [pid, *children(pid)]:
                 terminate(each, graceful=False)
 
