@@ -30,6 +30,7 @@ REVOCATION_REASONS = (
     "superseded", "cessationOfOperation", "certificateHold",
 )
 INDEX_TIME_FORMAT = "%y%m%d%H%M%SZ"  # UTCTime, as `openssl ca` writes it
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # times in lab.json
 
 
 def server_name(leaf: str) -> str:
@@ -84,7 +85,7 @@ def _leaf_entry(test_pki: pki.TestPKI, leaf: str, leaves_dir: Path) -> dict[str,
         "serial": issued.cert.serial_number,
         "serial_hex": _index_serial(issued.cert.serial_number),
         "subject": issued.cert.subject.rfc4514_string(),
-        "not_after": not_after(issued.cert).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "not_after": not_after(issued.cert).strftime(ISO_FORMAT),
         "ocsp_url": test_pki.ocsp_url if LEAVES[leaf].get("ocsp_urls", True) else None,
         "must_staple": bool(LEAVES[leaf].get("must_staple")),
         "revocation": None,
@@ -115,7 +116,7 @@ def revocation(reason: str, at: Optional[datetime.datetime] = None) -> dict[str,
     if reason not in REVOCATION_REASONS:
         raise ValueError(f"unknown revocation reason {reason!r}; use one of {', '.join(REVOCATION_REASONS)}")
     at = at or pki.utcnow()
-    return {"time": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "reason": reason}
+    return {"time": at.strftime(ISO_FORMAT), "reason": reason}
 
 
 def _index_line(leaf: dict[str, Any]) -> str:
@@ -124,7 +125,7 @@ def _index_line(leaf: dict[str, Any]) -> str:
     subject = "/" + "/".join(attribute.rfc4514_string() for attribute in cert.subject)
     status, revoked_field = "V", ""
     if leaf["revocation"]:
-        when = datetime.datetime.strptime(leaf["revocation"]["time"], "%Y-%m-%dT%H:%M:%SZ")
+        when = datetime.datetime.strptime(leaf["revocation"]["time"], ISO_FORMAT)
         status, revoked_field = "R", f"{when.strftime(INDEX_TIME_FORMAT)},{leaf['revocation']['reason']}"
     return "\t".join((status, expiry, revoked_field, leaf["serial_hex"], "unknown", subject)) + "\n"
 
