@@ -15,27 +15,11 @@ from typing import Any
 import pytest
 
 from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
-from tests.lab import core
+from tests.lab import core, role_vars
 
 PLAYBOOKS = Path(__file__).resolve().parent / "nginx"
 SERVING = ("responder", "nginx")
 RUNTIME_DIRS = ("logs", "temp")  # nginx writes there by itself
-
-
-def role_vars(state: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    nginx = state["nginx"]
-    return {
-        "nginx_stapling_binary": nginx["binary"],
-        "nginx_stapling_prefix": nginx["prefix"] + "/",
-        "nginx_stapling_config_file": nginx["config_file"],
-        "nginx_stapling_extra_args": ["-e", nginx["error_log"]],
-        "nginx_stapling_dropin_dir": nginx["dropin_dir"],
-        "nginx_stapling_snippet_dir": nginx["prefix"] + "/tlsops-ocsp",
-        "nginx_stapling_ca_file": state["pki"]["root"]["cert"],
-        "nginx_stapling_warm_retries": 10,
-        "nginx_stapling_warm_delay": 0.5,
-        **extra,
-    }
 
 
 def tree_digest(state: dict[str, Any]) -> dict[str, str]:
@@ -81,7 +65,7 @@ def test_enable_staples_good_is_idempotent_audits_and_removes_byte_for_byte(fres
     state = fresh_lab.state()
     before = tree_digest(state)
 
-    first = run_playbook(PLAYBOOKS / "enable.yml", role_vars(state))
+    first = run_playbook(PLAYBOOKS / "enable.yml", role_vars.nginx(state))
     assert first.returncode == 0, first.failure_messages()
     assert first.changed() > 0
     for leaf in ("plain", "must_staple"):
@@ -97,16 +81,16 @@ def test_enable_staples_good_is_idempotent_audits_and_removes_byte_for_byte(fres
     validation = nginx_test(state)
     assert validation.returncode == 0 and "ssl_stapling" not in validation.stderr, validation.stderr
 
-    second = run_playbook(PLAYBOOKS / "enable.yml", role_vars(state))
+    second = run_playbook(PLAYBOOKS / "enable.yml", role_vars.nginx(state))
     assert second.returncode == 0, second.failure_messages()
     assert second.changed() == 0
     assert not any(entry["changed"] for entry in endpoints_fact(second).values())
 
-    audit = run_playbook(PLAYBOOKS / "audit.yml", role_vars(state))
+    audit = run_playbook(PLAYBOOKS / "audit.yml", role_vars.nginx(state))
     assert audit.returncode == 0 and audit.changed() == 0
     assert by_leaf(state, endpoints_fact(audit), "must_staple")["verdict"] == "good"
 
-    removed = run_playbook(PLAYBOOKS / "enable.yml", role_vars(state, nginx_stapling_state="absent"))
+    removed = run_playbook(PLAYBOOKS / "enable.yml", role_vars.nginx(state, nginx_stapling_state="absent"))
     assert removed.returncode == 0, removed.failure_messages()
     assert tree_digest(state) == before
     assert "OCSP response: no response sent" in s_client_status(state, "plain")
@@ -118,7 +102,7 @@ def test_every_certificate_stapleable_gets_one_http_level_dropin(fresh_lab: core
     fresh_lab.stop(["nginx"])
     fresh_lab.start(["nginx"])
     before = tree_digest(state)
-    run = run_playbook(PLAYBOOKS / "enable.yml", role_vars(state))
+    run = run_playbook(PLAYBOOKS / "enable.yml", role_vars.nginx(state))
     assert run.returncode == 0, run.failure_messages()
     dropin = Path(state["nginx"]["dropin_dir"]) / "tlsops-ocsp-stapling.conf"
     assert "ssl_stapling on;" in dropin.read_text()
@@ -127,7 +111,7 @@ def test_every_certificate_stapleable_gets_one_http_level_dropin(fresh_lab: core
                    for line in Path(site).read_text().splitlines())
     assert "Cert Status: good" in s_client_status(state, "must_staple")
 
-    removed = run_playbook(PLAYBOOKS / "enable.yml", role_vars(state, nginx_stapling_state="absent"))
+    removed = run_playbook(PLAYBOOKS / "enable.yml", role_vars.nginx(state, nginx_stapling_state="absent"))
     assert removed.returncode == 0, removed.failure_messages()
     assert tree_digest(state) == before
 
@@ -135,7 +119,7 @@ def test_every_certificate_stapleable_gets_one_http_level_dropin(fresh_lab: core
 def test_check_mode_reports_changes_and_shows_the_snippet_but_writes_nothing(fresh_lab: core.Lab, run_playbook):
     state = fresh_lab.state()
     before = tree_digest(state)
-    run = run_playbook(PLAYBOOKS / "enable.yml", role_vars(state, nginx_stapling_warm_retries=0),
+    run = run_playbook(PLAYBOOKS / "enable.yml", role_vars.nginx(state, nginx_stapling_warm_retries=0),
                        check=True, diff=True)
     assert run.returncode == 0, run.failure_messages()
     assert run.changed() > 0
@@ -149,7 +133,7 @@ def test_config_broken_beforehand_fails_before_touching_anything(fresh_lab: core
     site = Path(state["nginx"]["sites"]["plain"])
     site.write_text(site.read_text().replace("server {", "server {\n    no_such_directive on;", 1))
     before = tree_digest(state)
-    run = run_playbook(PLAYBOOKS / "enable.yml", role_vars(state))
+    run = run_playbook(PLAYBOOKS / "enable.yml", role_vars.nginx(state))
     assert run.returncode != 0
     message = " ".join(run.failure_messages())
     assert 'unknown directive "no_such_directive"' in message and "nothing was changed" in message
@@ -162,7 +146,7 @@ def test_nginx_rejecting_the_result_puts_every_file_back(fresh_lab: core.Lab, ru
     # a server-level resolver of the user's own: the snippet's resolver becomes a duplicate
     site.write_text(site.read_text().replace("server {", "server {\n    resolver 127.0.0.1;", 1))
     before = tree_digest(state)
-    run = run_playbook(PLAYBOOKS / "enable.yml", role_vars(state))
+    run = run_playbook(PLAYBOOKS / "enable.yml", role_vars.nginx(state))
     assert run.returncode != 0
     message = " ".join(run.failure_messages())
     assert '"resolver" directive is duplicate' in message and "put back" in message
@@ -174,7 +158,7 @@ def test_responder_down_keeps_serving_and_fails_only_for_must_staple(fresh_lab: 
     state = fresh_lab.state()
     fresh_lab.stop(["responder"])
     run = run_playbook(PLAYBOOKS / "enable.yml",
-                       role_vars(state, nginx_stapling_warm_retries=2, nginx_stapling_warm_delay=0.5))
+                       role_vars.nginx(state, nginx_stapling_warm_retries=2, nginx_stapling_warm_delay=0.5))
     assert run.returncode != 0
     facts = endpoints_fact(run)
     plain = by_leaf(state, facts, "plain")
