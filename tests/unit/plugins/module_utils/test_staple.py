@@ -9,54 +9,19 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Callable, List, Optional, Sequence
 
 import pytest
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils import staple, verdicts
 from tests.conftest import free_port
-from tests.support.pki import Issued, SServer, TestPKI, corrupt_signature
+from tests.support.pki import TestPKI, corrupt_signature
+from tests.unit.conftest import SERVER_NAME
 
-SERVER_NAME = "www.example.test"
 ENTRY_KEYS = {
     "host", "port", "server_name", "protocol", "stapled", "verdict", "reason", "cert_status", "this_update",
     "next_update", "seconds_until_next_update", "must_staple", "ocsp_uris", "serial_number", "subject",
     "issuer", "not_after", "lifetime_days", "attempts",
 }
-
-Serve = Callable[..., int]
-
-
-@pytest.fixture(scope="module")
-def pki() -> TestPKI:
-    return TestPKI()
-
-
-@pytest.fixture(scope="module")
-def leaf(pki: TestPKI) -> Issued:
-    return pki.leaf(SERVER_NAME)
-
-
-@pytest.fixture(scope="module")
-def serve(tmp_path_factory, pki: TestPKI) -> Serve:
-    """serve(leaf, status_der=None, chain=None, protocol=None) -> port of a new s_server, stopped at the end."""
-    servers: List[SServer] = []
-
-    def start(leaf: Issued, status_der: Optional[bytes] = None, chain: Optional[Sequence[Issued]] = None,
-              protocol: Optional[str] = None) -> int:
-        chain = [pki.intermediate] if chain is None else chain
-        server = SServer(tmp_path_factory.mktemp("s_server"), 0, leaf, chain, status_der, protocol)
-        servers.append(server)
-        return server.start().port
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def good_port(serve: Serve, pki: TestPKI, leaf: Issued) -> int:
-    return serve(leaf, pki.response(leaf.cert))
 
 
 def check(port: int, **kwargs) -> dict:

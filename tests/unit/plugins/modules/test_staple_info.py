@@ -3,54 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional, Sequence
 from unittest import mock
 
 import pytest
 
 from tests.conftest import free_port
-from tests.support.pki import Issued, SServer, TestPKI
+from tests.unit.conftest import SERVER_NAME
 
 pytest.importorskip("ansible.module_utils.basic", reason="the modules run on ansible-core")
 pytest.importorskip("OpenSSL", reason="staple_info needs pyOpenSSL")
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils import module_common  # noqa: E402
 from ansible_collections.tlsops.ocsp.plugins.modules.staple_info import endpoints_to_check, main  # noqa: E402
-
-SERVER_NAME = "www.example.test"
-
-Serve = Callable[..., int]
-
-
-@pytest.fixture(scope="module")
-def pki() -> TestPKI:
-    return TestPKI()
-
-
-@pytest.fixture(scope="module")
-def leaf(pki: TestPKI) -> Issued:
-    return pki.leaf(SERVER_NAME)
-
-
-@pytest.fixture(scope="module")
-def serve(tmp_path_factory, pki: TestPKI) -> Iterator[Serve]:
-    """serve(leaf, status_der=None, chain=(intermediate,)) -> port of a new s_server, stopped at the end."""
-    servers: List[SServer] = []
-
-    def start(leaf: Issued, status_der: Optional[bytes] = None, chain: Optional[Sequence[Issued]] = None) -> int:
-        chain = [pki.intermediate] if chain is None else chain
-        server = SServer(tmp_path_factory.mktemp("s_server"), free_port(), leaf, chain, status_der)
-        servers.append(server)
-        return server.start().port
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def good_port(serve: Serve, pki: TestPKI, leaf: Issued) -> int:
-    return serve(leaf, pki.response(leaf.cert))
 
 
 @pytest.mark.parametrize("tls_version, protocol", [("1.2", "TLSv1.2"), ("1.3", "TLSv1.3"), ("auto", "TLSv1.3")])
