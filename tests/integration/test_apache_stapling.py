@@ -71,10 +71,15 @@ def entry(state: dict[str, Any], facts: dict[str, dict[str, Any]], leaf: str) ->
     return facts[state["leaves"][leaf]["server_name"]]
 
 
-def without_shmcb(state: dict[str, Any]) -> None:
-    """Debian's ssl.conf needs socache_shmcb for its session cache: take both out, so the role must enable it."""
+def without_shmcb(lab: core.Lab) -> None:
+    """Debian's ssl.conf needs socache_shmcb for its session cache: take both out, so the role must enable it.
+
+    Apache is stopped and started: mod_ssl exits on a graceful restart that removes a cache.
+    """
+    lab.stop(("apache",))
     for name in ("ssl.conf", "socache_shmcb.load"):
-        Path(state["apache"]["mods_enabled"], name).unlink()
+        Path(lab.state()["apache"]["mods_enabled"], name).unlink()
+    lab.start(("apache",))
 
 
 def site_text(state: dict[str, Any], leaf: str) -> str:
@@ -125,8 +130,7 @@ def test_global_scope_when_every_vhost_can_staple_and_modules_enabled_then_disab
     apache = state["apache"]
     # no site without an OCSP URL, and socache_shmcb not enabled: the role must enable it and undo that
     Path(apache["sites_enabled"], Path(apache["sites"]["no_ocsp"]).name).unlink()
-    without_shmcb(state)
-    subprocess.run(apache["reload_command"], check=True, capture_output=True, timeout=60)
+    without_shmcb(fresh_lab)
     before = tree_digest(state)
 
     enabled = run_playbook(PLAYBOOK, role_vars(state))
@@ -157,8 +161,7 @@ def test_broken_configuration_fails_before_touching_anything(fresh_lab: core.Lab
 
 def test_rejected_result_is_put_back_with_apaches_message(fresh_lab: core.Lab, run_playbook):
     state = fresh_lab.state()
-    without_shmcb(state)
-    subprocess.run(state["apache"]["reload_command"], check=True, capture_output=True, timeout=60)
+    without_shmcb(fresh_lab)
     before = tree_digest(state)
 
     # LoadModule with RHEL's relative module path does not exist on Debian: apachectl configtest fails
@@ -194,6 +197,12 @@ def test_revoked_certificate_is_reported_revoked_never_good(lab_factory, run_pla
     assert revoked["verdict"] == "revoked" and revoked["cert_status"] == "revoked"
     assert "Cert Status: good" not in s_client(state, "revoked")
     assert "Cert Status: good" in s_client(state, "plain")
+
+    before = tree_digest(state)
+    audited = run_playbook(PLAYBOOK, role_vars(state, apache_entry="audit"))
+    assert not audited.failed(), "audit reports, it fails no verdict"
+    assert audited.changed() == 0 and tree_digest(state) == before
+    assert entry(state, endpoints_fact(audited), "revoked")["verdict"] == "revoked"
 
 
 def test_lab_nginx_and_apache_serve_at_once(lab_factory, run_playbook):  # noqa: F811
