@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """`make demo`: the collection's main job, end to end, on a lab on this machine.
 
@@ -22,23 +21,15 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from tests.lab import core, role_vars, state as lab_state  # noqa: E402  (needs the path above)
-from tests.lab.processes import LabError, PortTaken  # noqa: E402
+from tests.lab.processes import LabError  # noqa: E402
 from tests.support import ansible_env  # noqa: E402
 
 
 def fresh_lab(directory: Path) -> core.Lab:
     """A rebuilt, started lab; the `revoked` leaf stays good so the demo's story is the happy path."""
     lab = core.Lab(directory)
-    base_port = None
-    for _attempt in range(3):
-        try:
-            lab.init(base_port, force=True, revoke_initially=False)
-            lab.start()
-            return lab
-        except PortTaken:
-            lab.stop()
-            base_port = lab_state.free_base_port()
-    raise LabError(f"no free ports for the lab in {directory}")
+    lab.rebuild_and_start(revoke_initially=False)
+    return lab
 
 
 def write_inventory(state: dict[str, Any], path: Path) -> Path:
