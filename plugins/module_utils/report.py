@@ -168,38 +168,62 @@ def _sort_key(row: Entry, key: str) -> str:
     return _cell(row, key).lower()
 
 
-def freshness_chart(rows: Sequence[Entry], width: int = 720, height: int = 320) -> str:
-    """An SVG scatter: days until certificate expiry (x) against hours until the staple's nextUpdate (y)."""
-    margin = 48
-    points = [(r["days_until_expiry"], (r.get("seconds_until_next_update") or 0) / 3600.0, r)
-              for r in rows if r.get("days_until_expiry") is not None]
-    max_x = max([p[0] for p in points] + [30]) * 1.1
-    max_y = max([p[1] for p in points] + [24]) * 1.1
-    min_y = min([p[1] for p in points] + [0]) * 1.1
+def freshness_chart(rows: Sequence[Entry], width: int = 760, height: int = 340) -> str:
+    """An SVG scatter: days until certificate expiry (x) against hours until the staple's nextUpdate (y).
+
+    Endpoints without a staple sit on a band under the axis, so nothing is
+    hidden; colours are the severity; hovering a dot names the endpoint.
+    """
+    left, right, top, bottom = 64, 24, 16, 64
+    band = 18  # the "no staple" band under the x axis
+    points = [(r["days_until_expiry"], _staple_hours(r), r) for r in rows if r.get("days_until_expiry") is not None]
+    max_x = max([x for x, _, _ in points] + [30]) * 1.1
+    max_y = max([y for _, y, _ in points if y is not None] + [1]) * 1.15
+    plot_bottom = height - bottom - band
 
     def sx(x: float) -> float:
-        return margin + (max(x, 0) / max_x) * (width - 2 * margin)
+        return left + (max(x, 0) / max_x) * (width - left - right)
 
-    def sy(y: float) -> float:
-        return height - margin - ((y - min_y) / (max_y - min_y)) * (height - 2 * margin)
+    def sy(y: Optional[float]) -> float:
+        if y is None:
+            return plot_bottom + band / 2
+        return plot_bottom - (max(y, 0) / max_y) * (plot_bottom - top)
 
-    def dot(x: float, y: float, row: Entry) -> str:
-        title = "%s %s: %s, expires in %s days, nextUpdate in %.1f h" % (
-            row.get("inventory_host"), row["endpoint"], row.get("verdict"), x, y)
+    def dot(x: float, y: Optional[float], row: Entry) -> str:
+        title = "%s %s (%s): %s, certificate expires in %s days, %s" % (
+            row.get("inventory_host"), row["endpoint"], row.get("server_name") or "no SNI", row.get("verdict"), x,
+            "no staple" if y is None else "staple fresh for %.1f h" % y)
         return '<circle class="%s" cx="%.1f" cy="%.1f" r="5"><title>%s</title></circle>' % (
             html.escape(row["severity"]), sx(x), sy(y), html.escape(title))
 
-    dots = "".join(dot(x, y, row) for x, y, row in points)
-    return (
-        '<svg xmlns="http://www.w3.org/2000/svg" role="img" width="%(w)d" height="%(h)d" '
-        'viewBox="0 0 %(w)d %(h)d" aria-label="Staple freshness against certificate expiry">'
-        '<line x1="%(m)d" y1="%(zero).1f" x2="%(r)d" y2="%(zero).1f" class="axis"/>'
-        '<line x1="%(m)d" y1="%(m)d" x2="%(m)d" y2="%(b)d" class="axis"/>'
-        '<text x="%(cx)d" y="%(h)d" dy="-8" text-anchor="middle">days until certificate expiry (max %(mx)d)</text>'
-        '<text x="12" y="%(cy)d" transform="rotate(-90 12 %(cy)d)" text-anchor="middle">'
-        'hours until staple nextUpdate</text>%(dots)s</svg>'
-    ) % {"w": width, "h": height, "m": margin, "r": width - margin, "b": height - margin,
-         "zero": sy(0), "cx": width // 2, "cy": height // 2, "mx": max_x, "dots": dots}
+    ticks = "".join(
+        '<text x="%.1f" y="%d" text-anchor="middle">%d</text>' % (sx(max_x * i / 4), height - bottom + 16,
+                                                                 round(max_x * i / 4)) for i in range(5)
+    ) + "".join(
+        '<text x="%d" y="%.1f" text-anchor="end" dy="4">%.1f</text>' % (left - 6, sy(max_y * i / 4), max_y * i / 4)
+        for i in range(5)
+    )
+    parts = [
+        '<svg xmlns="http://www.w3.org/2000/svg" role="img" width="%d" height="%d" viewBox="0 0 %d %d" '
+        'aria-label="Staple freshness against certificate expiry">' % (width, height, width, height),
+        '<line class="axis" x1="%d" y1="%d" x2="%d" y2="%d"/>' % (left, plot_bottom, width - right, plot_bottom),
+        '<line class="axis" x1="%d" y1="%d" x2="%d" y2="%d"/>' % (left, top, left, plot_bottom),
+        '<text x="%d" y="%.1f" text-anchor="end" dy="4">no staple</text>' % (left - 6, sy(None)),
+        ticks,
+        '<text x="%d" y="%d" text-anchor="middle">days until certificate expiry</text>'
+        % ((left + width - right) // 2, height - 12),
+        '<text x="14" y="%d" transform="rotate(-90 14 %d)" text-anchor="middle">hours until staple nextUpdate'
+        '</text>' % ((top + plot_bottom) // 2, (top + plot_bottom) // 2),
+        "".join(dot(x, y, row) for x, y, row in points),
+        "</svg>",
+    ]
+    return "".join(parts)
+
+
+def _staple_hours(row: Entry) -> Optional[float]:
+    if not row.get("stapled") or row.get("seconds_until_next_update") is None:
+        return None
+    return row["seconds_until_next_update"] / 3600.0
 
 
 _PAGE = """<!DOCTYPE html>
@@ -215,12 +239,15 @@ tr.critical td { background: #fdd; } tr.warning td { background: #ffd; }
 ul.critical { color: #a00; }
 svg .axis { stroke: #555; } svg text { font-size: 12px; fill: #333; }
 svg circle.ok { fill: #2a2; } svg circle.warning { fill: #e90; } svg circle.critical { fill: #d00; }
+.legend .ok { color: #2a2; } .legend .warning { color: #e90; } .legend .critical { color: #d00; }
 </style></head>
 <body>
 <h1>OCSP stapling audit</h1>
 <p>Generated %(generated)s: <span id="summary">%(summary)s</span>.</p>
 %(critical)s
 <h2>Staple freshness and certificate expiry</h2>
+<p class="legend"><span class="ok">&#9679; ok</span> <span class="warning">&#9679; warning</span>
+<span class="critical">&#9679; critical</span></p>
 %(chart)s
 <h2>Endpoints</h2>
 <table id="endpoints"><thead><tr>%(head)s</tr></thead>
