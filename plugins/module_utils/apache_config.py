@@ -85,7 +85,7 @@ def parse_run_config(text: str) -> Tuple[Dict[str, str], Dict[str, str]]:
             continue
         value = match.group("value").strip()
         if match.group("key") == "Define":
-            name, _, defined = value.partition("=")
+            name, defined = (value.split("=", 1) + [""])[:2]
             defines[name] = defined
         else:
             settings[match.group("key")] = value.strip('"')
@@ -163,8 +163,8 @@ def read_block(text: str, line: int, source: str) -> List[Directive]:
         if logical.startswith("<"):
             depth += 1
             continue
-        name, _, rest = logical.partition(" ")
-        directives.append(Directive(name.lower(), split_arguments(rest), number))
+        words = logical.split(None, 1)
+        directives.append(Directive(words[0].lower(), split_arguments(words[1] if len(words) > 1 else ""), number))
     raise ApacheConfigError(f"{source}:{line}: the <VirtualHost> block has no closing </VirtualHost>")
 
 

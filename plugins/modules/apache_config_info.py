@@ -24,13 +24,13 @@ options:
     type: str
     default: ''
   state_path:
-    description: The role's record of the modules it enabled (JSON, C({"modules": [...]})); read into RV(recorded_modules).
+    description: The role's record of the modules it enabled (a JSON object whose C(modules) is a list of names); read into RV(recorded_modules).
     type: path
 extends_documentation_fragment:
   - tlsops.ocsp.attributes
   - tlsops.ocsp.attributes.info_module
 author:
-  - tlsops.ocsp contributors
+  - tlsops maintainers (@tlsops)
 """
 
 EXAMPLES = r"""
@@ -104,8 +104,14 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils.apache_config import (
 
 
 def _ctl(module: AnsibleModule, *args: str) -> tuple:
-    rc, out, err = module.run_command([module.params["ctl"], *args])
-    return rc, out, err
+    """(rc, stdout, stderr) of Apache's control command."""
+    return module.run_command([module.params["ctl"], *args])
+
+
+def _ctl_output(module: AnsibleModule, *args: str) -> str:
+    """What the control command printed, both streams: Apache writes some dumps to stderr."""
+    unused_rc, out, err = _ctl(module, *args)
+    return out + err
 
 
 def _read_text(path: str) -> str:
@@ -131,10 +137,9 @@ def _recorded_modules(module: AnsibleModule) -> List[str]:
 
 def _describe(module: AnsibleModule) -> Dict[str, Any]:
     """Everything but the configuration test, for a configuration Apache accepts."""
-    _, run_cfg, _ = _ctl(module, "-t", "-D", "DUMP_RUN_CFG")
-    settings, defines = parse_run_config(run_cfg)
+    settings, defines = parse_run_config(_ctl_output(module, "-t", "-D", "DUMP_RUN_CFG"))
     server_root = settings.get("ServerRoot", "")
-    _, modules, _ = _ctl(module, "-M")
+    modules = _ctl_output(module, "-M")
     rc, dump, err = _ctl(module, "-t", "-D", "DUMP_VHOSTS")
     if rc != 0:
         module.fail_json(msg="%s -t -D DUMP_VHOSTS failed: %s" % (module.params["ctl"], err.strip() or dump.strip()))
@@ -165,10 +170,9 @@ def main() -> None:
     if not module.get_bin_path(module.params["ctl"]):
         module.fail_json(msg="%s was not found; is Apache httpd installed? Set apache_stapling_ctl to its control "
                              "command" % module.params["ctl"])
-    _, version_out, version_err = _ctl(module, "-v")
     rc, out, err = _ctl(module, "-t")
     result: Dict[str, Any] = dict(changed=False, config_ok=rc == 0, config_messages=(err + out).strip(),
-                                  version=parse_version(version_out + version_err),
+                                  version=parse_version(_ctl_output(module, "-v")),
                                   recorded_modules=_recorded_modules(module))
     if rc == 0:
         result.update(_describe(module))

@@ -41,7 +41,7 @@ extends_documentation_fragment:
   - tlsops.ocsp.attributes
   - tlsops.ocsp.attributes.info_module
 author:
-  - tlsops.ocsp contributors
+  - tlsops maintainers (@tlsops)
 """
 
 EXAMPLES = r"""

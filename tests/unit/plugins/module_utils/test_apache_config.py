@@ -47,8 +47,8 @@ LAB = """\
 <VirtualHost 127.0.0.1:8443>
     ServerName nourl.test
     SSLEngine on
-    SSLCertificateFile /srv/certs/nourl.pem \\
-        
+    SSLCertificateFile \\
+        /srv/certs/nourl.pem
     SSLUseStapling off
 </VirtualHost>
 """
