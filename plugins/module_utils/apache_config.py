@@ -295,6 +295,7 @@ def _endpoint(vhost: Mapping[str, Any], check_host: str) -> Dict[str, Any]:
         "certificate_path": vhost["certificate_file"],
         "stapling_applicable": vhost["stapling_applicable"],
         "stapling_reason": vhost["stapling_reason"],
+        "must_staple": vhost["must_staple"],  # known from the certificate even when the server cannot be reached
     }
 
 

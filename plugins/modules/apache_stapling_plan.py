@@ -80,7 +80,7 @@ vhost_files:
   returned: always
 endpoints:
   description: Per TLS virtual host, C(host), C(port), C(server_name), C(certificate_path), C(stapling_applicable),
-    C(stapling_reason).
+    C(stapling_reason), C(must_staple).
   type: list
   elements: dict
   returned: always

@@ -155,7 +155,7 @@ def test_auto_chooses_vhost_scope_and_includes_only_in_stapleable_blocks():
     assert [(e["host"], e["port"], e["server_name"], e["stapling_applicable"]) for e in plan["endpoints"]] == [
         ("127.0.0.1", 8443, "plain.test", True), ("127.0.0.1", 8443, "nourl.test", False),
         ("127.0.0.1", 443, "wild.test", True)]
-    assert plan["vhosts"][0]["must_staple"] is True  # the first certificate of the file is the leaf
+    assert plan["endpoints"][0]["must_staple"] is True  # the first certificate of the file is the leaf
     assert plan["checks"][0] == {"host": "127.0.0.1", "port": 8443, "server_name": "plain.test"}
 
 
