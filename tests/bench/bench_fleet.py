@@ -53,7 +53,7 @@ PHASES = (
 IDEMPOTENT_PHASE = "enable again"
 RECAP_LINE = re.compile(r"^(?P<host>\S+)\s+:\s+ok=\d+\s+changed=(?P<changed>\d+)\s+"
                         r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)", re.MULTILINE)
-PROFILE_LINE = re.compile(r"^(?P<task>\S.*?) -{3,}\s*(?P<seconds>\d+\.\d+)s$", re.MULTILINE)
+PROFILE_LINE = re.compile(r"^(?P<task>\S.*?) -+ +(?P<seconds>\d+\.\d+)s$", re.MULTILINE)
 SLOWEST_TASKS = 5
 
 
