@@ -17,12 +17,6 @@ def nginx_stapling_plan(servers: List[Dict[str, Any]], certificates: List[Dict[s
         raise AnsibleFilterError(str(error)) from error
 
 
-def nginx_stapling_report(endpoints: List[Dict[str, Any]], staples: List[Dict[str, Any]], changed: bool,
-                          responders: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
-    """Fact entries, summary lines and failures from the planned endpoints and staple_info's results."""
-    return nginx_config.stapling_report(endpoints, staples, changed, responders)
-
-
 def nginx_resolvers(resolv_conf: str) -> List[str]:
     """resolv.conf text -> nameservers for nginx's `resolver` (IPv6 in brackets)."""
     return nginx_config.resolvers(resolv_conf)
@@ -32,6 +26,5 @@ class FilterModule:
     def filters(self) -> Dict[str, Callable[..., Any]]:
         return {
             "nginx_stapling_plan": nginx_stapling_plan,
-            "nginx_stapling_report": nginx_stapling_report,
             "nginx_resolvers": nginx_resolvers,
         }

@@ -354,7 +354,7 @@ def server_endpoints(server: Dict[str, Any], check_host: str = "127.0.0.1",
     return endpoints
 
 
-# --- deciding where stapling goes, and reporting -----------------------------------
+# --- deciding where stapling goes -------------------------------------------------------
 
 SCOPES = ("auto", "http", "server")
 
@@ -424,7 +424,7 @@ def plan_stapling(servers: List[Dict[str, Any]], certificates: List[Dict[str, An
             include_targets.setdefault(server["file"], []).append(server["block_line"])
     endpoints = [dict(endpoint, certificate_path=(server["certificates"] or [None])[0],
                       stapling_applicable=server["stapling_applicable"],
-                      stapling_reason=server["stapling_reason"])
+                      stapling_reason=server["stapling_reason"], must_staple=server["must_staple"])
                  for server in managed for endpoint in server["endpoints"]]
     return {
         "scope": chosen,
@@ -436,45 +436,6 @@ def plan_stapling(servers: List[Dict[str, Any]], certificates: List[Dict[str, An
         # what staple_info takes, in the same order
         "checks": [{key: endpoint[key] for key in ("host", "port", "server_name")} for endpoint in endpoints],
     }
-
-
-def _summary_line(entry: Dict[str, Any]) -> str:
-    sni = entry.get("server_name") or "no SNI"
-    return f"{entry['host']}:{entry['port']} ({sni}) {entry['certificate_path']}: {entry['verdict']} - {entry['reason']}"
-
-
-def _failure(entry: Dict[str, Any]) -> Optional[str]:
-    if entry.get("verdict") == "revoked":
-        return f"{entry['host']}:{entry['port']} staples a revoked response: {entry['reason']}"
-    if entry.get("must_staple") and entry.get("verdict") != "good":
-        return (f"{entry['host']}:{entry['port']} serves the Must-Staple certificate {entry['certificate_path']} "
-                f"without a good staple ({entry.get('verdict')}): {entry['reason']}")
-    return None
-
-
-def _with_responder(entry: Dict[str, Any], responder: Optional[Dict[str, Any]]) -> Dict[str, Any]:
-    """Say why nothing was stapled: what the responder tells the host itself."""
-    if not responder or responder.get("skipped"):
-        return entry
-    verdict = responder.get("verdict") or "unchecked"
-    said = responder.get("reason") or responder.get("msg") or "no answer"
-    return dict(entry, responder_verdict=verdict,
-                reason=f"{entry['reason']}; asked from this host, the OCSP responder says {verdict}: {said}")
-
-
-def stapling_report(endpoints: List[Dict[str, Any]], staples: List[Dict[str, Any]], changed: bool,
-                    responders: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
-    """One fact entry per endpoint (staple_info's entry plus where it came from), summary and failures.
-
-    `responders` are responder_info results in endpoint order (skipped where a staple came).
-    """
-    answers = list(responders or []) + [{}] * (len(endpoints) - len(responders or []))
-    entries = [_with_responder(dict(staple, server_kind="nginx", certificate_path=endpoint["certificate_path"],
-                                    stapling_applicable=endpoint["stapling_applicable"],
-                                    stapling_reason=endpoint["stapling_reason"], changed=changed), answer)
-               for endpoint, staple, answer in zip(endpoints, staples, answers)]
-    failures = [message for message in map(_failure, entries) if message]
-    return {"endpoints": entries, "summary": [_summary_line(entry) for entry in entries], "failures": failures}
 
 
 def resolvers(resolv_conf: str) -> List[str]:

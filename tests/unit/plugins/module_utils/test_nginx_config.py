@@ -18,7 +18,6 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils.nginx_config import (
     server_endpoints,
     sni_name,
     split_dump,
-    stapling_report,
 )
 
 try:
@@ -302,6 +301,8 @@ def test_auto_is_http_when_every_certificate_staples():
     assert plan["include_targets"] == []
     assert plan["chain_paths"] == ["/a.pem", "/b.pem"]
     assert [server["must_staple"] for server in plan["servers"]] == [False, True]
+    # the report falls back to it when an endpoint cannot be reached
+    assert [endpoint["must_staple"] for endpoint in plan["endpoints"]] == [False, True]
 
 
 def test_auto_is_server_with_includes_only_where_stapling_applies():
@@ -342,33 +343,6 @@ def test_selected_certificates_limit_what_is_managed_not_the_scope_choice():
 def test_unknown_scope_is_refused():
     with pytest.raises(ValueError, match="one of auto, http, server"):
         plan_stapling([], [], scope="vhost")
-
-
-def test_report_fails_must_staple_without_good_staple_and_revoked_only():
-    endpoints = [dict(host="h", port=1, server_name=name, certificate_path=f"/{name}.pem",
-                      stapling_applicable=True, stapling_reason="ok") for name in "abcd"]
-    staples = [dict(host="h", port=1, server_name="a", verdict="good", reason="fine", must_staple=True),
-               dict(host="h", port=1, server_name="b", verdict="no_staple", reason="none sent", must_staple=True),
-               dict(host="h", port=1, server_name="c", verdict="no_staple", reason="none sent", must_staple=False),
-               dict(host="h", port=1, server_name="d", verdict="revoked", reason="revoked", must_staple=False)]
-    report = stapling_report(endpoints, staples, changed=True)
-    assert len(report["failures"]) == 2
-    assert "/b.pem" in report["failures"][0] and "revoked" in report["failures"][1]
-    assert report["endpoints"][2]["server_kind"] == "nginx" and report["endpoints"][2]["changed"] is True
-    assert report["summary"][1].startswith("h:1 (b) /b.pem: no_staple - none sent")
-
-
-def test_report_explains_a_missing_staple_with_the_responders_answer():
-    endpoint = dict(host="h", port=1, server_name="a", certificate_path="/a.pem",
-                    stapling_applicable=True, stapling_reason="ok")
-    staple = dict(host="h", port=1, server_name="a", verdict="no_staple", reason="none sent", must_staple=False)
-    report = stapling_report([endpoint, endpoint], [staple, staple], changed=False,
-                             responders=[{"verdict": "unreachable", "reason": "connection refused"},
-                                         {"skipped": True}])
-    first, second = report["endpoints"]
-    assert first["responder_verdict"] == "unreachable"
-    assert first["reason"] == "none sent; asked from this host, the OCSP responder says unreachable: connection refused"
-    assert second["reason"] == "none sent" and "responder_verdict" not in second
 
 
 def test_resolvers_from_resolv_conf():

@@ -1,0 +1,69 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The report every server role records: one fact entry per endpoint, a summary line each, and the failures.
+
+Failure rules (the same for every server kind): a staple whose verdict is
+`revoked`, or a Must-Staple certificate served without a `good` staple, fails
+the host.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+SERVER_KINDS = ("nginx", "apache", "iis")
+
+
+def _endpoint(entry: Dict[str, Any]) -> str:
+    return f"{entry['host']}:{entry['port']}"
+
+
+def _summary_line(entry: Dict[str, Any]) -> str:
+    sni = entry.get("server_name") or "no SNI"
+    return f"{_endpoint(entry)} ({sni}) {entry['certificate_path']}: {entry['verdict']} - {entry['reason']}"
+
+
+def _failure(entry: Dict[str, Any]) -> Optional[str]:
+    verdict = entry.get("verdict")
+    if verdict == "revoked":
+        return f"{_endpoint(entry)} revoked: it staples a revoked response: {entry['reason']}"
+    if entry.get("must_staple") and verdict != "good":
+        return (f"{_endpoint(entry)} {verdict}: it serves the Must-Staple certificate {entry['certificate_path']} "
+                f"without a good staple: {entry['reason']}")
+    return None
+
+
+def _with_responder(entry: Dict[str, Any], responder: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """Say why nothing was stapled: what the responder tells the host itself."""
+    if not responder or responder.get("skipped"):
+        return entry
+    verdict = responder.get("verdict") or "unchecked"
+    said = responder.get("reason") or responder.get("msg") or "no answer"
+    return dict(entry, responder_verdict=verdict,
+                reason=f"{entry['reason']}; asked from this host, the OCSP responder says {verdict}: {said}")
+
+
+def _entry(endpoint: Dict[str, Any], staple: Dict[str, Any], server_kind: str, changed: bool) -> Dict[str, Any]:
+    # an endpoint that could not be reached has served no certificate: Must-Staple comes from the plan
+    must_staple = staple.get("must_staple")
+    if must_staple is None:
+        must_staple = endpoint.get("must_staple")
+    return dict(staple, must_staple=must_staple, server_kind=server_kind,
+                certificate_path=endpoint["certificate_path"],
+                stapling_applicable=endpoint["stapling_applicable"],
+                stapling_reason=endpoint["stapling_reason"], changed=changed)
+
+
+def stapling_report(endpoints: List[Dict[str, Any]], staples: List[Dict[str, Any]], changed: bool,
+                    server_kind: str, responders: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+    """Fact entries (staple_info's entry plus where it came from), summary lines and failure messages.
+
+    `endpoints` are the planned endpoints (certificate_path, stapling_applicable, stapling_reason and,
+    where known, the certificate's must_staple), `staples` staple_info's entries in the same order, and
+    `responders` responder_info results in that order too (skipped where a staple came).
+    """
+    if server_kind not in SERVER_KINDS:
+        raise ValueError(f"server_kind must be one of {', '.join(SERVER_KINDS)}, not {server_kind!r}")
+    answers = list(responders or []) + [{}] * (len(endpoints) - len(responders or []))
+    entries = [_with_responder(_entry(endpoint, staple, server_kind, changed), answer)
+               for endpoint, staple, answer in zip(endpoints, staples, answers)]
+    failures = [message for message in map(_failure, entries) if message]
+    return {"endpoints": entries, "summary": [_summary_line(entry) for entry in entries], "failures": failures}

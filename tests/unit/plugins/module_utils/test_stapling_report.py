@@ -1,0 +1,74 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The report every server role records: fact entries, summary lines and the failure rules."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ansible_collections.tlsops.ocsp.plugins.module_utils.stapling_report import stapling_report
+
+
+def _endpoint(name: str, **extra: Any) -> dict[str, Any]:
+    return dict(host="h", port=1, server_name=name, certificate_path=f"/{name}.pem",
+                stapling_applicable=True, stapling_reason="ok", **extra)
+
+
+def _staple(name: str, verdict: str, must_staple: bool | None, reason: str = "none sent") -> dict[str, Any]:
+    return dict(host="h", port=1, server_name=name, verdict=verdict, reason=reason, must_staple=must_staple)
+
+
+def test_report_fails_must_staple_without_good_staple_and_revoked_only():
+    endpoints = [_endpoint(name) for name in "abcd"]
+    staples = [_staple("a", "good", True, "fine"), _staple("b", "no_staple", True),
+               _staple("c", "no_staple", False), _staple("d", "revoked", False, "revoked")]
+    report = stapling_report(endpoints, staples, changed=True, server_kind="nginx")
+    assert len(report["failures"]) == 2
+    assert "Must-Staple" in report["failures"][0] and "/b.pem" in report["failures"][0]
+    assert report["failures"][0].startswith("h:1 no_staple:") and report["failures"][1].startswith("h:1 revoked:")
+    assert report["endpoints"][2]["server_kind"] == "nginx" and report["endpoints"][2]["changed"] is True
+    assert report["summary"][1].startswith("h:1 (b) /b.pem: no_staple - none sent")
+
+
+@pytest.mark.parametrize("server_kind", ["nginx", "apache", "iis"])
+def test_entries_carry_the_server_kind_and_the_planned_fields(server_kind: str):
+    report = stapling_report([_endpoint("a", must_staple=False)], [_staple("a", "good", False, "fine")],
+                             changed=False, server_kind=server_kind)
+    [entry] = report["endpoints"]
+    assert entry["server_kind"] == server_kind and entry["changed"] is False
+    assert (entry["certificate_path"], entry["stapling_applicable"], entry["stapling_reason"]) == ("/a.pem", True, "ok")
+    assert report["failures"] == []
+
+
+def test_an_unknown_server_kind_is_refused():
+    with pytest.raises(ValueError, match="one of nginx, apache, iis"):
+        stapling_report([], [], changed=False, server_kind="haproxy")
+
+
+def test_an_unreachable_must_staple_endpoint_fails_by_the_planned_certificate():
+    # staple_info knows Must-Staple only from a served certificate: unreachable leaves it null
+    endpoints = [_endpoint("a", must_staple=True), _endpoint("b", must_staple=False)]
+    staples = [_staple("a", "unreachable", None, "connection refused"),
+               _staple("b", "unreachable", None, "connection refused")]
+    report = stapling_report(endpoints, staples, changed=False, server_kind="apache")
+    assert [entry["must_staple"] for entry in report["endpoints"]] == [True, False]
+    [failure] = report["failures"]
+    assert failure.startswith("h:1 unreachable:") and "Must-Staple certificate /a.pem" in failure
+
+
+def test_a_served_certificate_decides_must_staple_over_the_plan():
+    report = stapling_report([_endpoint("a", must_staple=False)], [_staple("a", "no_staple", True)],
+                             changed=False, server_kind="nginx")
+    assert report["endpoints"][0]["must_staple"] is True and len(report["failures"]) == 1
+
+
+def test_report_explains_a_missing_staple_with_the_responders_answer():
+    endpoint = _endpoint("a")
+    staple = _staple("a", "no_staple", False)
+    report = stapling_report([endpoint, endpoint], [staple, staple], changed=False, server_kind="nginx",
+                             responders=[{"verdict": "unreachable", "reason": "connection refused"},
+                                         {"skipped": True}])
+    first, second = report["endpoints"]
+    assert first["responder_verdict"] == "unreachable"
+    assert first["reason"] == "none sent; asked from this host, the OCSP responder says unreachable: connection refused"
+    assert second["reason"] == "none sent" and "responder_verdict" not in second
