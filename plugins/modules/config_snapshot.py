@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-module: nginx_snapshot
+module: config_snapshot
 short_description: Remember configuration files before a change and put them back byte for byte
 version_added: 0.1.0
 description:
-  - Internal helper of the C(nginx_stapling) role, so that a configuration that fails
-    C(nginx -t) is undone. Backups are never written beside the files, where a glob
-    such as C(sites-enabled/*) would make nginx read them.
+  - Internal helper of the server roles (C(nginx_stapling), C(apache_stapling)), so that a
+    configuration that fails the server's own validation (C(nginx -t), C(apache2ctl configtest))
+    is undone. Backups are never written beside the files, where a glob such as
+    C(sites-enabled/*) or C(IncludeOptional conf-enabled/*.conf) would make the server read them.
   - O(state=saved) reads the files (and whether each path exists) into RV(snapshot) and changes nothing.
   - O(state=restored) writes every saved file back with its bytes and mode, and removes the files
     and empty directories that did not exist when the snapshot was taken.
@@ -44,12 +45,12 @@ author:
 
 EXAMPLES = r"""
 - name: Remember the files
-  tlsops.ocsp.nginx_snapshot:
+  tlsops.ocsp.config_snapshot:
     paths: [/etc/nginx/conf.d/stapling.conf, /etc/nginx/sites-enabled/default]
   register: before
 
 - name: Put them back
-  tlsops.ocsp.nginx_snapshot:
+  tlsops.ocsp.config_snapshot:
     state: restored
     snapshot: "{{ before.snapshot }}"
 """
@@ -138,7 +139,7 @@ def main() -> None:
     try:
         restored = _restore(module, module.params["snapshot"])
     except OSError as error:
-        module.fail_json(msg="restoring %s failed: %s; restore it by hand before reloading nginx"
+        module.fail_json(msg="restoring %s failed: %s; restore it by hand before reloading the server"
                          % (error.filename, error.strerror))
     module.exit_json(changed=bool(restored), restored=restored)
 
