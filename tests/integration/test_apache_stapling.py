@@ -8,9 +8,6 @@ for byte.
 """
 from __future__ import annotations
 
-import hashlib
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +15,10 @@ import pytest
 
 from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
 from tests.lab import core
+from tests.support.role_checks import by_leaf, endpoint_facts, s_client_status, tree_digest
 
 PLAYBOOK = Path(__file__).resolve().parent / "apache" / "enable.yml"
 SERVING = ("responder", "apache")
-# apache writes there by itself; a2enmod keeps its markers in state/ (the lab's APACHE_STATE_DIRECTORY)
-RUNTIME_DIRS = ("run", "lock", "logs", "state")
 INCLUDE_MARK = "tlsops-ocsp-stapling-vhost.conf"
 
 
@@ -34,41 +30,6 @@ def role_vars(state: dict[str, Any], **extra: Any) -> dict[str, Any]:
         "apache_stapling_warm_delay": 0.5,
         **extra,
     }
-
-
-def tree_digest(state: dict[str, Any]) -> dict[str, str]:
-    """sha256 of every file, the target of every symlink, under the private configuration directory."""
-    confdir = Path(state["apache"]["confdir"])
-    digest = {}
-    for path in sorted(confdir.rglob("*")):
-        relative = path.relative_to(confdir)
-        if relative.parts[0] in RUNTIME_DIRS:
-            continue
-        if path.is_symlink():
-            digest[str(relative)] = "-> " + os.readlink(path)
-        else:
-            digest[str(relative)] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
-    return digest
-
-
-def s_client(state: dict[str, Any], leaf: str, port: int | None = None) -> str:
-    completed = subprocess.run(
-        ["openssl", "s_client", "-connect", f"127.0.0.1:{port or state['apache']['port']}",
-         "-servername", state["leaves"][leaf]["server_name"], "-status",
-         "-CAfile", state["pki"]["root"]["cert"]],
-        input="", capture_output=True, text=True, timeout=30, check=False)
-    return completed.stdout
-
-
-def endpoints_fact(run) -> dict[str, dict[str, Any]]:
-    """apache_stapling_endpoints by server name, from the run's last report task."""
-    recorded = run.results("Record the result of every endpoint")
-    assert recorded, "the role recorded no result"
-    return {entry["server_name"]: entry for entry in recorded[-1]["ansible_facts"]["apache_stapling_endpoints"]}
-
-
-def entry(state: dict[str, Any], facts: dict[str, dict[str, Any]], leaf: str) -> dict[str, Any]:
-    return facts[state["leaves"][leaf]["server_name"]]
 
 
 def without_shmcb(lab: core.Lab) -> None:
@@ -93,22 +54,22 @@ def fresh_lab(lab_factory):  # noqa: F811
 
 def test_enable_staples_good_is_idempotent_and_absent_restores_byte_for_byte(fresh_lab: core.Lab, run_playbook):
     state = fresh_lab.state()
-    before = tree_digest(state)
+    before = tree_digest(state, "apache")
 
     checked = run_playbook(PLAYBOOK, role_vars(state), check=True, diff=True)
     assert not checked.failed(), checked.failure_messages()
     assert checked.changed() > 0, "check mode must report what would change"
-    assert tree_digest(state) == before, "check mode changed files"
+    assert tree_digest(state, "apache") == before, "check mode changed files"
 
     enabled = run_playbook(PLAYBOOK, role_vars(state))
     assert not enabled.failed(), enabled.failure_messages()
     for leaf in ("plain", "must_staple", "revoked"):
-        assert "Cert Status: good" in s_client(state, leaf), leaf
-    no_ocsp = s_client(state, "no_ocsp")
+        assert "Cert Status: good" in s_client_status(state, "apache", leaf), leaf
+    no_ocsp = s_client_status(state, "apache", "no_ocsp")
     assert "no response sent" in no_ocsp and "Verify return code: 0 (ok)" in no_ocsp
-    facts = endpoints_fact(enabled)
-    assert entry(state, facts, "no_ocsp")["verdict"] == "not_applicable"
-    assert entry(state, facts, "must_staple")["verdict"] == "good" and entry(state, facts, "must_staple")["must_staple"]
+    facts = endpoint_facts(enabled, "apache_stapling")
+    assert by_leaf(state, facts, "no_ocsp")["verdict"] == "not_applicable"
+    assert by_leaf(state, facts, "must_staple")["verdict"] == "good" and by_leaf(state, facts, "must_staple")["must_staple"]
     assert {e["server_kind"] for e in facts.values()} == {"apache"}
     assert all(e["changed"] for e in facts.values())
     # vhost scope: the include line in exactly the three blocks that can staple
@@ -117,12 +78,12 @@ def test_enable_staples_good_is_idempotent_and_absent_restores_byte_for_byte(fre
     again = run_playbook(PLAYBOOK, role_vars(state))
     assert not again.failed(), again.failure_messages()
     assert again.changed() == 0
-    assert not any(e["changed"] for e in endpoints_fact(again).values())
+    assert not any(e["changed"] for e in endpoint_facts(again, "apache_stapling").values())
 
     removed = run_playbook(PLAYBOOK, role_vars(state, apache_stapling_state="absent"))
     assert not removed.failed(), removed.failure_messages()
-    assert tree_digest(state) == before
-    assert "no response sent" in s_client(state, "plain")
+    assert tree_digest(state, "apache") == before
+    assert "no response sent" in s_client_status(state, "apache", "plain")
 
 
 def test_global_scope_when_every_vhost_can_staple_and_modules_enabled_then_disabled(fresh_lab: core.Lab, run_playbook):
@@ -131,11 +92,11 @@ def test_global_scope_when_every_vhost_can_staple_and_modules_enabled_then_disab
     # no site without an OCSP URL, and socache_shmcb not enabled: the role must enable it and undo that
     Path(apache["sites_enabled"], Path(apache["sites"]["no_ocsp"]).name).unlink()
     without_shmcb(fresh_lab)
-    before = tree_digest(state)
+    before = tree_digest(state, "apache")
 
     enabled = run_playbook(PLAYBOOK, role_vars(state))
     assert not enabled.failed(), enabled.failure_messages()
-    assert "Cert Status: good" in s_client(state, "plain")
+    assert "Cert Status: good" in s_client_status(state, "apache", "plain")
     dropin = Path(apache["dropin_dir"], "tlsops-ocsp-stapling.conf").read_text()
     assert "\nSSLUseStapling on\n" in dropin
     assert INCLUDE_MARK not in site_text(state, "plain")
@@ -143,34 +104,34 @@ def test_global_scope_when_every_vhost_can_staple_and_modules_enabled_then_disab
 
     removed = run_playbook(PLAYBOOK, role_vars(state, apache_stapling_state="absent"))
     assert not removed.failed(), removed.failure_messages()
-    assert tree_digest(state) == before
+    assert tree_digest(state, "apache") == before
 
 
 def test_broken_configuration_fails_before_touching_anything(fresh_lab: core.Lab, run_playbook):
     state = fresh_lab.state()
     site = Path(state["apache"]["sites"]["plain"])
     site.write_text(site.read_text().replace("SSLEngine on", "SSLEngine on\n    NoSuchDirective yes"))
-    before = tree_digest(state)
+    before = tree_digest(state, "apache")
 
     run = run_playbook(PLAYBOOK, role_vars(state))
     assert run.failed()
     message = " ".join(run.failure_messages())
     assert "NoSuchDirective" in message and "nothing was changed" in message
-    assert tree_digest(state) == before
+    assert tree_digest(state, "apache") == before
 
 
 def test_rejected_result_is_put_back_with_apaches_message(fresh_lab: core.Lab, run_playbook):
     state = fresh_lab.state()
     without_shmcb(fresh_lab)
-    before = tree_digest(state)
+    before = tree_digest(state, "apache")
 
     # LoadModule with RHEL's relative module path does not exist on Debian: apachectl configtest fails
     run = run_playbook(PLAYBOOK, role_vars(state, apache_stapling_module_method="loadmodule"))
     assert run.failed()
     message = " ".join(run.failure_messages())
     assert "put back" in message and "mod_socache_shmcb.so" in message
-    assert tree_digest(state) == before
-    assert "no response sent" in s_client(state, "plain"), "apache must keep serving the old configuration"
+    assert tree_digest(state, "apache") == before
+    assert "no response sent" in s_client_status(state, "apache", "plain"), "apache must keep serving the old configuration"
 
 
 def test_responder_down_apache_keeps_serving_and_must_staple_fails(fresh_lab: core.Lab, run_playbook):
@@ -180,10 +141,10 @@ def test_responder_down_apache_keeps_serving_and_must_staple_fails(fresh_lab: co
     run = run_playbook(PLAYBOOK, role_vars(state, apache_stapling_warm_retries=1))
     assert run.failed()
     assert any("Must-Staple" in message for message in run.failure_messages())
-    facts = endpoints_fact(run)
+    facts = endpoint_facts(run, "apache_stapling")
     for leaf in ("plain", "must_staple"):
-        assert entry(state, facts, leaf)["verdict"] == "no_staple", entry(state, facts, leaf)
-    assert "Verify return code: 0 (ok)" in s_client(state, "plain")
+        assert by_leaf(state, facts, leaf)["verdict"] == "no_staple", by_leaf(state, facts, leaf)
+    assert "Verify return code: 0 (ok)" in s_client_status(state, "apache", "plain")
 
 
 def test_revoked_certificate_is_reported_revoked_never_good(lab_factory, run_playbook):  # noqa: F811
@@ -193,16 +154,16 @@ def test_revoked_certificate_is_reported_revoked_never_good(lab_factory, run_pla
     run = run_playbook(PLAYBOOK, role_vars(state))
     assert run.failed()
     assert any("revoked" in message for message in run.failure_messages())
-    revoked = entry(state, endpoints_fact(run), "revoked")
+    revoked = by_leaf(state, endpoint_facts(run, "apache_stapling"), "revoked")
     assert revoked["verdict"] == "revoked" and revoked["cert_status"] == "revoked"
-    assert "Cert Status: good" not in s_client(state, "revoked")
-    assert "Cert Status: good" in s_client(state, "plain")
+    assert "Cert Status: good" not in s_client_status(state, "apache", "revoked")
+    assert "Cert Status: good" in s_client_status(state, "apache", "plain")
 
-    before = tree_digest(state)
+    before = tree_digest(state, "apache")
     audited = run_playbook(PLAYBOOK, role_vars(state, apache_entry="audit"))
     assert not audited.failed(), "audit reports, it fails no verdict"
-    assert audited.changed() == 0 and tree_digest(state) == before
-    assert entry(state, endpoints_fact(audited), "revoked")["verdict"] == "revoked"
+    assert audited.changed() == 0 and tree_digest(state, "apache") == before
+    assert by_leaf(state, endpoint_facts(audited, "apache_stapling"), "revoked")["verdict"] == "revoked"
 
 
 def test_lab_nginx_and_apache_serve_at_once(lab_factory, run_playbook):  # noqa: F811
@@ -211,5 +172,5 @@ def test_lab_nginx_and_apache_serve_at_once(lab_factory, run_playbook):  # noqa:
 
     run = run_playbook(PLAYBOOK, role_vars(state))
     assert not run.failed(), run.failure_messages()
-    assert "Cert Status: good" in s_client(state, "plain")
-    assert "Verify return code: 0 (ok)" in s_client(state, "plain", port=state["nginx"]["port"])
+    assert "Cert Status: good" in s_client_status(state, "apache", "plain")
+    assert "Verify return code: 0 (ok)" in s_client_status(state, "apache", "plain", port=state["nginx"]["port"])

@@ -7,7 +7,6 @@ s_client and nginx -t, and the configuration tree is compared byte for byte.
 """
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -16,44 +15,14 @@ import pytest
 
 from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
 from tests.lab import core, role_vars
+from tests.support.role_checks import by_leaf, endpoint_facts, s_client_status, tree_digest
 
 PLAYBOOKS = Path(__file__).resolve().parent / "nginx"
 SERVING = ("responder", "nginx")
-RUNTIME_DIRS = ("logs", "temp")  # nginx writes there by itself
-
-
-def tree_digest(state: dict[str, Any]) -> dict[str, str]:
-    """sha256 of every configuration file and directory under the instance's prefix."""
-    prefix = Path(state["nginx"]["prefix"])
-    return {
-        str(path.relative_to(prefix)): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
-        for path in sorted(prefix.rglob("*"))
-        if path.relative_to(prefix).parts[0] not in RUNTIME_DIRS
-    }
-
-
-def s_client_status(state: dict[str, Any], leaf: str) -> str:
-    completed = subprocess.run(
-        ["openssl", "s_client", "-connect", f"127.0.0.1:{state['nginx']['port']}",
-         "-servername", state["leaves"][leaf]["server_name"], "-status",
-         "-CAfile", state["pki"]["root"]["cert"]],
-        input="", capture_output=True, text=True, timeout=30, check=False)
-    return completed.stdout
 
 
 def nginx_test(state: dict[str, Any]) -> subprocess.CompletedProcess:
     return subprocess.run(state["nginx"]["test_command"], capture_output=True, text=True, timeout=30, check=False)
-
-
-def endpoints_fact(run) -> dict[str, dict[str, Any]]:
-    """nginx_stapling_endpoints by server name, from the run's last report task."""
-    recorded = run.results("Record the result of every endpoint")
-    assert recorded, "the role recorded no result"
-    return {entry["server_name"]: entry for entry in recorded[-1]["ansible_facts"]["nginx_stapling_endpoints"]}
-
-
-def by_leaf(state: dict[str, Any], facts: dict[str, dict[str, Any]], leaf: str) -> dict[str, Any]:
-    return facts[state["leaves"][leaf]["server_name"]]
 
 
 @pytest.fixture
@@ -63,16 +32,16 @@ def fresh_lab(lab_factory):  # noqa: F811
 
 def test_enable_staples_good_is_idempotent_audits_and_removes_byte_for_byte(fresh_lab: core.Lab, run_playbook):
     state = fresh_lab.state()
-    before = tree_digest(state)
+    before = tree_digest(state, "nginx")
 
     first = run_playbook(PLAYBOOKS / "enable.yml", role_vars.nginx(state))
     assert first.returncode == 0, first.failure_messages()
     assert first.changed() > 0
     for leaf in ("plain", "must_staple"):
-        assert "Cert Status: good" in s_client_status(state, leaf), leaf
-    no_ocsp = s_client_status(state, "no_ocsp")
+        assert "Cert Status: good" in s_client_status(state, "nginx", leaf), leaf
+    no_ocsp = s_client_status(state, "nginx", "no_ocsp")
     assert "Verify return code: 0 (ok)" in no_ocsp and "OCSP response: no response sent" in no_ocsp
-    facts = endpoints_fact(first)
+    facts = endpoint_facts(first, "nginx_stapling")
     assert by_leaf(state, facts, "plain")["verdict"] == "good"
     assert by_leaf(state, facts, "must_staple")["verdict"] == "good"
     assert by_leaf(state, facts, "no_ocsp")["verdict"] == "not_applicable"
@@ -84,16 +53,16 @@ def test_enable_staples_good_is_idempotent_audits_and_removes_byte_for_byte(fres
     second = run_playbook(PLAYBOOKS / "enable.yml", role_vars.nginx(state))
     assert second.returncode == 0, second.failure_messages()
     assert second.changed() == 0
-    assert not any(entry["changed"] for entry in endpoints_fact(second).values())
+    assert not any(entry["changed"] for entry in endpoint_facts(second, "nginx_stapling").values())
 
     audit = run_playbook(PLAYBOOKS / "audit.yml", role_vars.nginx(state))
     assert audit.returncode == 0 and audit.changed() == 0
-    assert by_leaf(state, endpoints_fact(audit), "must_staple")["verdict"] == "good"
+    assert by_leaf(state, endpoint_facts(audit, "nginx_stapling"), "must_staple")["verdict"] == "good"
 
     removed = run_playbook(PLAYBOOKS / "enable.yml", role_vars.nginx(state, nginx_stapling_state="absent"))
     assert removed.returncode == 0, removed.failure_messages()
-    assert tree_digest(state) == before
-    assert "OCSP response: no response sent" in s_client_status(state, "plain")
+    assert tree_digest(state, "nginx") == before
+    assert "OCSP response: no response sent" in s_client_status(state, "nginx", "plain")
 
 
 def test_every_certificate_stapleable_gets_one_http_level_dropin(fresh_lab: core.Lab, run_playbook):
@@ -101,7 +70,7 @@ def test_every_certificate_stapleable_gets_one_http_level_dropin(fresh_lab: core
     Path(state["nginx"]["sites"]["no_ocsp"]).unlink()
     fresh_lab.stop(["nginx"])
     fresh_lab.start(["nginx"])
-    before = tree_digest(state)
+    before = tree_digest(state, "nginx")
     run = run_playbook(PLAYBOOKS / "enable.yml", role_vars.nginx(state))
     assert run.returncode == 0, run.failure_messages()
     dropin = Path(state["nginx"]["dropin_dir"]) / "tlsops-ocsp-stapling.conf"
@@ -109,48 +78,47 @@ def test_every_certificate_stapleable_gets_one_http_level_dropin(fresh_lab: core
     assert not any("include" in line and "tlsops-ocsp" in line
                    for site in state["nginx"]["sites"].values() if Path(site).exists()
                    for line in Path(site).read_text().splitlines())
-    assert "Cert Status: good" in s_client_status(state, "must_staple")
+    assert "Cert Status: good" in s_client_status(state, "nginx", "must_staple")
 
     removed = run_playbook(PLAYBOOKS / "enable.yml", role_vars.nginx(state, nginx_stapling_state="absent"))
     assert removed.returncode == 0, removed.failure_messages()
-    assert tree_digest(state) == before
+    assert tree_digest(state, "nginx") == before
 
 
 def test_check_mode_reports_changes_and_shows_the_snippet_but_writes_nothing(fresh_lab: core.Lab, run_playbook):
     state = fresh_lab.state()
-    before = tree_digest(state)
+    before = tree_digest(state, "nginx")
     run = run_playbook(PLAYBOOKS / "enable.yml", role_vars.nginx(state, nginx_stapling_warm_retries=0),
                        check=True, diff=True)
     assert run.returncode == 0, run.failure_messages()
     assert run.changed() > 0
     written = run.results("Write the stapling directives")[0]
     assert "ssl_stapling on;" in written["diff"][0]["after"]
-    assert tree_digest(state) == before
+    assert tree_digest(state, "nginx") == before
+
+
+def failing_run_with_directive(state: dict[str, Any], run_playbook, directive: str) -> str:
+    """Add `directive` to the plain site's server block and run the role, which must fail and leave every
+    configuration file as it was; its failure messages."""
+    site = Path(state["nginx"]["sites"]["plain"])
+    site.write_text(site.read_text().replace("server {", f"server {{\n    {directive}", 1))
+    before = tree_digest(state, "nginx")
+    run = run_playbook(PLAYBOOKS / "enable.yml", role_vars.nginx(state))
+    assert run.returncode != 0
+    assert tree_digest(state, "nginx") == before
+    return " ".join(run.failure_messages())
 
 
 def test_config_broken_beforehand_fails_before_touching_anything(fresh_lab: core.Lab, run_playbook):
-    state = fresh_lab.state()
-    site = Path(state["nginx"]["sites"]["plain"])
-    site.write_text(site.read_text().replace("server {", "server {\n    no_such_directive on;", 1))
-    before = tree_digest(state)
-    run = run_playbook(PLAYBOOKS / "enable.yml", role_vars.nginx(state))
-    assert run.returncode != 0
-    message = " ".join(run.failure_messages())
+    message = failing_run_with_directive(fresh_lab.state(), run_playbook, "no_such_directive on;")
     assert 'unknown directive "no_such_directive"' in message and "nothing was changed" in message
-    assert tree_digest(state) == before
 
 
 def test_nginx_rejecting_the_result_puts_every_file_back(fresh_lab: core.Lab, run_playbook):
     state = fresh_lab.state()
-    site = Path(state["nginx"]["sites"]["plain"])
     # a server-level resolver of the user's own: the snippet's resolver becomes a duplicate
-    site.write_text(site.read_text().replace("server {", "server {\n    resolver 127.0.0.1;", 1))
-    before = tree_digest(state)
-    run = run_playbook(PLAYBOOKS / "enable.yml", role_vars.nginx(state))
-    assert run.returncode != 0
-    message = " ".join(run.failure_messages())
+    message = failing_run_with_directive(state, run_playbook, "resolver 127.0.0.1;")
     assert '"resolver" directive is duplicate' in message and "put back" in message
-    assert tree_digest(state) == before
     assert nginx_test(state).returncode == 0
 
 
@@ -160,7 +128,7 @@ def test_responder_down_keeps_serving_and_fails_only_for_must_staple(fresh_lab: 
     run = run_playbook(PLAYBOOKS / "enable.yml",
                        role_vars.nginx(state, nginx_stapling_warm_retries=2, nginx_stapling_warm_delay=0.5))
     assert run.returncode != 0
-    facts = endpoints_fact(run)
+    facts = endpoint_facts(run, "nginx_stapling")
     plain = by_leaf(state, facts, "plain")
     assert plain["verdict"] in ("no_staple", "unreachable")
     assert plain["responder_verdict"] == "unreachable"
@@ -170,5 +138,5 @@ def test_responder_down_keeps_serving_and_fails_only_for_must_staple(fresh_lab: 
     assert len(failures) == 1
     assert "Must-Staple" in failures[0] and state["leaves"]["must_staple"]["fullchain"] in failures[0]
     assert state["leaves"]["plain"]["fullchain"] not in failures[0]
-    served = s_client_status(state, "plain")
+    served = s_client_status(state, "nginx", "plain")
     assert "Verify return code: 0 (ok)" in served and "OCSP response: no response sent" in served
