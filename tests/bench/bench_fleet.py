@@ -76,6 +76,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed per playbook run (default 1800)")
     parser.add_argument("--profile", action="store_true",
                         help="enable ansible.posix.profile_tasks and print the slowest tasks of the role's runs")
+    parser.add_argument("--live", action="store_true",
+                        help="run the checkout as it is (default: a snapshot of HEAD, so edits made meanwhile "
+                             "do not change what is measured)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (inventories, logs)")
     return parser.parse_args()
 
@@ -147,6 +150,21 @@ def write_inventory(path: Path, lab: dict[str, Any], fleet: Sequence[dict[str, A
 
 # ---------------------------------------------------------------- running ansible-playbook
 
+def snapshot_collections(work: Path, commit: str) -> Path:
+    """A collections path holding `commit` of the checkout (git archive) as tlsops.ocsp."""
+    target = work / "collections" / "ansible_collections" / "tlsops" / "ocsp"
+    target.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(REPO_ROOT), "archive", commit], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return work / "collections"
+
+
+def stop_on_signals() -> None:
+    """SIGTERM and SIGINT (ignored in background jobs otherwise) unwind through the finally blocks."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda received, _frame: sys.exit(128 + received))
+
+
 def serial_vars(serial: str) -> dict[str, Any]:
     if not serial:
         return {}
@@ -161,11 +179,14 @@ def run_playbook(argv: Sequence[str], env: dict[str, str], log: Path, timeout: f
         process = subprocess.Popen([ANSIBLE_PLAYBOOK, *argv], env=env, stdout=output, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
         try:
-            returncode = process.wait(timeout)
+            process.wait(timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            returncode = process.wait()
-    return time.monotonic() - started, returncode, log.read_text(errors="replace")
+            pass
+        finally:
+            if process.poll() is None:  # timed out, or the benchmark itself was stopped
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    return time.monotonic() - started, process.returncode, log.read_text(errors="replace")
 
 
 def recap_problems(output: str, hosts: Sequence[str], returncode: int, idempotent: bool) -> list[str]:
@@ -220,6 +241,11 @@ def measure(kind: str, lab: dict[str, Any], size: int, work: Path, args: argpars
 
 # ---------------------------------------------------------------- report
 
+def head_commit() -> str:
+    return subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
 def load() -> str:
     return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
@@ -253,16 +279,21 @@ def print_growth(results: dict[int, dict[str, dict[str, Run]]]) -> None:
 
 def main() -> int:
     args = parse_args()
+    stop_on_signals()
     sizes = [int(size) for size in args.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="tlsops-bench-fleet-"))
-    # every task in the summary: an included role's tasks come once per batch and are summed by name
-    profile = {"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks", "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all"} \
-        if args.profile else {}
-    env = ansible_env.environment(work / "ansible-home", ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="True", **profile)
-    print(f"fleet benchmark: sizes {sizes}, forks {args.forks}, serial {args.serial or 'playbook default'}, "
-          f"{os.cpu_count()} cores, load {load()}; work directory {work}", flush=True)
     results: dict[int, dict[str, dict[str, Run]]] = {}
     try:
+        commit = head_commit()
+        # every task in the summary: an included role's tasks come once per batch and are summed by name
+        profile = {"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+                   "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all"} if args.profile else {}
+        source = {} if args.live else {"ANSIBLE_COLLECTIONS_PATH": str(snapshot_collections(work, commit))}
+        env = ansible_env.environment(work / "ansible-home", ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="True",
+                                      **profile, **source)
+        print(f"fleet benchmark: sizes {sizes}, forks {args.forks}, serial {args.serial or 'playbook default'}, "
+              f"collection {'checkout' if args.live else commit}, {os.cpu_count()} cores, load {load()}; "
+              f"work directory {work}", flush=True)
         with responder_lab(work / "lab") as lab:
             for size in sizes:
                 results[size] = {kind: measure(kind, lab, size, work, args, env) for kind in ("role", "baseline")}
