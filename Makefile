@@ -63,7 +63,7 @@ define pytest_suite
 	if [ -z "$$(find $(2) -name 'test_*.py' -print -quit 2>/dev/null)" ]; then \
 		echo "$(2): no test files yet, nothing to run"; \
 	else \
-		$(1) -m pytest -p no:cacheprovider -ra $(2); \
+		$(1) -m pytest -p no:cacheprovider -ra --durations=10 $(2); \
 	fi
 endef
 
