@@ -8,7 +8,6 @@ way Ansible does and `ansible-playbook` finds `tlsops.ocsp.*`.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys

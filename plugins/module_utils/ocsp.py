@@ -3,9 +3,9 @@
 
 Pure Python on cryptography (3.4.8 .. newest) and the standard library. The
 HTTP transport is a parameter (`fetch`): the modules pass one built on
-Ansible's URL helpers (proxies, certificates); `urllib_fetch` is the stdlib
-default, so the engine also works alone. `verify_response` never raises on
-bad bytes: every outcome is a verdict with a reason.
+Ansible's URL helpers (proxies, certificates); tests and scripts pass a
+standard-library one. `verify_response` never raises on bad bytes: every
+outcome is a verdict with a reason.
 """
 from __future__ import annotations
 
@@ -14,9 +14,7 @@ import datetime
 import os
 import socket
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
@@ -77,18 +75,8 @@ def get_url(base_url: str, request_der: bytes) -> str:
 
 # --- Query ----------------------------------------------------------------
 
-def urllib_fetch(url: str, body: Optional[bytes], headers: Dict[str, str], timeout: float) -> Tuple[int, bytes]:
-    """Standard-library HttpFetch: POST when `body` is given, else GET; HTTP errors return their status."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="GET" if body is None else "POST")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec: the URL comes from the certificate
-            return response.status, response.read(MAX_RESPONSE_BYTES)
-    except urllib.error.HTTPError as error:
-        return error.code, error.read(MAX_RESPONSE_BYTES)
-
-
-def query(url: str, request: Union[OcspRequestInfo, bytes], method: str = "POST", timeout: float = 10.0,
-          fetch: HttpFetch = urllib_fetch) -> Dict[str, Any]:
+def query(url: str, request: Union[OcspRequestInfo, bytes], fetch: HttpFetch, method: str = "POST",
+          timeout: float = 10.0) -> Dict[str, Any]:
     """Send `request` to the responder at `url` by POST or GET.
 
     Returns url, http_status, elapsed_ms, body, error, verdict and reason;

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import html
 import json
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils import verdicts
 
@@ -34,6 +34,9 @@ COLUMNS: Tuple[Tuple[str, str], ...] = (
     ("days_until_expiry", "Days left"),
     ("lifetime_days", "Lifetime (days)"),
 )
+
+KEYS = tuple(key for key, _heading in COLUMNS)
+HEADINGS = tuple(heading for _key, heading in COLUMNS)
 
 SEVERITY_ORDER = {verdicts.CRITICAL: 0, verdicts.WARNING: 1, verdicts.OK: 2}
 
@@ -135,9 +138,9 @@ def render_markdown(report: Dict[str, Any]) -> str:
     if report["hosts_without_servers"]:
         lines += ["Hosts with no nginx, Apache or IIS: " + ", ".join(report["hosts_without_servers"]), ""]
     lines += ["## Endpoints", "",
-              "| " + " | ".join(heading for _, heading in COLUMNS) + " |",
+              "| " + " | ".join(HEADINGS) + " |",
               "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(md(_cell(row, key)) for key, _ in COLUMNS) + " |" for row in report["endpoints"]]
+    lines += ["| " + " | ".join(md(_cell(row, key)) for key in KEYS) + " |" for row in report["endpoints"]]
     return "\n".join(lines) + "\n"
 
 
@@ -146,7 +149,7 @@ def render_html(report: Dict[str, Any]) -> str:
     head = "".join('<th data-key="%s">%s</th>' % (esc(key), esc(heading)) for key, heading in COLUMNS)
     body = "\n".join(
         '<tr class="%s">%s</tr>' % (esc(row["severity"]), "".join(
-            '<td data-sort="%s">%s</td>' % (esc(_sort_key(row, key)), esc(_cell(row, key))) for key, _ in COLUMNS))
+            '<td data-sort="%s">%s</td>' % (esc(_sort_key(row, key)), esc(_cell(row, key))) for key in KEYS))
         for row in report["endpoints"]
     )
     critical = "".join("<li>%s</li>" % esc(item) for item in report["critical"])
@@ -177,8 +180,8 @@ def freshness_chart(rows: Sequence[Entry], width: int = 760, height: int = 340) 
     left, right, top, bottom = 64, 24, 16, 64
     band = 18  # the "no staple" band under the x axis
     points = [(r["days_until_expiry"], _staple_hours(r), r) for r in rows if r.get("days_until_expiry") is not None]
-    max_x = max([x for x, _, _ in points] + [30]) * 1.1
-    max_y = max([y for _, y, _ in points if y is not None] + [1]) * 1.15
+    max_x = max([point[0] for point in points] + [30]) * 1.1
+    max_y = max([point[1] for point in points if point[1] is not None] + [1]) * 1.15
     plot_bottom = height - bottom - band
 
     def sx(x: float) -> float:
@@ -197,8 +200,8 @@ def freshness_chart(rows: Sequence[Entry], width: int = 760, height: int = 340) 
             html.escape(row["severity"]), sx(x), sy(y), html.escape(title))
 
     ticks = "".join(
-        '<text x="%.1f" y="%d" text-anchor="middle">%d</text>' % (sx(max_x * i / 4), height - bottom + 16,
-                                                                 round(max_x * i / 4)) for i in range(5)
+        '<text x="%.1f" y="%d" text-anchor="middle">%d</text>' % (
+            sx(max_x * i / 4), height - bottom + 16, round(max_x * i / 4)) for i in range(5)
     ) + "".join(
         '<text x="%d" y="%.1f" text-anchor="end" dy="4">%.1f</text>' % (left - 6, sy(max_y * i / 4), max_y * i / 4)
         for i in range(5)

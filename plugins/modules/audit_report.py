@@ -19,7 +19,7 @@ description:
     not staple revoked answers).
   - Meant to run once, on the controller, with C(delegate_to=localhost) and C(run_once=true).
 author:
-  - tlsops.ocsp contributors
+  - tlsops maintainers (@tlsops)
 options:
   endpoints:
     description:
@@ -45,13 +45,19 @@ options:
     elements: str
     choices: [json, markdown, html]
     default: [json, markdown, html]
+extends_documentation_fragment:
+  - tlsops.ocsp.attributes
 attributes:
   check_mode:
     support: full
-    details: In check mode nothing is written; the summary is still returned.
+    details:
+      - In check mode nothing is written; the summary is still returned.
   diff_mode:
     support: none
+    details:
+      - The report is written whole; there is no diff.
   platform:
+    support: full
     platforms: posix
 seealso:
   - module: tlsops.ocsp.staple_info

@@ -19,6 +19,7 @@ from cryptography.x509 import ocsp as x509_ocsp
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils import _compat, ocsp, verdicts
 from tests.support import pki
+from tests.support.http_fetch import urllib_fetch
 
 HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
@@ -439,7 +440,7 @@ def test_query_then_verify(test_pki: pki.TestPKI, leaf: pki.Issued, responder: h
     der = test_pki.response(leaf.cert)
     responder.answer = (200, der, 0.0)
     info = ocsp.build_request(leaf.cert, test_pki.intermediate.cert)
-    result = ocsp.query(responder_url(responder), info, method=method, timeout=5)
+    result = ocsp.query(responder_url(responder), info, method=method, fetch=urllib_fetch, timeout=5)
     assert (result["http_status"], result["error"], result["verdict"], result["body"]) == (200, None, None, der)
     assert result["url"] == responder_url(responder)
     assert isinstance(result["elapsed_ms"], int) and result["elapsed_ms"] >= 0
@@ -450,7 +451,7 @@ def test_query_then_verify(test_pki: pki.TestPKI, leaf: pki.Issued, responder: h
 
 def test_query_http_error_status(responder: http.server.HTTPServer) -> None:
     responder.answer = (503, b"busy", 0.0)
-    result = ocsp.query(responder_url(responder), b"\x30\x00", timeout=5)
+    result = ocsp.query(responder_url(responder), b"\x30\x00", fetch=urllib_fetch, timeout=5)
     assert result["verdict"] == verdicts.UNREACHABLE
     assert result["http_status"] == 503
     assert result["error"] == "HTTP status 503 from %s" % responder_url(responder)
@@ -459,7 +460,7 @@ def test_query_http_error_status(responder: http.server.HTTPServer) -> None:
 
 def test_query_timeout(responder: http.server.HTTPServer) -> None:
     responder.answer = (200, b"", 1.5)
-    result = ocsp.query(responder_url(responder), b"\x30\x00", timeout=0.3)
+    result = ocsp.query(responder_url(responder), b"\x30\x00", fetch=urllib_fetch, timeout=0.3)
     assert result["verdict"] == verdicts.UNREACHABLE
     assert result["error"].startswith("timeout"), result["error"]
     assert result["elapsed_ms"] < 1400
@@ -468,14 +469,14 @@ def test_query_timeout(responder: http.server.HTTPServer) -> None:
 def test_query_connection_refused() -> None:
     from tests.conftest import free_port
     url = "http://127.0.0.1:%d/" % free_port()
-    result = ocsp.query(url, b"\x30\x00", timeout=5)
+    result = ocsp.query(url, b"\x30\x00", fetch=urllib_fetch, timeout=5)
     assert result["verdict"] == verdicts.UNREACHABLE
     assert result["error"].startswith("connection refused by 127.0.0.1"), result["error"]
     assert url in result["reason"]
 
 
 def test_query_dns_failure() -> None:
-    result = ocsp.query("http://ocsp.tlsops.invalid/", b"\x30\x00", timeout=5)
+    result = ocsp.query("http://ocsp.tlsops.invalid/", b"\x30\x00", fetch=urllib_fetch, timeout=5)
     assert result["verdict"] == verdicts.UNREACHABLE
     assert result["error"].startswith("DNS failure: cannot resolve ocsp.tlsops.invalid"), result["error"]
 
