@@ -55,10 +55,13 @@ copy_tree() {
     done | tar --null -T - -cf -) | tar -xf - -C "$destination"
 }
 
+# Global, not local: the EXIT trap runs after main has returned.
+workdir=""
+trap 'if [ -n "$workdir" ]; then rm -rf "$workdir"; fi' EXIT
+
 main() {
-    local workdir collection options=()
+    local collection options=()
     workdir=$(mktemp -d)
-    trap 'rm -rf "$workdir"' EXIT
     collection=$workdir/ansible_collections/tlsops/ocsp
     copy_tree "$collection"
     mapfile -t options < <(target_python_options "$workdir/bin")
