@@ -8,9 +8,9 @@
 # service starts while apt runs.
 set -euo pipefail
 
-# One list: add packages here (chromium comes with the HTML reports).
+# One list: add packages here. chromium renders the audit report in the fleet tests.
 # The shellcheck package serves the ansible-test sanity test of that name.
-SYSTEM_PACKAGES="${SYSTEM_PACKAGES:-nginx apache2 openssl ssl-cert ca-certificates shellcheck}"
+SYSTEM_PACKAGES="${SYSTEM_PACKAGES:-nginx apache2 openssl ssl-cert ca-certificates shellcheck chromium}"
 
 POLICY_RC=/usr/sbin/policy-rc.d
 
