@@ -48,16 +48,6 @@ CERTIFICATE_PAIR_SPEC: Dict[str, Dict[str, Any]] = {
     "issuer_path": {"type": "path"},
 }
 
-# The keys of ocsp.verify_response's result, so that results without a
-# response to verify carry the same keys (with null values).
-VERIFY_FIELDS = ("cert_status", "this_update", "next_update", "seconds_until_next_update", "revocation_time",
-                 "revocation_reason", "produced_at", "responder", "signed_by")
-
-
-def unverified(verdict: str, reason: str) -> Dict[str, Any]:
-    """A verification result for when no response could be verified: the verdict, the reason, null fields."""
-    return dict(dict.fromkeys(VERIFY_FIELDS), verdict=verdict, reason=reason)
-
 
 def require_libraries(module: AnsibleModule, engine_import_error: Optional[str], pyopenssl: bool = False) -> None:
     """Fail the module cleanly when a library the engine needs is missing.

@@ -41,6 +41,9 @@ OCSP_REQUEST_TYPE = "application/ocsp-request"
 NONCE_BYTES = 16
 DEFAULT_MAX_AGE = 7 * 86400
 MAX_RESPONSE_BYTES = 1024 * 1024
+# What every verification result carries besides verdict and reason.
+RESULT_FIELDS = ("cert_status", "this_update", "next_update", "revocation_time", "revocation_reason",
+                 "produced_at", "responder", "signed_by", "seconds_until_next_update")
 
 HttpFetch = Callable[[str, Optional[bytes], Dict[str, str], float], Tuple[int, bytes]]
 
@@ -240,6 +243,11 @@ class _Rejected(Exception):
         self.reason = reason
 
 
+def unverified(verdict: Optional[str], reason: Optional[str]) -> Dict[str, Any]:
+    """A verification result with every field null: for when there is no response to verify."""
+    return dict(dict.fromkeys(RESULT_FIELDS), verdict=verdict, reason=reason)
+
+
 def verify_response(response_der: bytes, cert: x509.Certificate, issuer: x509.Certificate,
                     at: Optional[datetime.datetime] = None, skew: int = 300,
                     max_age: int = DEFAULT_MAX_AGE, expected_nonce: Optional[bytes] = None) -> Dict[str, Any]:
@@ -249,9 +257,7 @@ def verify_response(response_der: bytes, cert: x509.Certificate, issuer: x509.Ce
     revocation_time, revocation_reason, produced_at, responder, signed_by
     ('issuer' | 'delegate' | None) and seconds_until_next_update.
     """
-    result: Dict[str, Any] = dict.fromkeys((
-        "verdict", "reason", "cert_status", "this_update", "next_update", "revocation_time",
-        "revocation_reason", "produced_at", "responder", "signed_by", "seconds_until_next_update"))
+    result = unverified(None, None)
     try:
         verdict, reason = _verify(response_der, cert, issuer, as_utc(at) if at else utcnow(), skew, max_age,
                                   expected_nonce, result)

@@ -167,7 +167,6 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import (
     certificate_and_issuer,
     open_url_fetch,
     require_libraries,
-    unverified,
 )
 
 try:
@@ -190,7 +189,7 @@ def ask_responders(module: AnsibleModule, urls: List[str], cert: Any, issuer: An
             break
     exchange = {key: answer[key] for key in ("url", "http_status", "elapsed_ms")}
     if answer["error"] is not None:
-        return dict(exchange, **unverified(answer["verdict"], answer["reason"]))
+        return dict(exchange, **ocsp.unverified(answer["verdict"], answer["reason"]))
     return dict(exchange, **ocsp.verify_response(answer["body"], cert, issuer, expected_nonce=request.nonce))
 
 
@@ -213,7 +212,7 @@ def main() -> None:
         reason = ("%s names no OCSP responder, so there is nothing to ask; set url to ask a responder anyway"
                   % module.params["certificate_path"])
         module.exit_json(changed=False, url=None, http_status=None, elapsed_ms=None,
-                         **unverified(verdicts.NOT_APPLICABLE, reason))
+                         **ocsp.unverified(verdicts.NOT_APPLICABLE, reason))
     module.exit_json(changed=False, **ask_responders(module, urls, cert, issuer))
 
 
