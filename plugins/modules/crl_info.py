@@ -200,12 +200,19 @@ else:
     ENGINE_IMPORT_ERROR = None
 
 
+# option -> (lowest allowed value, what to give instead)
+LIMITS = {
+    "timeout": (0.001, "a number of seconds greater than 0"),
+    "max_size": (1, "a number of bytes greater than 0"),
+    "skew": (0, "a number of seconds, 0 or more"),
+}
+
+
 def check_limits(module: AnsibleModule) -> None:
     """Fail naming the option when a limit cannot work."""
-    for option, minimum in (("timeout", 0), ("max_size", 0), ("skew", -1)):
-        if module.params[option] <= minimum:
-            module.fail_json(msg="%s: %s is not allowed; give a number greater than %s"
-                                 % (option, module.params[option], minimum))
+    for option, (lowest, advice) in LIMITS.items():
+        if module.params[option] < lowest:
+            module.fail_json(msg="%s: %s is not allowed; give %s" % (option, module.params[option], advice))
 
 
 def main() -> None:
