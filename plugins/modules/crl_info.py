@@ -78,8 +78,9 @@ notes:
   - >-
     Not supported, and said so as V(unknown): indirect CRLs, delta CRLs, distribution points that name
     a cRLIssuer, cover only some revocation reasons, or offer only LDAP URLs, CRLs that cover only CA or
-    only end-entity certificates when the certificate is the other kind, and CRLs with a critical
-    extension the module does not know.
+    only end-entity certificates when the certificate is the other kind, CRLs whose issuing distribution
+    point is another partition than the certificate's, and CRLs with a critical extension the module
+    does not know.
   - When several CRLs were checked, RV(verdict) is V(revoked) if any says so, else V(good) if any
     verified one says so, else the most serious failure; RV(crls) has each one's own verdict.
 seealso:
