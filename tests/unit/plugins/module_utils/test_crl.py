@@ -74,7 +74,7 @@ def test_revoked_without_reason(pki, leaf):
 
 def test_revocation_on_an_out_of_date_crl_still_counts(pki, leaf):
     data = make_crl(pki.intermediate, [revoked_entry(leaf, ago=30 * 24 * HOUR)],
-                   this_update=hours_from_now(-20 * 24), next_update=hours_from_now(-10 * 24))
+                    this_update=hours_from_now(-20 * 24), next_update=hours_from_now(-10 * 24))
 
     assert verify(data, leaf, pki)["verdict"] == verdicts.REVOKED
 
@@ -263,6 +263,10 @@ class Server:
         self.answers = answers
         self.requests: List[Tuple[str, float, int]] = []
 
+    @property
+    def urls(self) -> List[str]:
+        return [request[0] for request in self.requests]
+
     def __call__(self, url: str, timeout: float, limit: int) -> Tuple[int, bytes]:
         self.requests.append((url, timeout, limit))
         answer = self.answers[url]
@@ -350,7 +354,7 @@ def test_first_mirror_that_answers_ends_the_distribution_point(pki):
 
     result = crl.check_certificate(cert, pki.intermediate.cert, server)
 
-    assert result["verdict"] == verdicts.GOOD and [url for url, _, _ in server.requests] == [CRL_URL]
+    assert result["verdict"] == verdicts.GOOD and server.urls == [CRL_URL]
 
 
 def test_each_url_is_downloaded_once_per_call_and_per_cache(pki):
@@ -361,7 +365,7 @@ def test_each_url_is_downloaded_once_per_call_and_per_cache(pki):
     first = crl.check_certificate(cert, pki.intermediate.cert, server, cache=cache)
     second = crl.check_certificate(cert, pki.intermediate.cert, server, cache=cache)
 
-    assert [url for url, _, _ in server.requests] == [CRL_URL, MIRROR_URL]
+    assert server.urls == [CRL_URL, MIRROR_URL]
     assert [entry["url"] for entry in first["crls"]] == [CRL_URL, MIRROR_URL]
     assert second["verdict"] == first["verdict"] == verdicts.UNREACHABLE
 
