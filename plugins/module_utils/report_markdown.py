@@ -20,6 +20,7 @@ COLUMNS: Tuple[Tuple[str, Any], ...] = (
     ("Server", lambda row: row.get("server_kind")),
     ("Endpoint", lambda row: row["endpoint"]),
     ("Server name", lambda row: row.get("server_name")),
+    ("Subject", lambda row: row.get("subject")),
     ("Severity", lambda row: row["severity"]),
     ("Verdict", lambda row: row.get("verdict")),
     ("Staple", report.staple_freshness),
