@@ -12,7 +12,7 @@ description:
     does or does not apply, and from newer roles the revocation status from the responder or the
     CRL) and writes one report in up to four forms into O(dest).
   - C(ocsp-audit.json) is for machines, C(ocsp-audit.md) for tickets, C(ocsp-audit.html) is a
-    single self-contained page (no external assets): the counts by severity first, then a
+    single self-contained page (no external assets). It shows the counts by severity first, then a
     "fix first" list with reason and remedy, what changed since the last audit, charts that stay
     readable at thousands of endpoints, and the hosts as collapsible sections with a filter box.
   - C(ocsp-audit.prom) holds the metrics in the OpenMetrics text format for node_exporter's
