@@ -31,11 +31,16 @@ REVOKED = "revoked"
 MUST_STAPLE_WITHOUT_OCSP = "must_staple_without_ocsp"
 STALE_STAPLE = "stale_staple"
 REVOCATION_UNKNOWN = "revocation_unknown"
+CERTIFICATE_EXPIRED = "certificate_expired"
+CERTIFICATE_EXPIRING = "certificate_expiring"
 CODE_ORDER: Tuple[str, ...] = (
-    REVOKED, MUST_STAPLE_WITHOUT_OCSP, STALE_STAPLE,
+    REVOKED, CERTIFICATE_EXPIRED, MUST_STAPLE_WITHOUT_OCSP, STALE_STAPLE, CERTIFICATE_EXPIRING,
 ) + tuple(v for v in verdicts.ALL if v not in (verdicts.GOOD, verdicts.REVOKED)) + (
     REVOCATION_UNKNOWN, lifetime.TOO_LONG, lifetime.NOT_RENEWABLE,
 )
+
+# A certificate that expires sooner than this is a warning: automatic renewal has not run.
+EXPIRING_DAYS = 14
 
 # Revocation statuses and where they came from (CONTRACT.md).
 STATUSES = (verdicts.GOOD, verdicts.REVOKED, verdicts.UNKNOWN)
@@ -68,6 +73,8 @@ REMEDIES: Dict[str, str] = {
     verdicts.MALFORMED: "Check what the server serves: its certificate or staple cannot be read.",
     verdicts.UNREACHABLE: "Check that the endpoint is up and reachable from the controller (address, port, "
                           "firewall).",
+    CERTIFICATE_EXPIRED: "Renew the certificate and deploy it now; find out why automatic renewal did not run.",
+    CERTIFICATE_EXPIRING: "Renew the certificate now and check that automatic renewal works.",
     REVOCATION_UNKNOWN: "Check that the CRL distribution point is reachable from the host and that the CRL is "
                         "current and signed by the issuer.",
     lifetime.TOO_LONG: "Reissue the certificate with a lifetime within the maximum.",
@@ -149,16 +156,32 @@ def _crl(entry: Entry, status: Optional[str]) -> Optional[Finding]:
     return None
 
 
+def _expiry(entry: Entry, now: datetime.datetime) -> Optional[Finding]:
+    expiry = lifetime.parse_time(entry.get("not_after"))
+    if expiry is None:
+        return None
+    left = (expiry - now).total_seconds()
+    if left <= 0:
+        return _finding(verdicts.CRITICAL, CERTIFICATE_EXPIRED, "the certificate expired %s ago (%s): clients refuse "
+                        "it" % (human_duration(left), entry["not_after"]))
+    if left < EXPIRING_DAYS * 86400:
+        return _finding(verdicts.WARNING, CERTIFICATE_EXPIRING, "the certificate expires in %s (%s)"
+                        % (human_duration(left), entry["not_after"]))
+    return None
+
+
 def _lifetime(judgment: Optional[Dict[str, Any]]) -> Optional[Finding]:
     if judgment is None or judgment["verdict"] == lifetime.OK:
         return None
     return _finding(verdicts.WARNING, judgment["verdict"], judgment["reason"])
 
 
-def findings(entry: Entry) -> List[Finding]:
-    """What is wrong with one endpoint entry, worst first; empty when nothing is."""
+def findings(entry: Entry, now: Optional[datetime.datetime] = None) -> List[Finding]:
+    """What is wrong with one endpoint entry at `now` (default: the current time), worst first; empty when nothing is."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
     status, source = revocation(entry)
-    found = [_revoked(entry, status, source), _staple(entry), _crl(entry, status), _lifetime(lifetime.judge(entry))]
+    found = [_revoked(entry, status, source), _expiry(entry, now), _staple(entry), _crl(entry, status),
+             _lifetime(lifetime.judge(entry))]
     return sorted((f for f in found if f), key=_finding_rank)
 
 
@@ -167,9 +190,9 @@ def _finding_rank(item: Finding) -> Tuple[int, int]:
     return SEVERITY_ORDER[item["severity"]], CODE_ORDER.index(code) if code in CODE_ORDER else len(CODE_ORDER)
 
 
-def classify(entry: Entry) -> str:
+def classify(entry: Entry, now: Optional[datetime.datetime] = None) -> str:
     """OK, WARNING or CRITICAL: the worst finding's severity."""
-    found = findings(entry)
+    found = findings(entry, now)
     return found[0]["severity"] if found else verdicts.OK
 
 
@@ -184,7 +207,7 @@ def normalise(entry: Entry, now: datetime.datetime) -> Entry:
     row["seconds_until_expiry"] = int((expiry - now).total_seconds()) if expiry else None
     row["revocation_status"], row["revocation_source"] = revocation(entry)
     row["lifetime"] = lifetime.judge(entry)
-    row["findings"] = findings(entry)
+    row["findings"] = findings(entry, now)
     row["severity"] = row["findings"][0]["severity"] if row["findings"] else verdicts.OK
     return row
 

@@ -27,7 +27,7 @@ def entry(verdict: str, must_staple: bool = False, stapled: bool = True, **extra
 
 
 def codes(item: dict) -> list:
-    return [(f["severity"], f["code"]) for f in report.findings(item)]
+    return [(f["severity"], f["code"]) for f in report.findings(item, NOW)]
 
 
 @pytest.mark.parametrize("row, expected", [
@@ -51,11 +51,22 @@ def codes(item: dict) -> list:
     (entry(verdicts.GOOD, server_kind="haproxy"), verdicts.OK),
 ])
 def test_classify(row, expected):
-    assert report.classify(row) == expected
+    assert report.classify(row, NOW) == expected
+
+
+@pytest.mark.parametrize("not_after, expected", [
+    ("2026-11-24T12:00:00Z", [(verdicts.CRITICAL, report.CERTIFICATE_EXPIRED)]),   # expires now
+    ("2026-11-24T12:00:01Z", [(verdicts.WARNING, report.CERTIFICATE_EXPIRING)]),
+    ("2026-12-08T11:59:59Z", [(verdicts.WARNING, report.CERTIFICATE_EXPIRING)]),   # 14 days less a second
+    ("2026-12-08T12:00:00Z", []),
+])
+def test_certificate_expiry(not_after, expected):
+    found = report.findings(entry(verdicts.GOOD, not_after=not_after), NOW)
+    assert [(f["severity"], f["code"]) for f in found] == expected
 
 
 def test_must_staple_without_ocsp_url_is_critical_and_says_it_can_never_be_stapled():
-    found = report.findings(entry(verdicts.NOT_APPLICABLE, must_staple=True, stapled=False, ocsp_uris=[]))
+    found = report.findings(entry(verdicts.NOT_APPLICABLE, must_staple=True, stapled=False, ocsp_uris=[]), NOW)
     assert [(f["severity"], f["code"]) for f in found] == [(verdicts.CRITICAL, report.MUST_STAPLE_WITHOUT_OCSP)]
     assert "never be stapled" in found[0]["reason"] and "Must-Staple" in found[0]["remedy"]
 
@@ -72,7 +83,7 @@ def test_must_staple_without_ocsp_url_is_found_on_an_unreachable_endpoint_from_t
 
 def test_revoked_by_crl_names_the_crl_and_says_replace():
     found = report.findings(entry(verdicts.NOT_APPLICABLE, stapled=False, ocsp_uris=[], crl_verdict="revoked",
-                                  crl_reason="serial 12 revoked on 2026-11-01 (keyCompromise)"))
+                                  crl_reason="serial 12 revoked on 2026-11-01 (keyCompromise)"), NOW)
     assert found[0]["code"] == report.REVOKED
     assert "keyCompromise" in found[0]["reason"] and "Replace" in found[0]["remedy"]
 
@@ -94,8 +105,8 @@ def test_revocation_from_the_entry_or_derived_for_older_roles(row, status, sourc
 
 
 def test_lifetime_warning_carries_the_date():
-    found = report.findings(entry(verdicts.GOOD, not_before="2026-04-01T00:00:00Z",
-                                  not_after="2026-10-17T23:59:59Z"))  # 200 days, issued after 2026-03-15
+    found = report.findings(entry(verdicts.GOOD, not_before="2026-06-01T00:00:00Z",
+                                  not_after="2026-12-17T23:59:59Z"), NOW)  # 200 days, issued after 2026-03-15
     assert [(f["severity"], f["code"]) for f in found] == [(verdicts.WARNING, "not_renewable")]
     assert "2027-03-15" in found[0]["reason"]
 
@@ -119,7 +130,7 @@ def test_build_sorts_worst_first_and_counts():
 def test_fix_first_lists_critical_then_warning_worst_kind_first():
     data = report.build([
         entry(verdicts.NO_STAPLE, inventory_host="a", stapled=False),
-        entry(verdicts.GOOD, inventory_host="b", not_before="2026-04-01T00:00:00Z", not_after="2026-10-17T23:59:59Z"),
+        entry(verdicts.GOOD, inventory_host="b", not_before="2026-06-01T00:00:00Z", not_after="2026-12-17T23:59:59Z"),
         entry(verdicts.NO_STAPLE, inventory_host="c", stapled=False, must_staple=True),
         entry(verdicts.REVOKED, inventory_host="z"),
     ], now=NOW)

@@ -2,6 +2,7 @@
 """audit_report, run in-process: the files it writes, the previous run kept, check mode, errors."""
 from __future__ import annotations
 
+import datetime
 import json
 import stat
 
@@ -16,8 +17,13 @@ from ansible_collections.tlsops.ocsp.plugins.modules.audit_report import main  #
 NAMES = ["ocsp-audit.json", "ocsp-audit.md", "ocsp-audit.html", "ocsp-audit.prom"]
 
 
+def realistic():
+    """The small fleet, dated from now: the module judges at the current time."""
+    return audit_entries.realistic(datetime.datetime.now(datetime.timezone.utc))
+
+
 def test_writes_four_files_and_metrics_where_asked(run_module, tmp_path):
-    result = run_module(main, endpoints=audit_entries.realistic(), dest=str(tmp_path / "report"),
+    result = run_module(main, endpoints=realistic(), dest=str(tmp_path / "report"),
                         metrics_dest=str(tmp_path / "textfile"))
     assert result["changed"] and not result.get("failed")
     assert result["files"] == [str(tmp_path / "report" / name) for name in NAMES[:3]] + [
@@ -30,7 +36,7 @@ def test_writes_four_files_and_metrics_where_asked(run_module, tmp_path):
 
 
 def test_second_run_keeps_the_previous_json_and_says_what_changed(run_module, tmp_path):
-    first = audit_entries.realistic()
+    first = realistic()
     run_module(main, endpoints=first, dest=str(tmp_path))
     first_json = (tmp_path / "ocsp-audit.json").read_text()
     fixed = [dict(e, verdict="good", stapled=True, revocation_status="good", revocation_source="staple")
@@ -44,13 +50,13 @@ def test_second_run_keeps_the_previous_json_and_says_what_changed(run_module, tm
 
 def test_unreadable_previous_report_is_a_warning_not_a_failure(run_module, tmp_path):
     (tmp_path / "ocsp-audit.json").write_text("{not json")
-    result = run_module(main, endpoints=audit_entries.realistic(), dest=str(tmp_path))
+    result = run_module(main, endpoints=realistic(), dest=str(tmp_path))
     assert not result.get("failed") and result["since_last"] is None
     assert json.loads((tmp_path / "ocsp-audit.json").read_text())["summary"]["endpoints"] == 7
 
 
 def test_check_mode_writes_nothing(run_module, tmp_path):
-    result = run_module(main, check_mode=True, endpoints=audit_entries.realistic(), dest=str(tmp_path / "r"))
+    result = run_module(main, check_mode=True, endpoints=realistic(), dest=str(tmp_path / "r"))
     assert not result["changed"] and not (tmp_path / "r").exists()
     assert result["summary"]["endpoints"] == 7
 
