@@ -113,10 +113,8 @@ def _without_ocsp_url(entry: Entry) -> bool:
 
 def _revoked(entry: Entry, status: Optional[str], source: Optional[str]) -> Optional[Finding]:
     reason = entry.get("reason") or verdicts.sentence(verdicts.REVOKED)
-    if entry.get("verdict") == verdicts.REVOKED:
-        return _finding(verdicts.CRITICAL, REVOKED, reason)
-    if entry.get("responder_verdict") == verdicts.REVOKED:
-        return _finding(verdicts.CRITICAL, REVOKED, "asked from the host, the OCSP responder says revoked: " + reason)
+    if verdicts.REVOKED in (entry.get("verdict"), entry.get("responder_verdict")):
+        return _finding(verdicts.CRITICAL, REVOKED, reason)  # the staple's, or the role's naming the responder
     if entry.get("crl_verdict") == verdicts.REVOKED:
         return _finding(verdicts.CRITICAL, REVOKED, "the CRL lists the certificate as revoked: %s"
                         % (entry.get("crl_reason") or reason))
@@ -186,8 +184,7 @@ def findings(entry: Entry, now: Optional[datetime.datetime] = None) -> List[Find
 
 
 def _finding_rank(item: Finding) -> Tuple[int, int]:
-    code = item["code"]
-    return SEVERITY_ORDER[item["severity"]], CODE_ORDER.index(code) if code in CODE_ORDER else len(CODE_ORDER)
+    return SEVERITY_ORDER[item["severity"]], CODE_ORDER.index(item["code"])
 
 
 def classify(entry: Entry, now: Optional[datetime.datetime] = None) -> str:
