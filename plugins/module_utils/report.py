@@ -230,6 +230,14 @@ def fix_first(rows: Iterable[Entry]) -> List[Finding]:
     return sorted((_item(row, found) for row in rows for found in row["findings"]), key=_item_key)
 
 
+def fix_first_groups(items: Sequence[Finding]) -> List[Tuple[Tuple[str, str], List[Finding]]]:
+    """Items grouped by (severity, code), in the order of their first item (fix-first order)."""
+    groups: Dict[Tuple[str, str], List[Finding]] = {}
+    for item in items:
+        groups.setdefault((item["severity"], item["code"]), []).append(item)
+    return list(groups.items())
+
+
 def build(entries: Iterable[Entry], hosts_without_servers: Sequence[str] = (),
           now: Optional[datetime.datetime] = None, previous: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """The report as data: rows sorted worst first, counts, the fix-first list and, given the previous

@@ -91,14 +91,6 @@ def _list(items: Sequence[Dict[str, Any]], with_code: bool = False, shown: int =
     return html_list
 
 
-def _groups(items: Sequence[Dict[str, Any]]) -> List[Tuple[Tuple[str, str], List[Dict[str, Any]]]]:
-    """Items grouped by (severity, code), in the order of their first item (fix-first order)."""
-    groups: Dict[Tuple[str, str], List[Dict[str, Any]]] = {}
-    for item in items:
-        groups.setdefault((item["severity"], item["code"]), []).append(item)
-    return list(groups.items())
-
-
 def _summary(data: Dict[str, Any]) -> str:
     s = data["summary"]
     cards = "".join('<div class="card %s"><span class="count" id="count-%s">%d</span> %s</div>'
@@ -118,7 +110,7 @@ def _fix_first(data: Dict[str, Any]) -> str:
               "<b>%s</b> &mdash; <span class=\"n\">%d</span> endpoint%s<div class=\"remedy\">Remedy: %s</div>%s</li>"
               % (esc(severity), esc(severity), esc(code), esc(severity), esc(severity), esc(code), len(members),
                  "" if len(members) == 1 else "s", esc(members[0]["remedy"]), _list(members, shown=GROUP_ITEMS))
-              for (severity, code), members in _groups(data["fix_first"])]
+              for (severity, code), members in report.fix_first_groups(data["fix_first"])]
     body = '<ol id="fix-first-list">%s</ol>' % "".join(groups) if groups else '<p class="ok">Nothing to fix.</p>'
     return '<section id="fix-first"><h2>Fix first</h2>%s</section>' % body
 

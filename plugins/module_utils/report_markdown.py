@@ -43,13 +43,9 @@ def _who(item: Dict[str, Any]) -> str:
                               item["server_name"] or "no SNI")
 
 
-def _items(items: Iterable[Dict[str, Any]], with_remedy: bool = True) -> List[str]:
-    lines = []
-    for number, item in enumerate(items, 1):
-        text = "%d. **%s** %s: %s - %s" % (number, item["severity"], md(_who(item)), md(item["code"]),
-                                          md(item["reason"]))
-        lines.append(text + (" Remedy: %s" % md(item["remedy"]) if with_remedy else ""))
-    return lines
+def _items(items: Iterable[Dict[str, Any]]) -> List[str]:
+    return ["- **%s** %s %s: %s" % (item["severity"], md(item["code"]), md(_who(item)), md(item["reason"]))
+            for item in items]
 
 
 def _summary(data: Dict[str, Any]) -> List[str]:
@@ -66,7 +62,7 @@ def _since_last(since: Dict[str, Any]) -> List[str]:
                  len(since["new"]), len(since["fixed"]), len(since["added"]), len(since["gone"])), ""]
     for title, items in (("New", since["new"]), ("Fixed", since["fixed"])):
         if items:
-            lines += ["### %s" % title, ""] + _items(items, with_remedy=title == "New") + [""]
+            lines += ["### %s" % title, ""] + _items(items) + [""]
     if since["gone"]:
         lines += ["### No longer audited", ""] + ["- %s" % md(" ".join(ident)) for ident in since["gone"]] + [""]
     return lines
@@ -74,7 +70,13 @@ def _since_last(since: Dict[str, Any]) -> List[str]:
 
 def render_markdown(data: Dict[str, Any]) -> str:
     lines = _summary(data)
-    lines += ["## Fix first", ""] + (_items(data["fix_first"]) or ["Nothing to fix."]) + [""]
+    lines += ["## Fix first", ""]
+    for number, ((severity, code), members) in enumerate(report.fix_first_groups(data["fix_first"]), 1):
+        lines += ["%d. **%s** %s: %d endpoint%s. Remedy: %s" % (number, severity, md(code), len(members),
+                                                               "" if len(members) == 1 else "s", md(members[0]["remedy"]))]
+        lines += ["    - %s: %s" % (md(_who(item)), md(item["reason"])) for item in members]
+    lines += [] if data["fix_first"] else ["Nothing to fix."]
+    lines.append("")
     if data.get("since_last"):
         lines += _since_last(data["since_last"])
     if data["hosts_without_servers"]:

@@ -201,3 +201,5 @@ def test_markdown_in_report_order_and_escaped():
     assert "x\\|y\\<script\\>\\*\\_\\[a\\](b)\\`" in text
     assert "| 1 | 0 | 1 | 2 | 2 |" in text  # critical, warning, ok, endpoints, hosts
     assert text.count("| ok-host |") == 1 and text.count("| bad-host |") == 1
+    assert "\n1. **critical** revoked: 1 endpoint. Remedy: Replace" in text
+    assert "\n    - bad-host nginx 127.0.0.1:443 (x\\|y" in text
