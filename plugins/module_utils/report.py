@@ -129,10 +129,9 @@ def _staple(entry: Entry) -> Optional[Finding]:
     must_staple = bool(entry.get("must_staple"))
     reason = entry.get("reason") or ""
     if must_staple and _without_ocsp_url(entry):
-        return _finding(verdicts.CRITICAL, MUST_STAPLE_WITHOUT_OCSP,
-                        "the certificate demands a staple (Must-Staple) but names no OCSP responder, so it can "
-                        "never be stapled: clients that enforce Must-Staple refuse it" + ("; " + reason if reason
-                                                                                            else ""))
+        why = ("the certificate demands a staple (Must-Staple) but names no OCSP responder, so it can never be "
+               "stapled: clients that enforce Must-Staple refuse it")
+        return _finding(verdicts.CRITICAL, MUST_STAPLE_WITHOUT_OCSP, "%s; %s" % (why, reason) if reason else why)
     if verdict == verdicts.EXPIRED and entry.get("stapled"):
         return _finding(verdicts.CRITICAL, STALE_STAPLE, reason or "the stapled response is past its nextUpdate")
     if verdict not in verdicts.ALL:

@@ -167,10 +167,10 @@ def bar_chart(title: str, what: str, bins: List[Tuple[str, Dict[str, int]]], wid
         y = float(height - bottom)
         for severity in reversed(report.SEVERITIES):  # ok at the bottom, critical on top
             if counts[severity]:
-                bar = counts[severity] * scale
-                y -= bar
+                segment = counts[severity] * scale
+                y -= segment
                 parts.append('<rect class="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f"><title>%d %s: %s %s'
-                             '</title></rect>' % (severity, x, y, slot * 0.7, bar, counts[severity], severity,
+                             '</title></rect>' % (severity, x, y, slot * 0.7, segment, counts[severity], severity,
                                                   esc(what), esc(label)))
         total = sum(counts.values())
         parts.append('<text class="total" x="%.1f" y="%.1f" text-anchor="middle">%d</text>'

@@ -72,8 +72,9 @@ def render_markdown(data: Dict[str, Any]) -> str:
     lines = _summary(data)
     lines += ["## Fix first", ""]
     for number, ((severity, code), members) in enumerate(report.fix_first_groups(data["fix_first"]), 1):
-        lines += ["%d. **%s** %s: %d endpoint%s. Remedy: %s" % (number, severity, md(code), len(members),
-                                                               "" if len(members) == 1 else "s", md(members[0]["remedy"]))]
+        plural = "" if len(members) == 1 else "s"
+        lines.append("%d. **%s** %s: %d endpoint%s. Remedy: %s"
+                     % (number, severity, md(code), len(members), plural, md(members[0]["remedy"])))
         lines += ["    - %s: %s" % (md(_who(item)), md(item["reason"])) for item in members]
     lines += [] if data["fix_first"] else ["Nothing to fix."]
     lines.append("")
@@ -89,4 +90,3 @@ def render_markdown(data: Dict[str, Any]) -> str:
         lines += ["| " + " | ".join(md(cell(row)) for _heading, cell in COLUMNS) + " |" for row in rows]
         lines.append("")
     return "\n".join(lines)
-
