@@ -18,11 +18,12 @@ description:
   - C(ocsp-audit.prom) holds the metrics in the OpenMetrics text format for node_exporter's
     textfile collector (written into O(metrics_dest)); the metrics are listed in docs/metrics.md.
   - An endpoint is critical when its certificate is revoked (by the staple, the responder asked
-    from the host, or the CRL), when a Must-Staple certificate has no good staple or names no OCSP
-    responder (it can never be stapled), or when the staple is past its nextUpdate. It is a warning
-    when stapling is missing or broken on a certificate without Must-Staple, when the CRL check
-    failed, or when the certificate's lifetime exceeds the CA/Browser Forum maximum (ballot SC-081)
-    in force at its issue date or at the next step (the reason names the date).
+    from the host, or the CRL) or expired, when a Must-Staple certificate has no good staple or
+    names no OCSP responder (it can never be stapled), or when the staple is past its nextUpdate.
+    It is a warning when stapling is missing or broken on a certificate without Must-Staple, when
+    the certificate expires within 14 days, when the CRL check failed, or when the certificate's
+    lifetime exceeds the CA/Browser Forum maximum (ballot SC-081) in force at its issue date or at
+    the next step (the reason names the date).
   - When O(dest) holds C(ocsp-audit.json) from the last run, it is kept as
     C(ocsp-audit.previous.json) and the report lists the findings that are new and those that
     were fixed since.
