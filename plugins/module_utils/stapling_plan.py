@@ -34,7 +34,7 @@ The plan (a dict, what the roles wire)
 ``warnings``, ``sites`` (managed, with ``stapling_applicable``, ``stapling_reason``,
 ``must_staple``, ``configured_by``), ``include_targets`` ([{path, after_lines}]),
 ``endpoints`` (report inputs: host, port, server_name, certificate_path,
-stapling_applicable, stapling_reason, must_staple, configured_by), ``checks`` (what
+stapling_applicable, stapling_reason, must_staple, configured_by, not_before), ``checks`` (what
 staple_info takes, same order), plus the adapter's keys: ``files`` ([{path, content}]
 to write), ``absent`` (paths to remove), ``reload`` (``reload`` | ``restart``).
 
@@ -135,7 +135,7 @@ class Plan:
         }
 
 
-REPORTED = ("stapling_applicable", "stapling_reason", "must_staple", "configured_by")
+REPORTED = ("stapling_applicable", "stapling_reason", "must_staple", "configured_by", "not_before")
 
 
 def leaf_facts(certificates: List[Mapping[str, Any]]) -> Dict[str, Mapping[str, Any]]:
@@ -148,6 +148,11 @@ def leaf_facts(certificates: List[Mapping[str, Any]]) -> Dict[str, Mapping[str, 
 
 def origin(path: str, role_files: List[str]) -> str:
     return ROLE if path in role_files else USER
+
+
+def not_before(site: Site, leaves: Mapping[str, Mapping[str, Any]]) -> Optional[str]:
+    facts = leaves.get(site.certificates[0]) if site.certificates else None
+    return facts.get("not_before") if facts else None
 
 
 def applicability(site: Site, leaves: Mapping[str, Mapping[str, Any]]) -> Tuple[bool, bool, str]:
@@ -250,7 +255,8 @@ def decide(model: Model, settings: Mapping[str, Any], vocabulary: Vocabulary) ->
         sites.append(dict(site.extra, file=site.file, line=site.line, endpoints=site.endpoints,
                           certificates=site.certificates, include_present=site.include_present,
                           stapling_applicable=facts["stapling_applicable"], must_staple=facts["must_staple"],
-                          stapling_reason=reason, configured_by=configured_by))
+                          stapling_reason=reason, configured_by=configured_by,
+                          not_before=not_before(site, leaves)))
     return Plan(scope=scope, sites=sites, errors=errors, warnings=warnings,
                 include_targets=[{"path": path, "after_lines": lines} for path, lines in targets.items()])
 
