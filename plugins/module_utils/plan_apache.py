@@ -8,6 +8,8 @@ virtual hosts include (scope ``vhost``), and enables ``ssl`` and ``socache_shmcb
 where they are not loaded. Changing or removing the role's ``SSLStaplingCache``
 takes a full restart (a graceful one exits); everything else a graceful reload.
 
+Apache's own reload method is ``command`` (its control command: graceful, or stop and start).
+
 Extra settings: ``dropin_path``, ``enabled_path`` ('' without a conf-enabled link),
 ``snippet_path``, ``modules_path``, ``state_path``, ``module_method`` (a2enmod |
 loadmodule), ``config_dir``, ``check_host``, ``server_settings`` (name -> value of the
@@ -20,21 +22,11 @@ import os
 from typing import Any, Dict, List, Mapping, Optional
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils.apache_config import is_tls
-from ansible_collections.tlsops.ocsp.plugins.module_utils.stapling_plan import (
-    GLOBAL,
-    NONE,
-    ROLE,
-    SITE,
-    USER,
-    Found,
-    Model,
-    Plan,
-    Site,
-    Vocabulary,
-    origin,
-)
+from ansible_collections.tlsops.ocsp.plugins.module_utils import stapling_plan as common
+from ansible_collections.tlsops.ocsp.plugins.module_utils.stapling_plan import GLOBAL, NONE, ROLE, SITE, USER, Model, Plan, Site
 
-VOCABULARY = Vocabulary(prefix="apache_stapling", global_scope="global", site_scope="vhost",
+STAPLING = "sslusestapling"  # the directive that turns stapling on or off
+VOCABULARY = common.Vocabulary(prefix="apache_stapling", global_scope="global", site_scope="vhost",
                         global_trouble="make Apache log AH02218")
 NEEDED_MODULES = ("ssl", "socache_shmcb")
 CACHE = "SSLStaplingCache"
@@ -44,21 +36,11 @@ def _role_files(settings: Mapping[str, Any]) -> List[str]:
     return [path for path in (settings["dropin_path"], settings["enabled_path"], settings["snippet_path"]) if path]
 
 
-def last_use_stapling(directives: List[Mapping[str, Any]], role_files: List[str]) -> Optional[Found]:
-    """The `SSLUseStapling` that applies at one level: the last one Apache reads."""
-    found = [item for item in directives if item["name"] == "sslusestapling" and item["args"]]
-    if not found:
-        return None
-    last = found[-1]
-    return Found(value=last["args"][0].lower(), where=f"{last['file']}:{last['line']}",
-                 origin=origin(last["file"], role_files))
-
-
 def _site(vhost: Mapping[str, Any], check_host: str) -> Site:
     endpoints = [{"host": vhost["host"] or check_host, "port": vhost["port"], "server_name": vhost["server_name"] or None}
                  ] if vhost["port"] else []
     return Site(file=vhost["path"], line=vhost["line"], endpoints=endpoints, certificates=[vhost["certificate_file"]],
-                stapling=last_use_stapling(vhost["stapling_directives"], []),
+                stapling=common.last_found(vhost["stapling_directives"], STAPLING, []),
                 include_present=vhost["include_present"], extra={"addresses": vhost["addresses"]})
 
 
@@ -66,12 +48,12 @@ def model(discovery: Mapping[str, Any], certificates: List[Mapping[str, Any]],
           settings: Mapping[str, Any]) -> Model:
     return Model(sites=[_site(vhost, settings["check_host"]) for vhost in discovery.get("vhosts", []) if is_tls(vhost)],
                  certificates=certificates,
-                 global_stapling=last_use_stapling(discovery.get("server_directives", []), _role_files(settings)))
+                 global_stapling=common.last_found(discovery.get("server_directives", []), STAPLING, _role_files(settings)))
 
 
 def _server_level(discovery: Mapping[str, Any], settings: Mapping[str, Any], who: str) -> List[Mapping[str, Any]]:
     role_files = _role_files(settings)
-    return [item for item in discovery.get("server_directives", []) if origin(item["file"], role_files) == who]
+    return [item for item in discovery.get("server_directives", []) if common.origin(item["file"], role_files) == who]
 
 
 def server_lines(scope: str, discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> List[str]:
@@ -120,31 +102,37 @@ def _header(text: str) -> List[str]:
     return [f"# Managed by tlsops.ocsp.apache_stapling: {text}", "# apache_stapling_state: absent removes this file."]
 
 
-def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
-    scope = plan.scope
-    lines = server_lines(scope, discovery, settings) if scope != NONE else []
-    wanted_modules = modules(scope, discovery)
+def _contents(scope: str, lines: List[str], recorded: List[str], settings: Mapping[str, Any]) -> Dict[str, Any]:
+    """Each file the role owns -> its lines, or None where it must not exist."""
     where = ("OCSP stapling for every TLS virtual host." if scope == GLOBAL else
              f"OCSP stapling settings; the virtual hosts that staple include {settings['snippet_path']}.")
-    contents = {
+    load = settings["module_method"] == "loadmodule" and recorded
+    return {
         settings["dropin_path"]: _header(where) + lines if scope != NONE else None,
         settings["snippet_path"]: (_header("included by one marked line in each virtual host that staples.")
                                    + ["SSLUseStapling on"]) if scope == SITE else None,
         settings["modules_path"]: (_header("modules OCSP stapling needs that were not loaded before.")
-                                   + [f"LoadModule {name}_module modules/mod_{name}.so"
-                                      for name in wanted_modules["recorded"]])
-        if settings["module_method"] == "loadmodule" and wanted_modules["recorded"] else None,
-        settings["state_path"]: [json.dumps({"modules": wanted_modules["recorded"]}, indent=4)]
-        if wanted_modules["recorded"] else None,
+                                   + [f"LoadModule {name}_module modules/mod_{name}.so" for name in recorded])
+        if load else None,
+        settings["state_path"]: [json.dumps({"modules": recorded}, indent=4)] if recorded else None,
     }
+
+
+def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
+    lines = server_lines(plan.scope, discovery, settings) if plan.scope != NONE else []
+    wanted = modules(plan.scope, discovery)
+    contents = _contents(plan.scope, lines, wanted["recorded"], settings)
     enabled = settings["enabled_path"]
-    return {
-        "errors": _errors(discovery, settings),
-        "files": [{"path": path, "content": "\n".join(text) + "\n"} for path, text in contents.items() if text],
-        "absent": [path for path, text in contents.items() if not text],
-        "link": {"path": enabled, "state": "link" if scope != NONE else "absent",
-                 "src": os.path.relpath(settings["dropin_path"], os.path.dirname(enabled))} if enabled else None,
-        "modules": wanted_modules if settings["module_method"] == "a2enmod" else {"enable": [], "disable": [],
-                                                                                  "recorded": []},
-        "reload": "restart" if needs_restart(lines, discovery, settings) else "reload",
-    }
+    link = {"path": enabled, "state": "link" if plan.scope != NONE else "absent",
+            "src": os.path.relpath(settings["dropin_path"], os.path.dirname(enabled))} if enabled else None
+    return dict(
+        common.edits(plan, list(contents) + ([enabled] if enabled else []),
+                     list(discovery.get("files_with_include", []))),
+        errors=_errors(discovery, settings),
+        files=[{"path": path, "content": "\n".join(text) + "\n"} for path, text in contents.items() if text],
+        absent=[path for path, text in contents.items() if not text],
+        link=link,
+        modules=wanted if settings["module_method"] == "a2enmod" else {"enable": [], "disable": [], "recorded": []},
+        reload="restart" if needs_restart(lines, discovery, settings) else "reload",
+        reload_method=common.reload_method(settings, "command"),
+    )

@@ -6,27 +6,22 @@ writes its directives into one file: a drop-in read at http level (scope ``http`
 a snippet that the server blocks include (scope ``server``), plus the issuers nginx
 needs to verify the responses (``trusted-chain.pem``). nginx always reloads.
 
-Extra settings: ``dropin_path``, ``snippet_path``, ``bundle_path``, ``verify`` (bool),
+nginx's own reload method is ``signal`` (``nginx -s reload``).
+
+Extra settings: ``dropin_path``, ``snippet_path`` (its directory is the role's),
+``bundle_path``, ``verify`` (bool),
 ``resolvers`` (list; empty: the host's, from discovery), ``resolver_timeout``.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional
+import os
+from typing import Any, Dict, List, Mapping
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils.stapling_plan import (
-    GLOBAL,
-    NONE,
-    SITE,
-    USER,
-    Found,
-    Model,
-    Plan,
-    Site,
-    Vocabulary,
-    origin,
-)
+from ansible_collections.tlsops.ocsp.plugins.module_utils import stapling_plan as common
+from ansible_collections.tlsops.ocsp.plugins.module_utils.stapling_plan import GLOBAL, NONE, SITE, USER, Model, Plan, Site
 
-VOCABULARY = Vocabulary(prefix="nginx_stapling", global_scope="http", site_scope="server",
+STAPLING = "ssl_stapling"  # the directive that turns stapling on or off
+VOCABULARY = common.Vocabulary(prefix="nginx_stapling", global_scope="http", site_scope="server",
                         global_trouble='make nginx warn "ssl_stapling" ignored')
 
 
@@ -34,16 +29,6 @@ def include_argument(line: str) -> str:
     """`include /etc/nginx/tlsops-ocsp/stapling-server*.conf;` -> the path pattern."""
     words = line.strip().rstrip(";").split()
     return words[1] if len(words) > 1 else ""
-
-
-def last_stapling(directives: List[Mapping[str, Any]], role_files: List[str]) -> Optional[Found]:
-    """The `ssl_stapling` that applies at one level: nginx takes the last one."""
-    found = [item for item in directives if item["name"] == "ssl_stapling" and item["args"]]
-    if not found:
-        return None
-    last = found[-1]
-    return Found(value=last["args"][0].lower(), where=f"{last['file']}:{last['line']}",
-                 origin=origin(last["file"], role_files))
 
 
 def _role_files(settings: Mapping[str, Any]) -> List[str]:
@@ -57,19 +42,19 @@ def model(discovery: Mapping[str, Any], certificates: List[Mapping[str, Any]],
     sites = [
         Site(file=server["file"], line=server["block_line"], endpoints=server["endpoints"],
              certificates=server["certificates"],
-             stapling=last_stapling(server["stapling_directives"], role_files),
+             stapling=common.last_found(server["stapling_directives"], STAPLING, role_files),
              include_present=pattern in server["includes"],
              can_include=server["block_line"] != server["block_end_line"],
              extra={"server_names": server["server_names"]})
         for server in discovery.get("servers", []) if server["ssl"]]
     return Model(sites=sites, certificates=certificates,
-                 global_stapling=last_stapling(discovery.get("http_stapling_directives", []), role_files))
+                 global_stapling=common.last_found(discovery.get("http_stapling_directives", []), STAPLING, role_files))
 
 
 def _user_http_names(discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> List[str]:
     role_files = _role_files(settings)
     return [item["name"] for item in discovery.get("http_stapling_directives", [])
-            if origin(item["file"], role_files) == USER]
+            if common.origin(item["file"], role_files) == USER]
 
 
 def directives(scope: str, discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> List[str]:
@@ -77,7 +62,7 @@ def directives(scope: str, discovery: Mapping[str, Any], settings: Mapping[str, 
     resolvers = settings.get("resolvers") or discovery.get("resolvers", [])
     lines = {
         "ssl_stapling": "ssl_stapling on;",
-        "ssl_stapling_verify": f"ssl_stapling_verify {'on' if settings['verify'] else 'off'};",
+        "ssl_stapling_verify": f"ssl_stapling_verify {'on' if common.flag(settings['verify']) else 'off'};",
         "ssl_trusted_certificate": f"ssl_trusted_certificate {settings['bundle_path']};",
     }
     if resolvers:
@@ -110,10 +95,15 @@ def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Map
     chains = sorted({certificate for site in plan.sites if site["stapling_applicable"]
                      and site["configured_by"] != USER for certificate in site["certificates"]})
     bundle = {"path": settings["bundle_path"], "chain_paths": chains} if plan.scope != NONE else None
-    return {
-        "errors": errors,
-        "files": files,
-        "bundle": bundle,
-        "absent": [item for item in owned if item != path and not (bundle and item == bundle["path"])],
-        "reload": "reload",
-    }
+    directory = os.path.dirname(settings["snippet_path"])
+    return dict(
+        common.edits(plan, owned + [directory], list(discovery.get("files_with_marker", []))),
+        errors=errors,
+        files=files,
+        bundle=bundle,
+        absent=[item for item in owned if item != path and not (bundle and item == bundle["path"])],
+        # the role's directory goes when the role's last file went and nothing else is in it
+        directory={"path": directory, "state": "directory" if plan.scope != NONE else "absent"},
+        reload="reload",
+        reload_method=common.reload_method(settings, "signal"),
+    )

@@ -36,11 +36,15 @@ The plan (a dict, what the roles wire)
 ``endpoints`` (report inputs: host, port, server_name, certificate_path,
 stapling_applicable, stapling_reason, must_staple, configured_by, not_before), ``checks`` (what
 staple_info takes, same order), plus the adapter's keys: ``files`` ([{path, content}]
-to write), ``absent`` (paths to remove), ``reload`` (``reload`` | ``restart``).
+to write), ``absent`` (paths to remove), ``reload`` (``reload`` | ``restart``),
+``reload_method`` (``service`` or the server's own), ``exclude_from`` (files to take the
+marked include line out of), ``snapshot`` (every path to save before changing any).
 
 ``settings`` keys every adapter reads: ``state`` (present | absent), ``audit`` (bool:
 report what is on disk), ``scope`` (the role's word or ``auto``), ``selected``
-(certificate files; empty: all), ``manage_includes`` (bool), ``include_line``.
+(certificate files; empty: all), ``manage_includes`` (bool), ``include_line``,
+``reload_method`` (auto or a method), ``service_mgr``, ``private`` (bool: an instance of
+its own, unknown to the service manager).
 """
 from __future__ import annotations
 
@@ -148,6 +152,19 @@ def leaf_facts(certificates: List[Mapping[str, Any]]) -> Dict[str, Mapping[str, 
 
 def origin(path: str, role_files: List[str]) -> str:
     return ROLE if path in role_files else USER
+
+
+def last_found(directives: List[Mapping[str, Any]], name: str, role_files: List[str]) -> Optional[Found]:
+    """The directive `name` that applies at one level (servers take the last one), who wrote it and where.
+
+    `directives` are discovery's {name, args, file, line} entries, in the order the server reads them.
+    """
+    found = [item for item in directives if item["name"] == name and item["args"]]
+    if not found:
+        return None
+    last = found[-1]
+    return Found(value=str(last["args"][0]).lower(), where=f"{last['file']}:{last['line']}",
+                 origin=origin(last["file"], role_files))
 
 
 def not_before(site: Site, leaves: Mapping[str, Mapping[str, Any]]) -> Optional[str]:
@@ -261,12 +278,35 @@ def decide(model: Model, settings: Mapping[str, Any], vocabulary: Vocabulary) ->
                 include_targets=[{"path": path, "after_lines": lines} for path, lines in targets.items()])
 
 
+def flag(value: Any) -> bool:
+    """A boolean setting as a role passes it (Jinja may hand over "False" or "true")."""
+    return value.strip().lower() in ("1", "true", "yes", "on") if isinstance(value, str) else bool(value)
+
+
+def reload_method(settings: Mapping[str, Any], own: str) -> str:
+    """The service manager for the system instance under systemd; the server's own way otherwise.
+
+    A private instance (its own prefix or configuration) is unknown to the service manager.
+    """
+    if settings.get("reload_method", "auto") != "auto":
+        return settings["reload_method"]
+    return "service" if settings.get("service_mgr") == "systemd" and not flag(settings.get("private")) else own
+
+
+def edits(plan: Plan, owned: List[str], marked: List[str]) -> Dict[str, Any]:
+    """The files to take the marked include line out of, and every path to snapshot before changing any."""
+    targets = [target["path"] for target in plan.include_targets]
+    return {"exclude_from": [path for path in marked if path not in targets],
+            "snapshot": list(dict.fromkeys(owned + marked + targets))}
+
+
 def stapling_plan(discovery: Mapping[str, Any], server: Any, certificates: List[Mapping[str, Any]],
                   settings: Mapping[str, Any]) -> Dict[str, Any]:
     """The whole plan of one server: the shared decisions, then the adapter's own keys.
 
     `server` is the adapter module (plan_nginx, plan_apache, ...); the filter picks it by kind.
     """
+    settings = dict(settings, **{key: flag(settings.get(key)) for key in ("audit", "manage_includes")})
     model = server.model(discovery, certificates, settings)
     plan = decide(model, settings, server.VOCABULARY)
     result = plan.as_dict(server.VOCABULARY)
