@@ -127,7 +127,7 @@ def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Map
             "src": os.path.relpath(settings["dropin_path"], os.path.dirname(enabled))} if enabled else None
     return dict(
         common.edits(plan, list(contents) + ([enabled] if enabled else []),
-                     list(discovery.get("files_with_include", []))),
+                     list(discovery.get("files_with_include", [])), settings),
         errors=_errors(discovery, settings),
         files=[{"path": path, "content": "\n".join(text) + "\n"} for path, text in contents.items() if text],
         absent=[path for path, text in contents.items() if not text],

@@ -97,7 +97,7 @@ def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Map
     bundle = {"path": settings["bundle_path"], "chain_paths": chains} if plan.scope != NONE else None
     directory = os.path.dirname(settings["snippet_path"])
     return dict(
-        common.edits(plan, owned + [directory], list(discovery.get("files_with_marker", []))),
+        common.edits(plan, owned + [directory], list(discovery.get("files_with_marker", [])), settings),
         errors=errors,
         files=files,
         bundle=bundle,

@@ -293,11 +293,14 @@ def reload_method(settings: Mapping[str, Any], own: str) -> str:
     return "service" if settings.get("service_mgr") == "systemd" and not flag(settings.get("private")) else own
 
 
-def edits(plan: Plan, owned: List[str], marked: List[str]) -> Dict[str, Any]:
-    """The files to take the marked include line out of, and every path to snapshot before changing any."""
+def edits(plan: Plan, owned: List[str], marked: List[str], settings: Mapping[str, Any]) -> Dict[str, Any]:
+    """The files to take the marked include line out of, and every path to snapshot before changing any.
+
+    Without managed includes the lines are the author's (their templates write them): never removed.
+    """
     targets = [target["path"] for target in plan.include_targets]
-    return {"exclude_from": [path for path in marked if path not in targets],
-            "snapshot": list(dict.fromkeys(owned + marked + targets))}
+    excluded = [path for path in marked if path not in targets] if settings["manage_includes"] else []
+    return {"exclude_from": excluded, "snapshot": list(dict.fromkeys(owned + marked + targets))}
 
 
 def stapling_plan(discovery: Mapping[str, Any], server: Any, certificates: List[Mapping[str, Any]],

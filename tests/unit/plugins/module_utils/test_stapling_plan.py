@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils import apache_config, nginx_config, plan_apache, plan_nginx
+from ansible_collections.tlsops.ocsp.plugins.module_utils import stapling_plan as common
 from ansible_collections.tlsops.ocsp.plugins.module_utils.stapling_plan import PlanError, stapling_plan
 
 # --- nginx ----------------------------------------------------------------------------------
@@ -151,9 +152,12 @@ def test_nginx_role_lines_found_on_disk_are_the_role_s_and_audit_reports_them():
 
 def test_nginx_author_include_without_managed_includes_counts_as_the_role_s():
     include = f"    {NGINX_ROLE['include_line']}\n"
-    plan = nginx_plan(nginx_discovery(server("a.test", "/a.pem", include) + server("b.test", "/ms.pem")
-                                      + server("none.test", "/none.pem")), manage_includes=False)
+    discovery = nginx_discovery(server("a.test", "/a.pem", include) + server("b.test", "/ms.pem")
+                                + server("none.test", "/none.pem"))
+    discovery["files_with_marker"] = ["/n/sites/all"]
+    plan = nginx_plan(discovery, manage_includes=False)
     assert plan["scope"] == "server" and plan["include_targets"] == []
+    assert plan["exclude_from"] == []  # the author's lines: never taken out
     assert [e["configured_by"] for e in plan["endpoints"]] == ["role", None, None]
 
 
@@ -303,3 +307,26 @@ def test_must_staple_is_known_from_the_certificate_for_the_enforce_gate():
     for plan in (nginx_plan(nginx_discovery(server("ms.test", "/ms.pem"))),
                  apache_plan(apache_discovery([vhost("ms.test", "/ms.pem")]))):
         assert plan["endpoints"][0]["must_staple"] is True
+
+
+# --- shared pieces --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("settings, expected", [
+    ({"reload_method": "auto", "service_mgr": "systemd", "private": False}, "service"),
+    ({"reload_method": "auto", "service_mgr": "systemd", "private": "True"}, "signal"),  # as Jinja may pass it
+    ({"reload_method": "auto", "service_mgr": "sysvinit", "private": False}, "signal"),
+    ({"reload_method": "service", "service_mgr": "", "private": True}, "service"),
+])
+def test_reload_method_uses_the_service_manager_only_for_the_system_instance(settings, expected):
+    assert common.reload_method(settings, "signal") == expected
+
+
+def test_snapshot_and_exclusions_cover_every_path_the_run_may_change():
+    discovery = nginx_discovery(server("a.test", "/a.pem") + server("none.test", "/none.pem"))
+    discovery["files_with_marker"] = ["/n/sites/all", "/n/sites/old"]
+    plan = nginx_plan(discovery)
+    assert plan["exclude_from"] == ["/n/sites/old"]
+    assert set(plan["snapshot"]) >= {NGINX_ROLE["dropin_path"], NGINX_ROLE["snippet_path"], NGINX_ROLE["bundle_path"],
+                                     "/n/tlsops-ocsp", "/n/sites/all", "/n/sites/old"}
+    assert plan["directory"] == {"path": "/n/tlsops-ocsp", "state": "directory"}
