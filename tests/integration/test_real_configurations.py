@@ -8,6 +8,7 @@ server's own configuration test and the role's facts.
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,13 @@ def debian_nginx(lab_factory, tmp_path):  # noqa: F811
     lab.stop()
 
 
-def staples_good(port: int, state: dict[str, Any], leaf: str) -> bool:
-    return "Cert Status: good" in s_client_status(state, "nginx", leaf, port=port)
+def staples_good(port: int, state: dict[str, Any], leaf: str, attempts: int = 10) -> bool:
+    """nginx fetches after a worker's first handshake: a few handshakes warm a freshly reloaded worker."""
+    for _attempt in range(attempts):
+        if "Cert Status: good" in s_client_status(state, "nginx", leaf, port=port):
+            return True
+        time.sleep(0.5)
+    return False
 
 
 def test_nginx_user_stapling_lines_in_server_blocks_are_kept_and_reported(debian_nginx, run_playbook):

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils import apache_config, nginx_config, plan_apache, plan_nginx
+from ansible_collections.tlsops.ocsp.plugins.module_utils import apache_config, nginx_config, plan_apache, plan_iis, plan_nginx
 from ansible_collections.tlsops.ocsp.plugins.module_utils import stapling_plan as common
 from ansible_collections.tlsops.ocsp.plugins.module_utils.stapling_plan import PlanError, stapling_plan
 
@@ -330,3 +330,28 @@ def test_snapshot_and_exclusions_cover_every_path_the_run_may_change():
     assert set(plan["snapshot"]) >= {NGINX_ROLE["dropin_path"], NGINX_ROLE["snippet_path"], NGINX_ROLE["bundle_path"],
                                      "/n/tlsops-ocsp", "/n/sites/all", "/n/sites/old"}
     assert plan["directory"] == {"path": "/n/tlsops-ocsp", "state": "directory"}
+
+
+# --- IIS ------------------------------------------------------------------------------------
+
+
+def iis_binding(information: str, flags: int) -> dict[str, Any]:
+    return {"site": "Default Web Site", "binding_information": information, "ssl_flags": flags,
+            "certificate_hash": "AB12", "certificate_store": "My"}
+
+
+def test_iis_bindings_are_decoded_from_sslflags_bits_and_the_value_is_needed_only_for_sni_or_ccs():
+    settings = {"state": "present", "audit": False, "scope": "auto", "selected": [], "manage_includes": False,
+                "include_line": "", "check_address": "203.0.113.5"}
+    plain = stapling_plan({"bindings": [iis_binding("*:443:", 0)]}, plan_iis, [], settings)
+    assert plain["value_needed"] is False
+    assert plain["bindings"][0]["endpoint"] == {"host": "203.0.113.5", "port": 443, "server_name": None}
+    assert plain["bindings"][0]["certificate_path"] == "Cert:\\LocalMachine\\My\\AB12"
+    plan = stapling_plan({"bindings": [iis_binding("[::1]:8443:a.test", 1 | 8), iis_binding("*:443:b.test", 2)]},
+                         plan_iis, [], settings)
+    sni, central = plan["bindings"]
+    assert (sni["ip"], sni["port"], sni["sni"], sni["stapling_disabled"], sni["central_certificate_store"]) == (
+        "[::1]", 8443, True, True, False)
+    assert central["central_certificate_store"] and central["certificate_path"] == "CentralCertStore:\\b.test.pfx"
+    assert plan["value_needed"] is True
+    assert plan["sites"][0]["configured_by"] == "user"  # DisableOCSPStp is the user's own "off"
