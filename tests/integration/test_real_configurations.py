@@ -101,34 +101,35 @@ def test_nginx_user_stapling_at_http_level_leaves_the_role_nothing_to_write(debi
     assert tree_digest({"nginx": {"prefix": str(nginx.etc)}}, "nginx") == before
 
 
-def template_vars(state: dict[str, Any], server: str, path: Path, port: int, include_line: str,
-                  reload: list[str], **extra: Any) -> dict[str, Any]:
+def template_runs_twice(run_playbook, state: dict[str, Any], server: str, path: Path, port: int,
+                        include_line: str, reload: list[str], role_vars_: dict[str, Any]) -> dict[str, Any]:
+    """The author's role renders the vhosts (the include line only where the certificate names an OCSP
+    responder), then the server role runs with manage_includes false: good on the first run, changed=0 on
+    the second. The first run's facts."""
     sites = [{key: state["leaves"][leaf][key] for key in ("server_name", "fullchain", "key", "ocsp_url")}
              for leaf in ("plain", "must_staple", "no_ocsp")]
-    return {"vhost_template_server": server, "vhost_template_path": str(path), "vhost_template_port": port,
-            "vhost_template_sites": sites, "vhost_template_include_line": include_line,
-            "vhost_template_reload": reload, "stapling_role": f"{server}_stapling",
-            f"{server}_stapling_manage_includes": False, **extra}
+    extra = {"vhost_template_server": server, "vhost_template_path": str(path), "vhost_template_port": port,
+             "vhost_template_sites": sites, "vhost_template_include_line": include_line,
+             "vhost_template_reload": reload, "stapling_role": f"{server}_stapling",
+             f"{server}_stapling_manage_includes": False, **role_vars_}
+    first = run_playbook(HERE / "real" / "template.yml", extra)
+    assert first.returncode == 0, first.failure_messages()
+    facts = endpoint_facts(first, f"{server}_stapling")
+    assert by_leaf(state, facts, "must_staple")["verdict"] == "good"
+    assert by_leaf(state, facts, "plain")["configured_by"] == "role"
+    assert by_leaf(state, facts, "no_ocsp")["verdict"] == "not_applicable"
+    second = run_playbook(HERE / "real" / "template.yml", extra)
+    assert second.returncode == 0 and second.changed() == 0, second.failure_messages()
+    return facts
 
 
 def test_nginx_template_that_rerenders_vhosts_works_on_the_first_run(debian_nginx, run_playbook):
     lab, nginx = debian_nginx
     state = lab.state()
     nginx.start()
-    site = nginx.etc / "sites-enabled" / "templated"
-    extra = template_vars(state, "nginx", site, nginx.port, nginx.include_line, [*nginx.command, "-s", "reload"],
-                          **nginx.role_vars(state))
-
-    first = run_playbook(HERE / "real" / "template.yml", extra)
-    assert first.returncode == 0, first.failure_messages()
-    facts = endpoint_facts(first, "nginx_stapling")
-    assert by_leaf(state, facts, "must_staple")["verdict"] == "good"
-    assert by_leaf(state, facts, "plain")["configured_by"] == "role"
-    assert by_leaf(state, facts, "no_ocsp")["verdict"] == "not_applicable"
+    template_runs_twice(run_playbook, state, "nginx", nginx.etc / "sites-enabled" / "templated", nginx.port,
+                        nginx.include_line, [*nginx.command, "-s", "reload"], nginx.role_vars(state))
     assert staples_good(nginx.port, state, "must_staple")
-
-    second = run_playbook(HERE / "real" / "template.yml", extra)
-    assert second.returncode == 0 and second.changed() == 0, second.failure_messages()
 
 
 def test_apache_template_that_rerenders_vhosts_works_on_the_first_run(lab_factory, run_playbook):  # noqa: F811
@@ -137,19 +138,10 @@ def test_apache_template_that_rerenders_vhosts_works_on_the_first_run(lab_factor
     apache = state["apache"]
     for link in Path(apache["sites_enabled"]).iterdir():
         link.unlink()  # the author's template serves the leaves now; its handler reloads Apache
-    include = f"IncludeOptional {apache['confdir']}/tlsops-ocsp-stapling-vhost.conf"
-    extra = template_vars(state, "apache", Path(apache["sites_enabled"]) / "templated.conf", apache["port"], include,
-                          apache["reload_command"], **role_vars.apache(state))
-
-    first = run_playbook(HERE / "real" / "template.yml", extra)
-    assert first.returncode == 0, first.failure_messages()
-    facts = endpoint_facts(first, "apache_stapling")
-    assert by_leaf(state, facts, "must_staple")["verdict"] == "good"
-    assert by_leaf(state, facts, "plain")["configured_by"] == "role"
+    template_runs_twice(run_playbook, state, "apache", Path(apache["sites_enabled"]) / "templated.conf",
+                        apache["port"], f"IncludeOptional {apache['confdir']}/tlsops-ocsp-stapling-vhost.conf",
+                        apache["reload_command"], role_vars.apache(state))
     assert "Cert Status: good" in s_client_status(state, "apache", "must_staple")
-
-    second = run_playbook(HERE / "real" / "template.yml", extra)
-    assert second.returncode == 0 and second.changed() == 0, second.failure_messages()
 
 
 def test_apache_user_stapling_lines_and_cache_are_kept_and_reported(lab_factory, run_playbook):  # noqa: F811
