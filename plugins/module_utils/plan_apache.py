@@ -27,7 +27,7 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils.stapling_plan import G
 
 STAPLING = "sslusestapling"  # the directive that turns stapling on or off
 VOCABULARY = common.Vocabulary(prefix="apache_stapling", global_scope="global", site_scope="vhost",
-                        global_trouble="make Apache log AH02218")
+                               global_trouble="make Apache log AH02218")
 NEEDED_MODULES = ("ssl", "socache_shmcb")
 CACHE = "SSLStaplingCache"
 

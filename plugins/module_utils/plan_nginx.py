@@ -22,7 +22,7 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils.stapling_plan import G
 
 STAPLING = "ssl_stapling"  # the directive that turns stapling on or off
 VOCABULARY = common.Vocabulary(prefix="nginx_stapling", global_scope="http", site_scope="server",
-                        global_trouble='make nginx warn "ssl_stapling" ignored')
+                               global_trouble='make nginx warn "ssl_stapling" ignored')
 
 
 def include_argument(line: str) -> str:

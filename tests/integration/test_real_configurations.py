@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import free_port
 from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
-from tests.lab import core, role_vars
+from tests.lab import role_vars
 from tests.support.debian_nginx import DebianNginx
 from tests.support.role_checks import by_leaf, endpoint_facts, s_client_status, tree_digest
 from ansible_collections.tlsops.ocsp.plugins.module_utils import report
@@ -211,7 +211,7 @@ def test_after_a_responder_outage_the_next_run_staples_good(lab_factory, run_pla
 
 
 def test_twice_in_one_play_each_inclusion_acts_on_its_own_values(lab_factory, run_playbook):  # noqa: F811
-    labs = [lab_factory(components=("responder", "nginx"), revoke_initially=False) for _ in range(2)]
+    labs = [lab_factory(components=("responder", "nginx"), revoke_initially=False) for _index in range(2)]
     first, second = (lab.state() for lab in labs)
     Path(first["nginx"]["sites"]["no_ocsp"]).unlink()  # the first can take scope http
     labs[0].stop(["nginx"])
