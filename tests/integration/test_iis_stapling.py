@@ -246,7 +246,7 @@ def test_a_central_certificate_store_binding_needs_the_value(windows_host, run_r
 
     assert run.returncode == 0, run.failure_messages(HOST)
     assert windows_host.schannel()[VALUE] == DWORD_ONE
-    [binding] = task_result(run, "Decode each binding")["results"][-1]["ansible_facts"]["iis_stapling_bindings"]
+    [binding] = task_result(run, "Record the decoded bindings")["ansible_facts"]["iis_stapling_bindings"]
     assert binding["central_certificate_store"] and not binding["sni"]
     assert binding["certificate_path"] == r"CentralCertStore:\shop.example.test.pfx"
 
