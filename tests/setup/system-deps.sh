@@ -10,7 +10,7 @@ set -euo pipefail
 
 # One list: add packages here. chromium renders the audit report in the fleet tests.
 # The shellcheck package serves the ansible-test sanity test of that name.
-SYSTEM_PACKAGES="${SYSTEM_PACKAGES:-nginx apache2 openssl ssl-cert ca-certificates shellcheck chromium}"
+SYSTEM_PACKAGES="${SYSTEM_PACKAGES:-nginx apache2 openssl ssl-cert ca-certificates shellcheck chromium haproxy}"
 
 POLICY_RC=/usr/sbin/policy-rc.d
 
