@@ -21,6 +21,9 @@ SECTIONS = ("global", "defaults", "frontend", "backend", "listen", "peers", "res
 BIND_SECTIONS = ("frontend", "listen")
 # crt-list line options HAProxy >= 2.8 understands, as a name -> has a value.
 CRT_LIST_OCSP_UPDATE = "ocsp-update"
+# The haproxy_stapling role's own stanza sits between two comment lines carrying this tag; the model
+# describes the user's configuration without it (the role's plan renders the stanza afresh each run).
+ROLE_STANZA_TAG = "tlsops.ocsp haproxy_stapling"
 
 
 class HaproxyConfigError(ValueError):
@@ -85,11 +88,19 @@ def parse(texts: List[Tuple[str, str]]) -> Dict[str, Any]:
     binds: [{section, name, file, line, addresses, ssl, crt, crt_list, options}].
     Relative crt paths are left as written; `resolve` joins them to crt-base.
     """
-    model: Dict[str, Any] = {"crt_base": None, "ocsp_update_mode": None, "stats_sockets": [], "binds": []}
+    model: Dict[str, Any] = {"crt_base": None, "ocsp_update_mode": None, "stats_sockets": [], "binds": [],
+                             "role_stanza": []}
     for path, text in texts:
         section, name = None, None
+        in_stanza = False
         for number, line in enumerate(text.splitlines(), start=1):
+            if ROLE_STANZA_TAG in line and line.lstrip().startswith("#"):
+                in_stanza = " BEGIN " in line
+                continue
             words = split_words(line, path, number)
+            if in_stanza:
+                model["role_stanza"].append({"file": path, "line": number, "words": words})
+                continue
             if not words:
                 continue
             if words[0] in SECTIONS:
@@ -212,13 +223,13 @@ def side_files(crt: str) -> Dict[str, Any]:
             "issuer_path": crt + ".issuer" if os.path.exists(crt + ".issuer") else None}
 
 
-def discover(paths: List[str], read_text: Any = None) -> Dict[str, Any]:
+def discover(paths: List[str], reader: Any = None) -> Dict[str, Any]:
     """The model of the configuration HAProxy loads from `paths` (its `-f` arguments).
 
     Adds `certificates`: one entry per certificate file a TLS bind serves
     (path, binds, sni_filters, crt_list, ocsp_update, and side_files()).
     """
-    read = read_text or _read_text
+    read = reader or read_text
     files = config_files(paths)
     model = parse([(path, read(path)) for path in files])
     model["config_files"] = files
@@ -251,7 +262,7 @@ def _add(certificates: Dict[str, Dict[str, Any]], path: str, bind: Dict[str, Any
     entry["sni_filters"].extend(name for name in filters if name not in entry["sni_filters"])
 
 
-def _read_text(path: str) -> str:
+def read_text(path: str) -> str:
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             return handle.read()

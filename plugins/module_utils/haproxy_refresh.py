@@ -148,7 +148,10 @@ def refresh_certificate(crt_path: str, fetch: ocsp.HttpFetch, socket_path: Optio
     current = _read(record["ocsp_path"])
     current_result = ocsp.verify_response(current, leaf, issuer) if current is not None else None
     if current_result is not None and not needs_renewal(current_result, renew_before):
-        return dict(record, action="kept", **current_result)
+        record.update(action="kept", **current_result)
+        if socket_path and not check_mode:
+            _check_live(record, leaf, socket_path, served)
+        return record
     body, fetched = fetch_response(leaf, issuer, fetch, timeout)
     if body is None:
         return _no_answer(record, current_result, fetched, check_mode)
@@ -179,19 +182,36 @@ def _no_answer(record: Dict[str, Any], current_result: Optional[Dict[str, Any]],
         "%s; removed %s, which no longer verifies (%s)" % (failure, record["ocsp_path"], current_result["verdict"]))))
 
 
-def _push_live(record: Dict[str, Any], body: bytes, leaf: x509.Certificate, socket_path: str,
-               push: Pusher, served: ServedLookup) -> None:
-    """Hand the new response to HAProxy when it serves this very certificate; else it needs a reload."""
+def _served_serial(record: Dict[str, Any], leaf: x509.Certificate, socket_path: str,
+                   served: ServedLookup) -> Optional[Dict[str, Optional[str]]]:
+    """What HAProxy serves from the file, when it is this certificate; else None and reload_needed set."""
     try:
-        serial = served(socket_path, record["path"]).get("serial")
+        answer = served(socket_path, record["path"])
     except RuntimeApiError as error:
-        record.update(reload_needed=True, failed=True, reason="%s; not pushed live: %s" % (record["reason"], error))
-        return
+        record.update(reload_needed=True, reason="%s; HAProxy not asked: %s" % (record["reason"], error))
+        return None
+    serial = answer.get("serial")
     record["served_serial"] = serial
     if serial is None or int(serial, 16) != leaf.serial_number:
         record.update(reload_needed=True, reason=(
             "%s; HAProxy serves %s from %s, not this certificate: the file is ready for its next reload"
             % (record["reason"], "serial %s" % serial if serial else "nothing", record["path"])))
+        return None
+    return answer
+
+
+def _check_live(record: Dict[str, Any], leaf: x509.Certificate, socket_path: str, served: ServedLookup) -> None:
+    """A kept file HAProxy does not hold yet (it started before the file existed) needs a reload."""
+    answer = _served_serial(record, leaf, socket_path, served)
+    if answer is not None and not answer.get("ocsp_key"):
+        record.update(reload_needed=True, reason="%s; HAProxy holds no OCSP response for %s yet: it reloads to "
+                                                 "read the file" % (record["reason"], record["path"]))
+
+
+def _push_live(record: Dict[str, Any], body: bytes, leaf: x509.Certificate, socket_path: str,
+               push: Pusher, served: ServedLookup) -> None:
+    """Hand the new response to HAProxy when it serves this very certificate; else it needs a reload."""
+    if _served_serial(record, leaf, socket_path, served) is None:
         return
     try:
         push(socket_path, body)

@@ -54,12 +54,13 @@ def set_ocsp_response(socket_path: str, der: bytes, timeout: float = DEFAULT_TIM
 
 
 def served_certificate(socket_path: str, crt_path: str, timeout: float = DEFAULT_TIMEOUT) -> Dict[str, Optional[str]]:
-    """What `show ssl cert <crt_path>` says HAProxy serves from that file: serial (upper-case hex), sha1, subject.
+    """What `show ssl cert <crt_path>` says HAProxy serves from that file: serial (upper-case hex), sha1,
+    subject, and ocsp_key (set once HAProxy holds an OCSP response for it).
 
     Empty values when HAProxy does not know the file.
     """
-    fields: Dict[str, Optional[str]] = {"serial": None, "sha1": None, "subject": None}
-    keys = {"Serial": "serial", "SHA1 FingerPrint": "sha1", "Subject": "subject"}
+    fields: Dict[str, Optional[str]] = {"serial": None, "sha1": None, "subject": None, "ocsp_key": None}
+    keys = {"Serial": "serial", "SHA1 FingerPrint": "sha1", "Subject": "subject", "OCSP Response Key": "ocsp_key"}
     for line in command(socket_path, "show ssl cert " + crt_path, timeout).splitlines():
         key, separator, value = line.partition(":")
         if separator and key.strip() in keys and fields[keys[key.strip()]] is None:

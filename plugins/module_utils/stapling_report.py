@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-SERVER_KINDS = ("nginx", "apache", "iis")
+SERVER_KINDS = ("nginx", "apache", "haproxy", "iis")
 
 
 def _endpoint(entry: Dict[str, Any]) -> str:
