@@ -87,6 +87,7 @@ def configure(state: dict[str, Any]) -> None:
     section = state["haproxy"]
     make_dir(Path(section["prefix"]), 0o755)
     make_dir(Path(section["certs_dir"]), 0o755)
+    make_dir(Path(section["prefix"]) / "cron.d", 0o755)  # as /etc/cron.d, for the role's refresher entry
     for name, bundle in section["bundles"].items():
         leaf = state["leaves"][name]
         write_file(Path(bundle), Path(leaf["fullchain"]).read_bytes() + Path(leaf["key"]).read_bytes(), 0o600)
