@@ -16,15 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
-from tests.lab import core, role_vars
+from tests.lab import core, lab_pki, responder, role_vars
 from tests.lab.processes import children, section_pid
+from tests.support.pki import Issued, issue
 from tests.support.role_checks import by_leaf, endpoint_facts, s_client_status, tree_digest
 
 PLAYBOOKS = Path(__file__).resolve().parent / "haproxy"
 SERVING = ("responder", "haproxy")
 THIS_UPDATE = re.compile(r"This Update: (.+)")
+STAPLED_SERIAL = re.compile(r"OCSP Response Data:.*?Serial Number: ([0-9A-F]+)", re.DOTALL)
 
 
 def lab_vars(state: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -56,6 +60,32 @@ def haproxy_processes(state: dict[str, Any]) -> list[int]:
     pid = section_pid(state["haproxy"])
     assert pid is not None
     return [pid, *children(pid)]
+
+
+def renew(state: dict[str, Any], leaf: str) -> int:
+    """Renew a leaf in place as a renewal hook does: same name, new key and serial, known to the responder;
+    then reload HAProxy. Returns the new serial."""
+    intermediate = Issued(x509.load_pem_x509_certificate(Path(state["pki"]["intermediate"]["cert"]).read_bytes()),
+                          serialization.load_pem_private_key(
+                              Path(state["pki"]["intermediate"]["key"]).read_bytes(), None))
+    old = state["leaves"][leaf]
+    new = issue(old["server_name"], intermediate, ocsp_urls=[old["ocsp_url"]], dns_names=[old["server_name"]])
+    cert_path = Path(old["cert"]).with_name("renewed.pem")
+    cert_path.write_bytes(new.pem)
+    serial_hex = "%X" % new.cert.serial_number
+    renewed = dict(old, cert=str(cert_path), serial_hex=serial_hex if len(serial_hex) % 2 == 0 else "0" + serial_hex)
+    lab_pki.write_index(Path(state["pki"]["index"]), dict(state["leaves"], renewed=renewed))
+    responder.reload_index(state)
+    Path(state["haproxy"]["bundles"][leaf]).write_bytes(new.pem + intermediate.pem + new.key_pem)
+    subprocess.run(["kill", "-USR2", str(section_pid(state["haproxy"]))], check=True)
+    time.sleep(2)  # the master starts new workers
+    return new.cert.serial_number
+
+
+def stapled_serial(state: dict[str, Any], leaf: str) -> int:
+    match = STAPLED_SERIAL.search(s_client_status(state, "haproxy", leaf))
+    assert match, f"no staple for {leaf}"
+    return int(match.group(1), 16)
 
 
 @pytest.fixture
@@ -97,7 +127,7 @@ def test_enable_staples_every_name_is_idempotent_and_absent_restores_byte_for_by
     assert "OCSP response: no response sent" in s_client_status(state, "haproxy", "plain")
 
 
-def test_refresher_alone_replaces_due_responses_live_and_keeps_valid_ones_when_the_responder_is_down(
+def test_refresher_alone_renews_live_follows_a_renewal_and_keeps_valid_files_when_the_responder_is_down(
         fresh_lab: core.Lab, run_playbook):
     state = fresh_lab.state()
     enabled = run_playbook(PLAYBOOKS / "enable.yml", lab_vars(state))
@@ -118,6 +148,16 @@ def test_refresher_alone_replaces_due_responses_live_and_keeps_valid_ones_when_t
     assert plain["action"] == "written" and plain["pushed"] and plain["verdict"] == "good"
     assert this_update(state, "plain") != staple_before
     assert haproxy_processes(state) == processes
+
+    # a renewed certificate (and HAProxy reloaded by the renewal): the next run staples for the new one
+    old_serial = stapled_serial(state, "plain")
+    new_serial = renew(state, "plain")
+    status, result = refresher(state)
+    plain = record(result, state, "plain")
+    assert status == 0 and plain["action"] == "written" and plain["pushed"], plain
+    assert plain["serial_number"] == new_serial
+    assert stapled_serial(state, "plain") == new_serial != old_serial
+    assert "Cert Status: good" in s_client_status(state, "haproxy", "plain")
 
     # responder down: the current valid file stays and is still stapled; the failure is reported
     ocsp_file = Path(state["haproxy"]["bundles"]["plain"] + ".ocsp")
