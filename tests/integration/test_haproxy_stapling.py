@@ -7,6 +7,7 @@ s_client, the refresher runs as the program the role installed.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import subprocess
@@ -17,7 +18,8 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
 
 from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
 from tests.lab import core, lab_pki, responder, role_vars
@@ -82,6 +84,20 @@ def renew(state: dict[str, Any], leaf: str) -> int:
     return new.cert.serial_number
 
 
+def expired_response(state: dict[str, Any], leaf: str) -> bytes:
+    """A response the lab's responder certificate signed, whose nextUpdate passed an hour ago."""
+    pki = state["pki"]
+    load_cert = lambda path: x509.load_pem_x509_certificate(Path(path).read_bytes())  # noqa: E731
+    signer_key = serialization.load_pem_private_key(Path(pki["responder"]["key"]).read_bytes(), None)
+    signer = load_cert(pki["responder"]["cert"])
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    builder = ocsp.OCSPResponseBuilder().add_response(
+        load_cert(state["leaves"][leaf]["cert"]), load_cert(pki["intermediate"]["cert"]), hashes.SHA1(),
+        ocsp.OCSPCertStatus.GOOD, now - datetime.timedelta(days=2), now - datetime.timedelta(hours=1), None, None)
+    builder = builder.responder_id(ocsp.OCSPResponderEncoding.NAME, signer).certificates([signer])
+    return builder.sign(signer_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
 def stapled_serial(state: dict[str, Any], leaf: str) -> int:
     match = STAPLED_SERIAL.search(s_client_status(state, "haproxy", leaf))
     assert match, f"no staple for {leaf}"
@@ -97,6 +113,11 @@ def test_enable_staples_every_name_is_idempotent_and_absent_restores_byte_for_by
                                                                                       run_playbook):
     state = fresh_lab.state()
     before = tree_digest(state, "haproxy")
+
+    checked = run_playbook(PLAYBOOKS / "enable.yml", lab_vars(state), check=True, diff=True)
+    assert checked.returncode == 0, checked.failure_messages()
+    assert checked.changed() > 0 and tree_digest(state, "haproxy") == before
+    assert "OCSP response: no response sent" in s_client_status(state, "haproxy", "plain")
 
     first = run_playbook(PLAYBOOKS / "enable.yml", lab_vars(state))
     assert first.returncode == 0, first.failure_messages()
@@ -169,6 +190,17 @@ def test_refresher_alone_renews_live_follows_a_renewal_and_keeps_valid_files_whe
     assert plain["action"] == "kept" and plain["failed"] and "unreachable" in plain["reason"]
     assert ocsp_file.read_bytes() == kept
     assert "Cert Status: good" in s_client_status(state, "haproxy", "plain")
+
+    # responder down and a file past its nextUpdate: removed, never stapled after HAProxy's next reload
+    expired_file = Path(state["haproxy"]["bundles"]["must_staple"] + ".ocsp")
+    expired_file.write_bytes(expired_response(state, "must_staple"))
+    status, result = refresher(state)
+    must_staple = record(result, state, "must_staple")
+    assert status == 1 and must_staple["action"] == "removed" and must_staple["reload_needed"], must_staple
+    assert not expired_file.exists()
+    subprocess.run(["kill", "-USR2", str(section_pid(state["haproxy"]))], check=True)
+    time.sleep(2)
+    assert "OCSP response: no response sent" in s_client_status(state, "haproxy", "must_staple")
 
 
 def test_revoked_leaf_is_stapled_revoked_and_fails_the_host(lab_factory, run_playbook):  # noqa: F811
