@@ -9,6 +9,7 @@ them, without re-implementing Apache's include logic.
 """
 from __future__ import annotations
 
+import glob
 import os
 import re
 from dataclasses import dataclass
@@ -23,10 +24,10 @@ _VARIABLE = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _RUN_CFG_VALUE = re.compile(r'^(?P<key>ServerRoot|PidFile|Define):\s*(?P<value>.*)$')
 _WORD = re.compile(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|(\S+)')
 _VERSION = re.compile(r"Apache/(?P<version>\d+(?:\.\d+)*)")
+_CONFIG_FILE = re.compile(r'-D\s+SERVER_CONFIG_FILE="(?P<path>[^"]+)"')
 
 
 WILDCARD_HOSTS = ("*", "_default_", "", "0.0.0.0", "[::]")
-SCOPES = ("auto", "global", "vhost")
 
 
 class ApacheConfigError(ValueError):
@@ -106,6 +107,12 @@ def parse_version(text: str) -> str:
     """`2.4.62` from `apachectl -v`, or an empty string."""
     match = _VERSION.search(text)
     return match.group("version") if match else ""
+
+
+def parse_config_file(text: str) -> str:
+    """The main configuration file (relative to ServerRoot) from `apachectl -V`, or an empty string."""
+    match = _CONFIG_FILE.search(text)
+    return match.group("path") if match else ""
 
 
 def split_arguments(text: str) -> Tuple[str, ...]:
@@ -198,6 +205,15 @@ def _last_value(directives: List[Directive], name: str) -> Optional[str]:
     return values[-1] if values else None
 
 
+def is_stapling_directive(name: str) -> bool:
+    """SSLUseStapling and every SSLStapling* setting (names in lower case)."""
+    return name == "sslusestapling" or name.startswith("sslstapling")
+
+
+def _stapling_directive(directive: Directive, path: str) -> Dict[str, Any]:
+    return {"name": directive.name, "args": list(directive.args), "file": path, "line": directive.line}
+
+
 def _absolute(path: Optional[str], server_root: str, variables: Mapping[str, str]) -> Optional[str]:
     if path is None:
         return None
@@ -218,7 +234,6 @@ def describe_vhost(
     host, port = split_address(first.address)
     server_name = _last_value(directives, "servername")
     engine = _last_value(directives, "sslengine")
-    stapling = _last_value(directives, "sslusestapling")
     include_args = tuple(include_line.split()[1:]) if include_line else ()
     return {
         "path": first.path,
@@ -231,7 +246,8 @@ def describe_vhost(
         "ssl_engine": engine.lower() if engine else None,
         "certificate_file": _absolute(_last_value(directives, "sslcertificatefile"), server_root, variables),
         "chain_file": _absolute(_last_value(directives, "sslcertificatechainfile"), server_root, variables),
-        "use_stapling": stapling.lower() if stapling else None,
+        "stapling_directives": [_stapling_directive(directive, first.path) for directive in directives
+                                if is_stapling_directive(directive.name)],
         "include_present": bool(include_args) and any(
             d.name in ("include", "includeoptional") and d.args == include_args for d in directives),
     }
@@ -257,82 +273,62 @@ def describe_vhosts(
     return vhosts
 
 
-# --- deciding where stapling goes -----------------------------------------------------
+def _included_paths(pattern: str, server_root: str, variables: Mapping[str, str],
+                    expand_glob: Callable[[str], List[str]]) -> List[str]:
+    path = _absolute(pattern, server_root, variables) or pattern
+    if glob.has_magic(path):
+        return sorted(expand_glob(path))  # Apache reads wildcard matches in alphabetical order
+    return [path]
+
+
+def server_directives(
+    main_file: str,
+    read_text: Callable[[str], str],
+    server_root: str,
+    variables: Mapping[str, str],
+    wanted: Callable[[str], bool] = is_stapling_directive,
+    expand_glob: Callable[[str], List[str]] = glob.glob,
+) -> List[Dict[str, Any]]:
+    """The `wanted` directives in server context, {name, args, file, line}, in the order Apache reads them.
+
+    The main file and every Include/IncludeOptional are followed (missing optional files skipped);
+    whatever sits inside a <VirtualHost> section belongs to that host and is left out.
+    """
+    found: List[Dict[str, Any]] = []
+
+    def read(path: str, seen: Tuple[str, ...]) -> None:
+        try:
+            lines = read_text(path).splitlines(keepends=True)
+        except OSError:
+            return  # Apache accepted the configuration: an unreadable file here is one it did not need
+        depth = 0  # inside a <VirtualHost> (and the sections nested in it)
+        for number, logical in _logical_lines(lines, 0):
+            if not logical or logical.startswith("#"):
+                continue
+            lowered = logical.lower()
+            if depth:
+                depth += 1 if lowered.startswith("<") and not lowered.startswith("</") else 0
+                depth -= 1 if lowered.startswith("</") else 0
+                continue
+            if lowered.startswith("<virtualhost"):
+                depth = 1
+                continue
+            if logical.startswith("<"):
+                continue
+            words = logical.split(None, 1)
+            directive = Directive(words[0].lower(), split_arguments(words[1] if len(words) > 1 else ""), number)
+            if directive.name in ("include", "includeoptional") and directive.args:
+                for included in _included_paths(directive.args[0], server_root, variables, expand_glob):
+                    if included not in seen:
+                        read(included, seen + (included,))
+            elif wanted(directive.name):
+                found.append(_stapling_directive(directive, path))
+
+    main = _absolute(main_file, server_root, variables) or main_file
+    read(main, (main,))
+    return found
+
 
 def is_tls(vhost: Mapping[str, Any]) -> bool:
     """A block that serves a certificate: mod_ssl needs SSLCertificateFile and an engine not turned off."""
     return bool(vhost.get("certificate_file")) and vhost.get("ssl_engine") != "off"
-
-
-def _decide(vhost: Mapping[str, Any], leaves: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
-    where = f"{vhost['path']}:{vhost['line']}"
-    facts = leaves.get(vhost["certificate_file"])
-    if facts is None:
-        applicable, must_staple = False, False
-        reason = f"{where}: {vhost['certificate_file']} holds no certificate that could be read"
-    else:
-        applicable, must_staple = bool(facts["stapling_applicable"]), bool(facts["must_staple"])
-        reason = f"{where}: {facts['stapling_reason']}"
-    return dict(vhost, stapling_applicable=applicable, must_staple=must_staple, stapling_reason=reason)
-
-
-def _choose_scope(requested: str, decided: List[Dict[str, Any]]) -> Tuple[str, List[str]]:
-    not_applicable = [vhost for vhost in decided if not vhost["stapling_applicable"]]
-    if len(not_applicable) == len(decided):
-        return "none", []
-    if requested == "global" and not_applicable:
-        return "global", [
-            "apache_stapling_scope is global, but SSLUseStapling in server context would make Apache log "
-            f"AH02218 for: {vhost['stapling_reason']}; use scope vhost or auto" for vhost in not_applicable]
-    return ("global" if requested == "global" or not not_applicable else "vhost"), []
-
-
-def _endpoint(vhost: Mapping[str, Any], check_host: str) -> Dict[str, Any]:
-    return {
-        "host": vhost["host"] or check_host,
-        "port": vhost["port"],
-        "server_name": vhost["server_name"] or None,
-        "certificate_path": vhost["certificate_file"],
-        "stapling_applicable": vhost["stapling_applicable"],
-        "stapling_reason": vhost["stapling_reason"],
-        "must_staple": vhost["must_staple"],  # known from the certificate even when the server cannot be reached
-    }
-
-
-def plan_stapling(
-    vhosts: List[Mapping[str, Any]],
-    certificates: List[Mapping[str, Any]],
-    scope: str = "auto",
-    selected: Optional[List[str]] = None,
-    check_host: str = "127.0.0.1",
-) -> Dict[str, Any]:
-    """Where `SSLUseStapling on` goes (global, vhost or none), which blocks get the include, what to check.
-
-    `certificates` are certificate_info's entries; the first certificate of a
-    file is the one mod_ssl serves. `selected` limits the virtual hosts
-    managed and reported to those serving one of these files.
-    """
-    if scope not in SCOPES:
-        raise ApacheConfigError(f"apache_stapling_scope must be one of {', '.join(SCOPES)}, not {scope!r}")
-    leaves: Dict[str, Mapping[str, Any]] = {}
-    for facts in certificates:
-        leaves.setdefault(facts["path"], facts)
-    # server context reaches every virtual host, so the choice looks at all of them
-    decided = [_decide(vhost, leaves) for vhost in vhosts if is_tls(vhost)]
-    chosen, errors = _choose_scope(scope, decided)
-    managed = [vhost for vhost in decided if not selected or vhost["certificate_file"] in selected]
-    include_targets: Dict[str, List[int]] = {}
-    if chosen == "vhost":
-        for vhost in managed:
-            if vhost["stapling_applicable"]:
-                include_targets.setdefault(vhost["path"], []).append(vhost["line"])
-    endpoints = [_endpoint(vhost, check_host) for vhost in managed if vhost["port"]]
-    return {
-        "scope": chosen,
-        "errors": errors,
-        "vhosts": managed,
-        "include_targets": [{"path": path, "after_lines": lines} for path, lines in include_targets.items()],
-        "vhost_files": sorted({vhost["path"] for vhost in vhosts}),
-        "endpoints": endpoints,
-        "checks": [{key: endpoint[key] for key in ("host", "port", "server_name")} for endpoint in endpoints],
-    }

@@ -89,6 +89,13 @@ def read_certificates(module: AnsibleModule, path: str, option: str) -> List[Any
     raise AssertionError("fail_json returned")
 
 
+def describe_certificate_files(module: AnsibleModule, paths: List[str], option: str) -> List[Dict[str, Any]]:
+    """certificate_info's entries for every certificate of every file, in order (the roles' inspection)."""
+    require_libraries(module, None)
+    return [facts for path in paths
+            for facts in certificates.describe_certificates(read_certificates(module, path, option), path)]
+
+
 def _user() -> str:
     try:
         return getpass.getuser()

@@ -205,7 +205,8 @@ class Server:
     ssl_on: bool = False  # the old `ssl on;`: every listen is TLS
     certificates: List[str] = field(default_factory=list)
     includes: List[str] = field(default_factory=list)
-    stapling: Optional[str] = None
+    # the stapling directives written inside the block (its includes followed): {name, args, file, line}
+    stapling_directives: List[Dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> Dict[str, Any]:
         return dict(self.__dict__)
@@ -220,6 +221,7 @@ class NginxConfig:
     servers: List[Server] = field(default_factory=list)
     http_includes: List[str] = field(default_factory=list)
     http_directive_files: Dict[str, List[str]] = field(default_factory=dict)  # name -> files setting it
+    http_stapling_directives: List[Dict[str, Any]] = field(default_factory=list)  # at http level
     texts: Dict[str, str] = field(default_factory=dict)
 
     @property
@@ -250,6 +252,16 @@ class NginxConfig:
 
 Block = List[Tuple[str, Directive]]
 
+# what a block may already say about stapling: the role's snippet sets these too
+STAPLING_DIRECTIVES = ("ssl_stapling", "ssl_stapling_verify", "ssl_stapling_file", "ssl_stapling_responder",
+                       "ssl_trusted_certificate", "resolver", "resolver_timeout")
+
+
+def stapling_directives(block: Block) -> List[Dict[str, Any]]:
+    """The stapling directives of one level (server or http), with the file and line of each."""
+    return [{"name": directive["directive"], "args": directive["args"], "file": source, "line": directive["line"]}
+            for source, directive in block if directive["directive"] in STAPLING_DIRECTIVES]
+
 
 def _values(block: Block, name: str) -> List[List[str]]:
     return [directive["args"] for _source, directive in block if directive["directive"] == name]
@@ -274,7 +286,7 @@ def _server(config: NginxConfig, file: str, directive: Directive, http: Block) -
         # a certificate named by variables is chosen per handshake and cannot be read here
         certificates=[path if "$" in path else full_path(config.conf_prefix, path) for path in certificates],
         includes=[args[0] for args in _values(body, "include") if args],
-        stapling=_last_value(body, "ssl_stapling") or _last_value(http, "ssl_stapling"),
+        stapling_directives=stapling_directives(body),
     )
 
 
@@ -290,6 +302,7 @@ def load_dump(dump: str, main_file: Optional[str] = None) -> NginxConfig:
         if directive["directive"] != "http" or "block" not in directive:
             continue
         http = config.expand(file, directive["block"])
+        config.http_stapling_directives += stapling_directives(http)
         config.http_includes += [args[0] for args in _values(http, "include") if args]
         for source, item in http:
             config.http_directive_files.setdefault(item["directive"], []).append(source)
@@ -352,90 +365,6 @@ def server_endpoints(server: Dict[str, Any], check_host: str = "127.0.0.1",
         if endpoint not in endpoints:
             endpoints.append(endpoint)
     return endpoints
-
-
-# --- deciding where stapling goes -------------------------------------------------------
-
-SCOPES = ("auto", "http", "server")
-
-
-def _leaf_facts(certificates: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
-    """The first certificate of each file: nginx requires the leaf to come first."""
-    leaves: Dict[str, Dict[str, Any]] = {}
-    for facts in certificates:
-        leaves.setdefault(facts["path"], facts)
-    return leaves
-
-
-def _server_decision(server: Dict[str, Any], leaves: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
-    where = f"{server['file']}:{server['line']}"
-    reasons = []
-    for path in server["certificates"]:
-        facts = leaves.get(path)
-        if facts is None:
-            reasons.append(f"{where}: {path} is chosen per handshake (variables) and cannot be inspected")
-        elif not facts["stapling_applicable"]:
-            reasons.append(f"{where}: {facts['stapling_reason']}")
-    if not server["certificates"]:
-        reasons.append(f"{where}: the server block serves TLS without ssl_certificate")
-    must_staple = any(leaves[path]["must_staple"] for path in server["certificates"] if path in leaves)
-    return dict(server, stapling_applicable=not reasons, must_staple=must_staple,
-                stapling_reason="; ".join(reasons) or f"{where}: every certificate names an OCSP responder")
-
-
-def _choose_scope(requested: str, decided: List[Dict[str, Any]]) -> Tuple[str, List[str]]:
-    applicable = [server for server in decided if server["stapling_applicable"]]
-    not_applicable = [server for server in decided if not server["stapling_applicable"]]
-    if not applicable:
-        return "none", []
-    if requested == "http" and not_applicable:
-        return "http", [
-            "nginx_stapling_scope is http, but stapling at http level would make nginx warn "
-            f'"ssl_stapling" ignored for: {server["stapling_reason"]}; use scope server or auto'
-            for server in not_applicable]
-    if requested == "http" or (requested == "auto" and not not_applicable):
-        return "http", []
-    one_line = [server for server in applicable if server["block_line"] == server["block_end_line"]]
-    return "server", [
-        f"{server['file']}:{server['block_line']}: the server block opens and closes on one line, so no "
-        "include line can go inside it; include the snippet yourself and set "
-        "nginx_stapling_manage_includes to false" for server in one_line]
-
-
-def plan_stapling(servers: List[Dict[str, Any]], certificates: List[Dict[str, Any]],
-                  scope: str = "auto", selected: Optional[List[str]] = None) -> Dict[str, Any]:
-    """Which server blocks get stapling, at which level, and which endpoints to check.
-
-    `servers` are the http server blocks with their endpoints (plain ones are skipped); `selected` limits the
-    servers managed and reported to those serving one of these certificate files.
-    """
-    if scope not in SCOPES:
-        raise ValueError(f"nginx_stapling_scope must be one of {', '.join(SCOPES)}, not {scope!r}")
-    leaves = _leaf_facts(certificates)
-    decided = [_server_decision(server, leaves) for server in servers if server["ssl"]]
-    # http level reaches every server, so the choice looks at all of them
-    chosen, errors = _choose_scope(scope, decided)
-    managed = [server for server in decided
-               if not selected or set(server["certificates"]) & set(selected)]
-    stapled = [server for server in managed if server["stapling_applicable"]]
-    include_targets: Dict[str, List[int]] = {}
-    if chosen == "server":
-        for server in stapled:
-            include_targets.setdefault(server["file"], []).append(server["block_line"])
-    endpoints = [dict(endpoint, certificate_path=(server["certificates"] or [None])[0],
-                      stapling_applicable=server["stapling_applicable"],
-                      stapling_reason=server["stapling_reason"], must_staple=server["must_staple"])
-                 for server in managed for endpoint in server["endpoints"]]
-    return {
-        "scope": chosen,
-        "errors": errors,
-        "servers": managed,
-        "include_targets": [{"path": path, "after_lines": lines} for path, lines in include_targets.items()],
-        "chain_paths": sorted({path for server in stapled for path in server["certificates"]}),
-        "endpoints": endpoints,
-        # what staple_info takes, in the same order
-        "checks": [{key: endpoint[key] for key in ("host", "port", "server_name")} for endpoint in endpoints],
-    }
 
 
 def resolvers(resolv_conf: str) -> List[str]:

@@ -4,12 +4,19 @@
 Failure rules (the same for every server kind): a staple whose verdict is
 `revoked`, or a Must-Staple certificate served without a `good` staple, fails
 the host.
+
+Revocation status (docs/architecture.md, "Endpoint entries"): a verified staple (good or
+revoked) is the source; else what the responder, asked from the host, answered (good,
+revoked, unknown); else the CRL's verdict (good, revoked); else nothing is known.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
 SERVER_KINDS = ("nginx", "apache", "haproxy", "iis")
+SOURCES = (("staple", "verdict", ("good", "revoked")),
+           ("responder", "responder_verdict", ("good", "revoked", "unknown")),
+           ("crl", "crl_verdict", ("good", "revoked")))
 
 
 def _endpoint(entry: Dict[str, Any]) -> str:
@@ -37,8 +44,22 @@ def _with_responder(entry: Dict[str, Any], responder: Optional[Dict[str, Any]]) 
         return entry
     verdict = responder.get("verdict") or "unchecked"
     said = responder.get("reason") or responder.get("msg") or "no answer"
-    return dict(entry, responder_verdict=verdict,
+    return dict(entry, responder_verdict=verdict, responder_reason=said,
                 reason=f"{entry['reason']}; asked from this host, the OCSP responder says {verdict}: {said}")
+
+
+def _with_crl(entry: Dict[str, Any], crl: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """What the certificate's CRL says, where it was asked (no OCSP URL, or OCSP failed)."""
+    if not crl or crl.get("skipped") or not crl.get("verdict"):
+        return entry
+    return dict(entry, crl_verdict=crl["verdict"], crl_reason=crl.get("reason") or crl.get("msg") or "")
+
+
+def _with_revocation(entry: Dict[str, Any]) -> Dict[str, Any]:
+    for source, key, answers in SOURCES:
+        if entry.get(key) in answers:
+            return dict(entry, revocation_status=entry[key], revocation_source=source)
+    return dict(entry, revocation_status=None, revocation_source=None)
 
 
 def _entry(endpoint: Dict[str, Any], staple: Dict[str, Any], server_kind: str, changed: bool) -> Dict[str, Any]:
@@ -46,24 +67,37 @@ def _entry(endpoint: Dict[str, Any], staple: Dict[str, Any], server_kind: str, c
     must_staple = staple.get("must_staple")
     if must_staple is None:
         must_staple = endpoint.get("must_staple")
-    return dict(staple, must_staple=must_staple, server_kind=server_kind,
-                certificate_path=endpoint["certificate_path"],
-                stapling_applicable=endpoint["stapling_applicable"],
-                stapling_reason=endpoint["stapling_reason"], changed=changed)
+    entry = dict(staple, must_staple=must_staple, server_kind=server_kind,
+                 certificate_path=endpoint["certificate_path"],
+                 stapling_applicable=endpoint["stapling_applicable"],
+                 stapling_reason=endpoint["stapling_reason"], changed=changed,
+                 configured_by=endpoint.get("configured_by"),
+                 not_before=staple.get("not_before") or endpoint.get("not_before"))
+    if entry["configured_by"] == "user" and not entry["stapling_applicable"] and "reason" in entry:
+        # the user's own line turns stapling on where it cannot apply: say so, with the remedy
+        entry["reason"] = f"{entry['reason']}; {entry['stapling_reason']}"
+    return entry
+
+
+def _aligned(results: Optional[List[Dict[str, Any]]], count: int) -> List[Dict[str, Any]]:
+    return list(results or []) + [{}] * (count - len(results or []))
 
 
 def stapling_report(endpoints: List[Dict[str, Any]], staples: List[Dict[str, Any]], changed: bool,
-                    server_kind: str, responders: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+                    server_kind: str, responders: Optional[List[Dict[str, Any]]] = None,
+                    crls: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
     """Fact entries (staple_info's entry plus where it came from), summary lines and failure messages.
 
     `endpoints` are the planned endpoints (certificate_path, stapling_applicable, stapling_reason and,
     where known, the certificate's must_staple), `staples` staple_info's entries in the same order, and
-    `responders` responder_info results in that order too (skipped where a staple came).
+    `responders` responder_info results in that order too (skipped where a staple came), and `crls`
+    crl_info results in that order (skipped where OCSP answered).
     """
     if server_kind not in SERVER_KINDS:
         raise ValueError(f"server_kind must be one of {', '.join(SERVER_KINDS)}, not {server_kind!r}")
-    answers = list(responders or []) + [{}] * (len(endpoints) - len(responders or []))
-    entries = [_with_responder(_entry(endpoint, staple, server_kind, changed), answer)
-               for endpoint, staple, answer in zip(endpoints, staples, answers)]
+    entries = [_with_revocation(_with_crl(_with_responder(_entry(endpoint, staple, server_kind, changed), answer),
+                                          crl))
+               for endpoint, staple, answer, crl in zip(endpoints, staples, _aligned(responders, len(endpoints)),
+                                                        _aligned(crls, len(endpoints)))]
     failures = [message for message in map(_failure, entries) if message]
     return {"endpoints": entries, "summary": [_summary_line(entry) for entry in entries], "failures": failures}

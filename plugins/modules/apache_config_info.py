@@ -4,10 +4,11 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: apache_config_info
-short_description: Read the TLS virtual hosts of Apache httpd as its running configuration sees them
+short_description: "Internal: read the TLS virtual hosts of Apache httpd, its stapling settings and certificates"
 version_added: 0.1.0
 description:
-  - Internal helper of the C(apache_stapling) role. Runs C(apachectl -t) first; when the
+  - Internal helper of the C(apache_stapling) role (its discovery and inspection phases in one call); its
+    options and results may change between minor releases. Runs C(apachectl -t) first; when the
     configuration is valid, asks Apache where each virtual host starts (C(-t -D DUMP_VHOSTS)),
     and reads the certificate directives of each C(<VirtualHost>) block from there.
   - Private instances are reached through the task's C(environment), for example
@@ -23,6 +24,14 @@ options:
     description: A marked include line; RV(files_with_include) lists the virtual host files holding it.
     type: str
     default: ''
+  config_dir:
+    description: The configuration directory the role writes into; RV(server_root_matches) says whether
+      Apache's ServerRoot is that directory.
+    type: path
+  inspect:
+    description: Also inspect every certificate file the TLS virtual hosts name (RV(certificates)).
+    type: bool
+    default: false
   state_path:
     description: The role's record of the modules it enabled (a JSON object whose C(modules) is a list of names); read into RV(recorded_modules).
     type: path
@@ -72,11 +81,28 @@ vhosts:
   description:
     - One entry per C(<VirtualHost>) block, in Apache's order, with C(path), C(line) (of the opening line),
       C(addresses), C(host) (null for a wildcard), C(port), C(server_name), C(server_aliases),
-      C(ssl_engine), C(certificate_file), C(chain_file) (absolute paths), C(use_stapling) (the block's own
-      SSLUseStapling, or null) and C(include_present).
+      C(ssl_engine), C(certificate_file), C(chain_file) (absolute paths), C(stapling_directives) (the block's
+      own SSLUseStapling and SSLStapling* lines, each with C(name) in lower case, C(args), C(file), C(line)) and
+      C(include_present).
   type: list
   elements: dict
   returned: when RV(config_ok)
+server_directives:
+  description: SSLUseStapling and SSLStapling* lines in server context (outside every C(<VirtualHost>)), read from
+    the main configuration file and what it includes, each with C(name) in lower case, C(args), C(file), C(line).
+  type: list
+  elements: dict
+  returned: when RV(config_ok)
+server_root_matches:
+  description: Whether ServerRoot is O(config_dir) (true without O(config_dir)).
+  type: bool
+  returned: when RV(config_ok)
+certificates:
+  description: With O(inspect), the facts of every certificate in every file the TLS virtual hosts name
+    (as M(tlsops.ocsp.certificate_info) returns them).
+  type: list
+  elements: dict
+  returned: when O(inspect) is true and RV(config_ok)
 recorded_modules:
   description: The modules O(state_path) records as enabled by the role (empty when the file is missing).
   type: list
@@ -97,10 +123,14 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tlsops.ocsp.plugins.module_utils.apache_config import (
     ApacheConfigError,
     describe_vhosts,
+    is_tls,
+    parse_config_file,
     parse_loaded_modules,
     parse_run_config,
     parse_version,
+    server_directives,
 )
+from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import describe_certificate_files
 
 
 def _ctl(module: AnsibleModule, *args: str) -> tuple:
@@ -135,7 +165,7 @@ def _recorded_modules(module: AnsibleModule) -> List[str]:
                              "writes (%s); remove it, then disable by hand what the role enabled" % (path, error))
 
 
-def _describe(module: AnsibleModule) -> Dict[str, Any]:
+def _describe(module: AnsibleModule, main_file: str) -> Dict[str, Any]:
     """Everything but the configuration test, for a configuration Apache accepts."""
     settings, defines = parse_run_config(_ctl_output(module, "-t", "-D", "DUMP_RUN_CFG"))
     server_root = settings.get("ServerRoot", "")
@@ -154,8 +184,16 @@ def _describe(module: AnsibleModule) -> Dict[str, Any]:
         # edit the file a sites-enabled link points at, never replace the link
         vhost["path"] = os.path.realpath(vhost["path"])
     files = sorted({vhost["path"] for vhost in vhosts})
-    return dict(server_root=server_root, pid_file=settings.get("PidFile", ""), loaded_modules=parse_loaded_modules(modules), vhosts=vhosts,
-                files_with_include=_files_with(files, include_line) if include_line else [])
+    config_dir = module.params["config_dir"]
+    result = dict(server_root=server_root, pid_file=settings.get("PidFile", ""),
+                  loaded_modules=parse_loaded_modules(modules), vhosts=vhosts,
+                  server_directives=server_directives(main_file, _read_text, server_root, variables),
+                  server_root_matches=not config_dir or os.path.realpath(server_root) == os.path.realpath(config_dir),
+                  files_with_include=_files_with(files, include_line) if include_line else [])
+    if module.params["inspect"]:
+        paths = sorted({vhost["certificate_file"] for vhost in vhosts if is_tls(vhost) and "$" not in vhost["certificate_file"]})
+        result["certificates"] = describe_certificate_files(module, paths, "SSLCertificateFile")
+    return result
 
 
 def main() -> None:
@@ -164,6 +202,8 @@ def main() -> None:
             ctl=dict(type="str", default="apache2ctl"),
             include_line=dict(type="str", default=""),
             state_path=dict(type="path"),
+            config_dir=dict(type="path"),
+            inspect=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -171,11 +211,12 @@ def main() -> None:
         module.fail_json(msg="%s was not found; is Apache httpd installed? Set apache_stapling_ctl to its control "
                              "command" % module.params["ctl"])
     rc, out, err = _ctl(module, "-t")
+    compiled = _ctl_output(module, "-V")
     result: Dict[str, Any] = dict(changed=False, config_ok=rc == 0, config_messages=(err + out).strip(),
-                                  version=parse_version(_ctl_output(module, "-v")),
+                                  version=parse_version(compiled),
                                   recorded_modules=_recorded_modules(module))
     if rc == 0:
-        result.update(_describe(module))
+        result.update(_describe(module, parse_config_file(compiled) or "apache2.conf"))
     module.exit_json(**result)
 
 

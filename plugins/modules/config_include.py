@@ -4,7 +4,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: config_include
-short_description: Keep one marked include line right after chosen block-opening lines
+short_description: "Internal: keep one marked include line right after chosen block-opening lines"
 version_added: 0.1.0
 description:
   - Internal helper of the C(nginx_stapling) and C(apache_stapling) roles.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: config_snapshot
-short_description: Remember configuration files before a change and put them back byte for byte
+short_description: "Internal: remember configuration files before a change and put them back byte for byte"
 version_added: 0.1.0
 description:
   - Internal helper of the server roles (C(nginx_stapling), C(apache_stapling)), so that a

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: nginx_config_info
-short_description: Read the configuration an nginx instance runs, as C(nginx -T) prints it
+short_description: "Internal: read the configuration an nginx instance runs, and its certificates"
 version_added: 0.1.0
 description:
-  - Internal helper of the C(nginx_stapling) role, usable on its own.
+  - Internal helper of the C(nginx_stapling) role (its discovery and inspection phases in one call); its
+    options and results may change between minor releases.
   - Runs C(nginx -T) with the given binary, prefix and main configuration file, so includes and
     sites are seen exactly as nginx sees them, and parses the output with an exact reader of
     nginx's syntax (quotes, escapes, comments, blocks, the file and line of every server block).
@@ -44,6 +45,13 @@ options:
   marker_line:
     description: A line whose files are reported in RV(files_with_marker).
     type: str
+  resolv_conf:
+    description: A resolv.conf whose nameservers are returned in RV(resolvers), as nginx's C(resolver) takes them.
+    type: path
+  inspect:
+    description: Also inspect every certificate file the TLS servers name (RV(certificates)).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - tlsops.ocsp.attributes
   - tlsops.ocsp.attributes.info_module
@@ -96,6 +104,23 @@ files_with_marker:
   type: list
   elements: str
   returned: always
+http_stapling_directives:
+  description: The stapling directives at http level (C(ssl_stapling*), C(ssl_trusted_certificate), C(resolver*)),
+    each with C(name), C(args), C(file) and C(line); each server has its own in C(stapling_directives).
+  type: list
+  elements: dict
+  returned: always
+resolvers:
+  description: The nameservers of O(resolv_conf) (IPv6 in brackets); empty without it.
+  type: list
+  elements: str
+  returned: always
+certificates:
+  description: With O(inspect), the facts of every certificate in every file the servers name
+    (as M(tlsops.ocsp.certificate_info) returns them).
+  type: list
+  elements: dict
+  returned: when O(inspect) is true
 warnings_seen:
   description: The warning lines of C(nginx -T).
   type: list
@@ -103,13 +128,16 @@ warnings_seen:
   returned: always
 """
 
+import os
 import re
 from typing import Any, Dict, List
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import describe_certificate_files
 from ansible_collections.tlsops.ocsp.plugins.module_utils.nginx_config import (
     NginxConfigError,
     load_dump,
+    resolvers,
     server_endpoints,
 )
 
@@ -144,6 +172,14 @@ def _files_with(texts: Dict[str, str], line: str) -> List[str]:
             if any(candidate.strip() == wanted for candidate in text.split("\n"))]
 
 
+def _resolvers(module: AnsibleModule) -> List[str]:
+    path = module.params["resolv_conf"]
+    if not path or not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return resolvers(handle.read())
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
@@ -155,6 +191,8 @@ def main() -> None:
             check_host_v6=dict(type="str", default="::1"),
             dropin_path=dict(type="path"),
             marker_line=dict(type="str"),
+            resolv_conf=dict(type="path"),
+            inspect=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -175,7 +213,13 @@ def main() -> None:
         servers=servers, http_resolver=any(path != params["dropin_path"] for path in resolver_files),
         files_with_marker=_files_with(config.texts, params["marker_line"]) if params["marker_line"] else [],
         warnings_seen=[line for line in stderr.splitlines() if "[warn]" in line],
+        http_stapling_directives=config.http_stapling_directives,
+        resolvers=_resolvers(module),
     )
+    if params["inspect"]:
+        # a certificate named by variables is chosen per handshake and cannot be read here
+        paths = sorted({path for server in servers if server["ssl"] for path in server["certificates"] if "$" not in path})
+        result["certificates"] = describe_certificate_files(module, paths, "ssl_certificate")
     if params["dropin_path"]:
         result["dropin_included"] = config.http_is_including(params["dropin_path"])
     module.exit_json(**result)

@@ -92,7 +92,7 @@ def test_check_mode_reports_changes_and_shows_the_snippet_but_writes_nothing(fre
                        check=True, diff=True)
     assert run.returncode == 0, run.failure_messages()
     assert run.changed() > 0
-    written = run.results("Write the stapling directives")[0]
+    (written,) = run.results("Write the stapling directives")[0]["results"]
     assert "ssl_stapling on;" in written["diff"][0]["after"]
     assert tree_digest(state, "nginx") == before
 

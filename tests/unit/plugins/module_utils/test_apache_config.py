@@ -12,7 +12,6 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils.apache_config import (
     parse_run_config,
     parse_version,
     parse_vhost_dump,
-    plan_stapling,
     read_block,
     split_address,
     split_arguments,
@@ -103,7 +102,8 @@ def test_vhost_facts_as_apache_reads_them():
     assert plain["chain_file"] == "/etc/certs/chain.pem"  # ${CERTS} expanded
     assert plain["host"] == "127.0.0.1" and plain["port"] == 8443 and plain["ssl_engine"] == "on"
     assert nourl["certificate_file"] == "/srv/certs/nourl.pem"  # continuation line joined
-    assert nourl["use_stapling"] == "off"
+    assert nourl["stapling_directives"] == [
+        {"name": "sslusestapling", "args": ["off"], "file": "/srv/sites/lab.conf", "line": 17}]
     assert wild["addresses"] == ["*:443", "[::1]:443"] and wild["host"] is None
     assert wild["include_present"] and not plain["include_present"]
     assert http["certificate_file"] is None
@@ -145,48 +145,3 @@ def test_arguments_keep_quoted_spaces_and_literal_backslashes():
 @given(st.text())
 def test_argument_splitting_never_fails(text):
     assert isinstance(split_arguments(text), tuple)
-
-
-def test_auto_chooses_vhost_scope_and_includes_only_in_stapleable_blocks():
-    plan = plan_stapling(_vhosts(), CERTIFICATES, "auto")
-    assert plan["scope"] == "vhost" and plan["errors"] == []
-    assert plan["include_targets"] == [{"path": "/srv/sites/lab.conf", "after_lines": [1]},
-                                       {"path": "/srv/sites/wild.conf", "after_lines": [3]}]
-    assert [(e["host"], e["port"], e["server_name"], e["stapling_applicable"]) for e in plan["endpoints"]] == [
-        ("127.0.0.1", 8443, "plain.test", True), ("127.0.0.1", 8443, "nourl.test", False),
-        ("127.0.0.1", 443, "wild.test", True)]
-    assert plan["endpoints"][0]["must_staple"] is True  # the first certificate of the file is the leaf
-    assert plan["checks"][0] == {"host": "127.0.0.1", "port": 8443, "server_name": "plain.test"}
-
-
-def test_auto_chooses_global_when_every_tls_vhost_can_staple():
-    only_stapleable = [v for v in _vhosts() if v["server_name"] != "nourl.test"]
-    plan = plan_stapling(only_stapleable, CERTIFICATES, "auto")
-    assert plan["scope"] == "global" and plan["include_targets"] == []
-
-
-def test_global_scope_with_a_certificate_without_ocsp_url_is_refused_with_the_reason():
-    plan = plan_stapling(_vhosts(), CERTIFICATES, "global")
-    assert plan["errors"] and "AH02218" in plan["errors"][0] and "/srv/sites/lab.conf:12" in plan["errors"][0]
-
-
-def test_nothing_to_staple_means_scope_none():
-    plan = plan_stapling(_vhosts(), [_leaf(c["path"], False) for c in CERTIFICATES], "vhost")
-    assert plan["scope"] == "none" and plan["include_targets"] == []
-
-
-def test_selected_certificates_limit_what_is_managed_and_reported():
-    plan = plan_stapling(_vhosts(), CERTIFICATES, "auto", selected=["/srv/certs/wild.pem"])
-    assert [e["server_name"] for e in plan["endpoints"]] == ["wild.test"]
-    assert plan["include_targets"] == [{"path": "/srv/sites/wild.conf", "after_lines": [3]}]
-
-
-def test_an_unreadable_certificate_is_not_applicable_with_a_reason():
-    plan = plan_stapling(_vhosts(), [], "auto")
-    assert plan["scope"] == "none"
-    assert "holds no certificate that could be read" in plan["endpoints"][0]["stapling_reason"]
-
-
-def test_unknown_scope_is_refused():
-    with pytest.raises(ApacheConfigError, match="apache_stapling_scope"):
-        plan_stapling([], [], "server")

@@ -13,7 +13,6 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils.nginx_config import (
     NginxConfigError,
     load_dump,
     parse,
-    plan_stapling,
     resolvers,
     server_endpoints,
     sni_name,
@@ -252,7 +251,7 @@ def _server(file: str = "/s.conf", line: int = 1, names: tuple = ("a.test",), li
             certificates: tuple = ("/a.pem",), block_end_line: int = 9) -> dict[str, Any]:
     server = {"file": file, "line": line, "block_line": line, "block_end_line": block_end_line,
               "listens": [list(args) for args in listens], "server_names": list(names), "ssl": True, "ssl_on": False,
-              "certificates": list(certificates), "includes": [], "stapling": None}
+              "certificates": list(certificates), "includes": [], "stapling_directives": []}
     server["endpoints"] = server_endpoints(server)
     return server
 
@@ -292,57 +291,6 @@ def test_ssl_on_makes_every_listen_tls():
 ])
 def test_sni_is_the_first_literal_name(names, expected):
     assert sni_name(names) == expected
-
-
-def test_auto_is_http_when_every_certificate_staples():
-    plan = plan_stapling([_server(), _server(line=20, certificates=("/b.pem",))],
-                         [_facts("/a.pem"), _facts("/b.pem", must_staple=True)])
-    assert plan["scope"] == "http" and plan["errors"] == []
-    assert plan["include_targets"] == []
-    assert plan["chain_paths"] == ["/a.pem", "/b.pem"]
-    assert [server["must_staple"] for server in plan["servers"]] == [False, True]
-    # the report falls back to it when an endpoint cannot be reached
-    assert [endpoint["must_staple"] for endpoint in plan["endpoints"]] == [False, True]
-
-
-def test_auto_is_server_with_includes_only_where_stapling_applies():
-    servers = [_server(), _server(line=20, certificates=("/n.pem",)), _server(file="/t.conf", line=3)]
-    plan = plan_stapling(servers, [_facts("/a.pem"), _facts("/n.pem", applicable=False)])
-    assert plan["scope"] == "server"
-    assert plan["include_targets"] == [{"path": "/s.conf", "after_lines": [1]},
-                                       {"path": "/t.conf", "after_lines": [3]}]
-    not_applicable = [e for e in plan["endpoints"] if not e["stapling_applicable"]]
-    assert [e["certificate_path"] for e in not_applicable] == ["/n.pem"]
-    assert "/s.conf:20" in not_applicable[0]["stapling_reason"]
-    assert plan["checks"][0] == {"host": "127.0.0.1", "port": 443, "server_name": "a.test"}
-
-
-def test_forced_http_with_a_certificate_without_ocsp_is_refused():
-    plan = plan_stapling([_server(), _server(line=20, certificates=("/n.pem",))],
-                         [_facts("/a.pem"), _facts("/n.pem", applicable=False)], scope="http")
-    assert plan["errors"] and '"ssl_stapling" ignored' in plan["errors"][0]
-
-
-def test_one_line_server_block_cannot_take_an_include():
-    plan = plan_stapling([_server(block_end_line=1)], [_facts("/a.pem")], scope="server")
-    assert "opens and closes on one line" in plan["errors"][0]
-
-
-def test_variable_certificates_and_nothing_applicable_mean_no_stapling():
-    plan = plan_stapling([_server(certificates=("/c/$ssl_server_name.pem",))], [])
-    assert plan["scope"] == "none"
-    assert "variables" in plan["endpoints"][0]["stapling_reason"]
-
-
-def test_selected_certificates_limit_what_is_managed_not_the_scope_choice():
-    servers = [_server(), _server(line=20, certificates=("/n.pem",))]
-    plan = plan_stapling(servers, [_facts("/a.pem"), _facts("/n.pem", applicable=False)], selected=["/a.pem"])
-    assert plan["scope"] == "server" and len(plan["servers"]) == 1
-
-
-def test_unknown_scope_is_refused():
-    with pytest.raises(ValueError, match="one of auto, http, server"):
-        plan_stapling([], [], scope="vhost")
 
 
 def test_resolvers_from_resolv_conf():

@@ -41,8 +41,8 @@ def test_entries_carry_the_server_kind_and_the_planned_fields(server_kind: str):
 
 
 def test_an_unknown_server_kind_is_refused():
-    with pytest.raises(ValueError, match="one of nginx, apache, iis"):
-        stapling_report([], [], changed=False, server_kind="haproxy")
+    with pytest.raises(ValueError, match="one of nginx, apache, haproxy, iis"):
+        stapling_report([], [], changed=False, server_kind="lighttpd")
 
 
 def test_an_unreachable_must_staple_endpoint_fails_by_the_planned_certificate():
@@ -72,3 +72,35 @@ def test_report_explains_a_missing_staple_with_the_responders_answer():
     assert first["responder_verdict"] == "unreachable"
     assert first["reason"] == "none sent; asked from this host, the OCSP responder says unreachable: connection refused"
     assert second["reason"] == "none sent" and "responder_verdict" not in second
+
+
+@pytest.mark.parametrize("verdict, responder, crl, expected", [
+    ("good", None, None, ("good", "staple")),
+    ("revoked", {"verdict": "good"}, None, ("revoked", "staple")),
+    ("no_staple", {"verdict": "revoked", "reason": "key compromise"}, None, ("revoked", "responder")),
+    ("no_staple", {"verdict": "unknown"}, None, ("unknown", "responder")),
+    ("no_staple", {"verdict": "unreachable"}, {"verdict": "good"}, ("good", "crl")),
+    ("not_applicable", None, {"verdict": "revoked", "reason": "serial on the CRL"}, ("revoked", "crl")),
+    ("not_applicable", None, {"verdict": "unreachable"}, (None, None)),
+    ("bad_signature", {"verdict": "unreachable"}, {"skipped": True}, (None, None)),
+])
+def test_revocation_status_comes_from_the_staple_then_the_responder_then_the_crl(verdict, responder, crl, expected):
+    report = stapling_report([_endpoint("a")], [_staple("a", verdict, False)], changed=False, server_kind="apache",
+                             responders=[responder] if responder else None, crls=[crl] if crl else None)
+    [entry] = report["endpoints"]
+    assert (entry["revocation_status"], entry["revocation_source"]) == expected
+    if crl and not crl.get("skipped"):
+        assert entry["crl_verdict"] == crl["verdict"]
+    if responder:
+        assert entry["responder_verdict"] == responder["verdict"] and "responder_reason" in entry
+
+
+def test_configured_by_and_not_before_come_from_the_plan_and_a_user_line_that_cannot_apply_says_the_remedy():
+    endpoints = [_endpoint("a", configured_by="role", not_before="2026-01-01T00:00:00Z"),
+                 dict(_endpoint("n", configured_by="user"), stapling_applicable=False,
+                      stapling_reason="/s:3: no OCSP URL; your own directive at /s:5 ... remove that line")]
+    staples = [_staple("a", "good", False, "fine"), _staple("n", "not_applicable", False, "no OCSP URL")]
+    first, second = stapling_report(endpoints, staples, changed=False, server_kind="nginx")["endpoints"]
+    assert first["configured_by"] == "role" and first["not_before"] == "2026-01-01T00:00:00Z"
+    assert second["configured_by"] == "user" and second["not_before"] is None
+    assert second["reason"].startswith("no OCSP URL; /s:3") and "remove that line" in second["reason"]

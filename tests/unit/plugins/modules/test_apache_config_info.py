@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.tlsops.ocsp.plugins.modules import apache_config_info, apache_stapling_plan
+from ansible_collections.tlsops.ocsp.plugins.modules import apache_config_info
 
 SYSTEM_CONFDIR = Path("/etc/apache2")
 pytestmark = pytest.mark.skipif(not shutil.which("apache2ctl") or not SYSTEM_CONFDIR.is_dir(),
@@ -81,11 +81,13 @@ def test_a_missing_control_command_says_what_to_set(run_module, confdir: Path):
     assert failed["failed"] and "apache_stapling_ctl" in failed["msg"]
 
 
-def test_plan_module_returns_the_plan_and_refuses_a_bad_scope(run_module, confdir: Path):  # noqa: ARG001
-    vhosts = run_module(apache_config_info.main)["vhosts"]
-    certificate = {"path": vhosts[0]["certificate_file"], "stapling_applicable": False, "must_staple": False,
-                   "stapling_reason": "no OCSP responder URL"}
-    plan = run_module(apache_stapling_plan.main, vhosts=vhosts, certificates=[certificate])
-    assert plan["scope"] == "none" and plan["checks"] == [{"host": "127.0.0.1", "port": 8443,
-                                                          "server_name": "unit.test"}]
-    assert run_module(apache_stapling_plan.main, vhosts=vhosts, scope="server")["failed"]
+def test_server_context_stapling_lines_inspection_and_server_root(run_module, confdir: Path):
+    (confdir / "conf-enabled" / "stapling.conf").write_text(
+        'SSLStaplingCache "shmcb:${APACHE_RUN_DIR}/ocsp(32768)"\n<VirtualHost *:9>\nSSLUseStapling on\n</VirtualHost>\n')
+    result = run_module(apache_config_info.main, config_dir=str(confdir), inspect=True)
+    assert result["server_directives"] == [{"name": "sslstaplingcache", "args": ["shmcb:${APACHE_RUN_DIR}/ocsp(32768)"],
+                                            "file": str(confdir / "conf-enabled" / "stapling.conf"), "line": 1}]
+    assert result["server_root_matches"]
+    (certificate,) = result["certificates"]
+    assert certificate["path"] == str(confdir.parent / "cert.pem") and not certificate["stapling_applicable"]
+    assert not run_module(apache_config_info.main, config_dir=str(confdir.parent))["server_root_matches"]
