@@ -253,7 +253,8 @@ def discover(paths: List[str], reader: Any = None) -> Dict[str, Any]:
 def _add(certificates: Dict[str, Dict[str, Any]], path: str, bind: Dict[str, Any], crt_list: Optional[str],
          filters: List[str], ocsp_update: Optional[str]) -> None:
     entry = certificates.setdefault(path, dict({"path": path, "binds": [], "sni_filters": [], "crt_list": crt_list,
-                                                "ocsp_update": ocsp_update}, **side_files(path)))
+                                                "ocsp_update": ocsp_update, "bind_file": bind["file"],
+                                                "bind_line": bind["line"]}, **side_files(path)))
     label = "%s %s (%s line %d)" % (bind["section"], bind["name"], bind["file"], bind["line"])
     if label not in entry["binds"]:
         entry["binds"].append(label)

@@ -1,28 +1,43 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The stapling plan's HAProxy adapter: discovered model + certificate facts + settings -> plan.
+"""The HAProxy adapter of the stapling plan (see stapling_plan.py for the interface).
 
-Pure Python, no Ansible. Every HAProxy decision of the haproxy_stapling role
-lives here:
-- how responses get fetched: HAProxy < 2.8 staples `<crt>.ocsp` files that the
-  role and its refresher keep fresh (mode `refresher`); 2.8 and 2.9 fetch by
-  themselves for crt-list entries with `[ocsp-update on]` (mode `native`; a
-  certificate named by `crt` on a bind line stays with the refresher); 3.x
+Sites are the certificate files a ``bind ... ssl`` serves (``crt`` files and
+directories, crt-list entries), each with its endpoint (the bind's address; SNI
+from the crt-list filter or the certificate's first DNS name). A crt-list
+``[ocsp-update on|off]`` is the user's directive for its certificate, the
+global ``ocsp-update.mode`` (3.x) the user's directive at the global level; a
+``<crt>.ocsp`` beside a certificate is the role's. HAProxy has no include lines
+(the role's scope is always ``certificate``); what it decides besides the
+shared plan:
+
+- how responses get fetched: HAProxy < 2.8 staples ``<crt>.ocsp`` files that the
+  role and its refresher keep fresh (mode ``refresher``); 2.8 and 2.9 fetch by
+  themselves for crt-list entries with ``[ocsp-update on]`` (mode ``native``; a
+  certificate named by ``crt`` on a bind line stays with the refresher); 3.x
   turns the updater on for every certificate with the global
-  `ocsp-update.mode on`;
+  ``ocsp-update.mode on``;
 - the admin-level stats socket the refresher pushes through: the
   configuration's own, else one in the role's stanza of the global section;
-- the endpoints to check (address of the bind, SNI from the crt-list filter
-  or the certificate's name) and what the report says about each.
+- the refresher: systemd timer or cron entry, its settings, the engine modules it imports.
+
+HAProxy's own reload method is ``signal`` (SIGUSR2 to the master, master-worker mode).
+
+Extra settings: ``check_host``, ``socket_path``, ``refresher`` (auto | systemd | cron),
+``library_dir``, ``renew_before``, ``file_mode``, ``timeout``.
 """
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from ansible_collections.tlsops.ocsp.plugins.module_utils import stapling_plan as common
 from ansible_collections.tlsops.ocsp.plugins.module_utils.haproxy_config import (
     CRT_LIST_OCSP_UPDATE, parse_crt_list, resolve,
 )
+from ansible_collections.tlsops.ocsp.plugins.module_utils.stapling_plan import ROLE, USER, Found, Model, Plan, Site
 
+VOCABULARY = common.Vocabulary(prefix="haproxy_stapling", global_scope="global", site_scope="certificate",
+                               global_trouble="have HAProxy's updater ask for a certificate without OCSP URL")
 NATIVE_SINCE = (2, 8)
 GLOBAL_MODE_SINCE = (3, 0)
 OCSP_UPDATE_ON = "%s on" % CRT_LIST_OCSP_UPDATE
@@ -38,12 +53,6 @@ def version_tuple(version: Any) -> Tuple[int, int]:
         return int(version[0]), int(version[1])
     major, minor = str(version).split("-")[0].split(".")[:2]
     return int(major), int(minor)
-
-
-def leaf_facts(path: str, certificates: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
-    """certificate_info's facts of the served certificate of a bundle: its first non-CA certificate."""
-    in_file = [facts for facts in certificates if facts.get("path") == path]
-    return next((facts for facts in in_file if not facts.get("is_ca")), in_file[0] if in_file else None)
 
 
 def endpoint_address(addresses: List[str], check_host: str) -> Optional[Tuple[str, int]]:
@@ -62,7 +71,7 @@ def endpoint_address(addresses: List[str], check_host: str) -> Optional[Tuple[st
     return None
 
 
-def server_name(entry: Dict[str, Any], facts: Optional[Dict[str, Any]]) -> Optional[str]:
+def server_name(entry: Mapping[str, Any], facts: Optional[Mapping[str, Any]]) -> Optional[str]:
     """The SNI to ask with: the crt-list's first positive filter, else the certificate's first DNS name."""
     names = [name for name in entry.get("sni_filters", []) if not name.startswith("!")]
     if not names and facts:
@@ -97,77 +106,20 @@ def render_crt_list(text: str, source: str, enable: List[str], crt_base: Optiona
     return "".join(lines)
 
 
-def socket_stanza(model: Dict[str, Any], settings: Dict[str, Any], needs_socket: bool,
+def socket_stanza(discovery: Mapping[str, Any], settings: Mapping[str, Any], needs_socket: bool,
                   global_mode: bool) -> Dict[str, Any]:
     """The role's lines for the global section: an admin socket when none exists, the 3.x global updater."""
     lines = []
-    path = model.get("admin_socket")
+    path = discovery.get("admin_socket")
     if needs_socket and path is None:
         path = settings["socket_path"]
         lines.append("stats socket %s mode 600 level admin" % path)
-    if global_mode and not model.get("ocsp_update_mode"):
+    if global_mode and not discovery.get("ocsp_update_mode"):
         lines.append("ocsp-update.mode on")
     return {"path": path, "lines": lines, "owned": bool(lines) and path == settings["socket_path"]}
 
 
-def plan(model: Dict[str, Any], certificates: List[Dict[str, Any]], settings: Dict[str, Any]) -> Dict[str, Any]:
-    """The HAProxy plan: mode, stanza, files, certificates to refresh, endpoints and gates.
-
-    model: haproxy_config_info's result (version, certificates, crt_lists, admin_socket, crt_base,
-    ocsp_update_mode). certificates: certificate_info's facts for the bundles. settings: check_host,
-    socket_path, refresher (auto | systemd | cron | none), service_mgr, library_dir, renew_before,
-    file_mode, timeout.
-    """
-    version = version_tuple(model["version"])
-    global_mode = version >= GLOBAL_MODE_SINCE
-    native = version >= NATIVE_SINCE
-    endpoints, refresh, crt_list_enable, gates = [], [], [], []
-    for entry in model["certificates"]:
-        facts = leaf_facts(entry["path"], certificates)
-        applicable = bool(facts and facts["stapling_applicable"])
-        endpoints.append(_endpoint(entry, facts, settings["check_host"]))
-        if facts and facts.get("must_staple") and not applicable:
-            gates.append("%s carries Must-Staple but cannot be stapled: %s" % (entry["path"], facts["stapling_reason"]))
-        if not applicable or global_mode:
-            continue
-        if native and entry.get("crt_list"):
-            crt_list_enable.append(entry["path"])
-        else:
-            refresh.append(entry["path"])
-    crt_lists = {path: render_crt_list(text, path, crt_list_enable, model.get("crt_base"))
-                 for path, text in sorted(model.get("crt_lists", {}).items())}
-    stanza = socket_stanza(model, settings, bool(refresh), global_mode)
-    result = {
-        "version": "%d.%d" % version,
-        "mode": "native" if native and not refresh else "refresher",
-        "stanza": stanza,
-        "refresh": refresh,
-        "crt_lists": {path: text for path, text in crt_lists.items() if text != model["crt_lists"][path]},
-        "refresher": _refresher_kind(settings) if refresh else "none",
-        "endpoints": [endpoint for endpoint in endpoints if endpoint["port"] is not None],
-        "checks": [{"host": endpoint["host"], "port": endpoint["port"], "server_name": endpoint["server_name"]}
-                   for endpoint in endpoints if endpoint["port"] is not None],
-        "gates": gates,
-        "library_files": library_files(settings["library_dir"], ENGINE_MODULES),
-    }
-    result["refresher_settings"] = refresher_settings(result, settings)
-    return result
-
-
-def _endpoint(entry: Dict[str, Any], facts: Optional[Dict[str, Any]], check_host: str) -> Dict[str, Any]:
-    address = endpoint_address(entry.get("addresses", []), check_host)
-    host, port = address if address else (None, None)
-    return {
-        "host": host, "port": port, "server_name": server_name(entry, facts),
-        "certificate_path": entry["path"],
-        "stapling_applicable": bool(facts and facts["stapling_applicable"]),
-        "stapling_reason": facts["stapling_reason"] if facts else "%s holds no certificate" % entry["path"],
-        "must_staple": bool(facts and facts.get("must_staple")),
-        "configured_by": "user" if entry.get("ocsp_update") == "on" else "role",
-    }
-
-
-def _refresher_kind(settings: Dict[str, Any]) -> str:
+def _refresher_kind(settings: Mapping[str, Any]) -> str:
     """systemd timer where systemd runs the host, cron otherwise (or what the settings force)."""
     wanted = settings.get("refresher", "auto")
     if wanted != "auto":
@@ -175,11 +127,11 @@ def _refresher_kind(settings: Dict[str, Any]) -> str:
     return "systemd" if settings.get("service_mgr") == "systemd" else "cron"
 
 
-def refresher_settings(plan_result: Dict[str, Any], settings: Dict[str, Any]) -> Dict[str, Any]:
+def refresher_settings(refresh: List[str], socket_path: Optional[str], settings: Mapping[str, Any]) -> Dict[str, Any]:
     """The JSON document the refresher program reads on the host."""
     return {
-        "certificates": plan_result["refresh"],
-        "socket": plan_result["stanza"]["path"],
+        "certificates": refresh,
+        "socket": socket_path,
         "renew_before": settings["renew_before"],
         "file_mode": settings["file_mode"],
         "timeout": settings["timeout"],
@@ -190,3 +142,55 @@ def library_files(library_dir: str, modules: List[str]) -> List[Dict[str, str]]:
     """Where each engine module goes below the refresher's library directory (a package path)."""
     package = os.path.join(library_dir, "ansible_collections", "tlsops", "ocsp", "plugins", "module_utils")
     return [{"name": name, "dest": os.path.join(package, name)} for name in modules]
+
+
+def _site(entry: Mapping[str, Any], leaves: Mapping[str, Mapping[str, Any]], check_host: str) -> Site:
+    address = endpoint_address(entry.get("addresses", []), check_host)
+    endpoints = [{"host": address[0], "port": address[1], "server_name": server_name(entry, leaves.get(entry["path"]))}
+                 ] if address else []
+    stapling = None
+    if entry.get("ocsp_update"):
+        stapling = Found(value=str(entry["ocsp_update"]).lower(), where="%s (crt-list)" % entry["crt_list"], origin=USER)
+    elif entry.get("ocsp_exists"):
+        stapling = Found(value="on", where=entry["ocsp_path"], origin=ROLE)
+    return Site(file=entry.get("bind_file", entry["path"]), line=entry.get("bind_line", 0), endpoints=endpoints,
+                certificates=[entry["path"]], stapling=stapling,
+                extra={"crt_list": entry.get("crt_list"), "binds": entry.get("binds", [])})
+
+
+def model(discovery: Mapping[str, Any], certificates: List[Mapping[str, Any]], settings: Mapping[str, Any]) -> Model:
+    leaves = common.leaf_facts(certificates)
+    mode = discovery.get("ocsp_update_mode")
+    return Model(sites=[_site(entry, leaves, settings["check_host"]) for entry in discovery.get("certificates", [])],
+                 certificates=certificates,
+                 global_stapling=Found(value=str(mode).lower(), where="global ocsp-update.mode", origin=USER)
+                 if mode else None)
+
+
+def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
+    """Mode, the stanza, the certificates the role keeps fresh, the crt-lists to write, the refresher."""
+    version = version_tuple(discovery["version"])
+    global_mode = version >= GLOBAL_MODE_SINCE
+    native = version >= NATIVE_SINCE
+    stapleable = [site for site in plan.sites if site["stapling_applicable"] and site["configured_by"] != USER]
+    refresh, crt_list_enable = [], []
+    for site in stapleable:
+        if global_mode:
+            continue
+        (crt_list_enable if native and site.get("crt_list") else refresh).extend(site["certificates"])
+    crt_lists = {path: render_crt_list(text, path, crt_list_enable, discovery.get("crt_base"))
+                 for path, text in sorted(discovery.get("crt_lists", {}).items())}
+    stanza = socket_stanza(discovery, settings, bool(refresh), global_mode)
+    return {
+        "include_targets": [],  # HAProxy has no include lines
+        "version": "%d.%d" % version,
+        "mode": "native" if native and not refresh else "refresher",
+        "stanza": stanza,
+        "refresh": refresh,
+        "crt_lists": {path: text for path, text in crt_lists.items() if text != discovery["crt_lists"][path]},
+        "refresher": _refresher_kind(settings) if refresh else "none",
+        "refresher_settings": refresher_settings(refresh, stanza["path"], settings),
+        "library_files": library_files(settings["library_dir"], ENGINE_MODULES),
+        "reload": "reload",
+        "reload_method": common.reload_method(settings, "signal"),
+    }

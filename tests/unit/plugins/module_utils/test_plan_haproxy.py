@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""plan_haproxy: every HAProxy decision (mode by version, stanza, crt-list rendering, endpoints, gates)."""
+"""plan_haproxy through the shared stapling plan: mode by version, stanza, crt-lists, endpoints, who configured."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
@@ -7,8 +7,10 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils import haproxy_config, plan_haproxy
+from ansible_collections.tlsops.ocsp.plugins.module_utils.stapling_plan import stapling_plan
 
-SETTINGS = {"check_host": "127.0.0.1", "socket_path": "/run/haproxy/tlsops-ocsp.sock", "refresher": "auto",
+SETTINGS = {"state": "present", "audit": False, "scope": "certificate", "selected": [], "manage_includes": True,
+            "reload_method": "auto", "private": False, "check_host": "127.0.0.1", "socket_path": "/run/haproxy/tlsops-ocsp.sock", "refresher": "auto",
             "service_mgr": "systemd", "library_dir": "/usr/local/lib/tlsops-ocsp-haproxy", "renew_before": 1800,
             "file_mode": "0644", "timeout": 10.0}
 CRT_LIST = "# sites\nsite.pem www.example.test\napi.pem [alpn h2] api.example.test\nold.pem [ocsp-update off] old.test\n" \
@@ -16,7 +18,7 @@ CRT_LIST = "# sites\nsite.pem www.example.test\napi.pem [alpn h2] api.example.te
 
 
 def facts(path: str, applicable: bool = True, must_staple: bool = False, names: Optional[List[str]] = None):
-    return [{"path": path, "is_ca": False, "stapling_applicable": applicable, "must_staple": must_staple,
+    return [{"path": path, "is_ca": False, "not_before": "2026-11-01T00:00:00Z", "stapling_applicable": applicable, "must_staple": must_staple,
              "stapling_reason": "OCSP responder http://ocsp.test" if applicable else "no OCSP responder URL",
              "subject_alt_names": ["DNS:%s" % name for name in names or ["default.example.test"]]},
             {"path": path, "is_ca": True, "stapling_applicable": False, "stapling_reason": "a CA"}]
@@ -31,13 +33,18 @@ def model(version: str, text: str = CRT_LIST, admin_socket: Optional[str] = None
         "    ocsp-update.mode %s\n" % ocsp_update_mode if ocsp_update_mode else ""))])
     bind = discovered["binds"][0]
     entries = [{"path": "/certs/default.pem", "addresses": bind["addresses"], "sni_filters": [], "crt_list": None,
-                "ocsp_update": None}]
+                "ocsp_update": None, "bind_file": "/etc/haproxy/haproxy.cfg", "bind_line": 4}]
     for entry in haproxy_config.parse_crt_list(text, "/etc/haproxy/list"):
         entries.append({"path": "/certs/" + entry["crt"], "addresses": bind["addresses"],
                         "sni_filters": entry["filters"], "crt_list": "/etc/haproxy/list",
-                        "ocsp_update": entry["ocsp_update"]})
+                        "ocsp_update": entry["ocsp_update"], "bind_file": "/etc/haproxy/haproxy.cfg",
+                        "bind_line": 4})
     return dict(discovered, version=version, certificates=entries, crt_lists={"/etc/haproxy/list": text},
                 admin_socket=haproxy_config.admin_socket(discovered))
+
+
+def plan(discovery: Dict[str, Any], certificates: List[Dict[str, Any]], settings: Dict[str, Any]) -> Dict[str, Any]:
+    return stapling_plan(discovery, plan_haproxy, certificates, settings)
 
 
 CERTIFICATES = (facts("/certs/default.pem") + facts("/certs/site.pem") + facts("/certs/api.pem")
@@ -45,52 +52,78 @@ CERTIFICATES = (facts("/certs/default.pem") + facts("/certs/site.pem") + facts("
 
 
 def test_before_2_8_every_stapleable_certificate_is_refreshed_through_the_roles_socket():
-    plan = plan_haproxy.plan(model("2.6"), CERTIFICATES, SETTINGS)
-    assert plan["mode"] == "refresher" and plan["refresher"] == "systemd"
-    assert plan["refresh"] == ["/certs/default.pem", "/certs/site.pem", "/certs/api.pem", "/certs/old.pem"]
-    assert plan["stanza"]["lines"] == ["stats socket /run/haproxy/tlsops-ocsp.sock mode 600 level admin"]
-    assert plan["crt_lists"] == {}
-    assert plan["refresher_settings"]["socket"] == "/run/haproxy/tlsops-ocsp.sock"
-    assert plan["library_files"][0]["dest"].endswith("ansible_collections/tlsops/ocsp/plugins/module_utils/_compat.py")
+    result = plan(model("2.6"), CERTIFICATES, SETTINGS)
+    assert result["mode"] == "refresher" and result["refresher"] == "systemd" and result["errors"] == []
+    assert result["reload_method"] == "service" and result["include_targets"] == []
+    # old.pem: the user's crt-list says ocsp-update off, which the role leaves as written
+    assert result["refresh"] == ["/certs/default.pem", "/certs/site.pem", "/certs/api.pem"]
+    assert result["stanza"]["lines"] == ["stats socket /run/haproxy/tlsops-ocsp.sock mode 600 level admin"]
+    assert result["crt_lists"] == {}
+    assert result["refresher_settings"]["socket"] == "/run/haproxy/tlsops-ocsp.sock"
+    assert result["library_files"][0]["dest"].endswith("ansible_collections/tlsops/ocsp/plugins/module_utils/_compat.py")
 
 
 def test_the_users_admin_socket_is_used_and_no_stanza_added():
-    plan = plan_haproxy.plan(model("2.6", admin_socket="/run/haproxy/admin.sock"), CERTIFICATES,
+    result = plan(model("2.6", admin_socket="/run/haproxy/admin.sock"), CERTIFICATES,
                              dict(SETTINGS, service_mgr="sysvinit"))
-    assert plan["stanza"] == {"path": "/run/haproxy/admin.sock", "lines": [], "owned": False}
-    assert plan["refresher"] == "cron"
+    assert result["stanza"] == {"path": "/run/haproxy/admin.sock", "lines": [], "owned": False}
+    assert result["refresher"] == "cron" and result["reload_method"] == "signal"
 
 
 def test_2_8_turns_on_ocsp_update_in_the_crt_list_and_refreshes_only_the_bind_crt():
-    plan = plan_haproxy.plan(model("2.8"), CERTIFICATES, SETTINGS)
-    assert plan["crt_lists"] == {"/etc/haproxy/list": (
+    result = plan(model("2.8"), CERTIFICATES, SETTINGS)
+    assert result["crt_lists"] == {"/etc/haproxy/list": (
         "# sites\nsite.pem [ocsp-update on] www.example.test\napi.pem [ocsp-update on alpn h2] api.example.test\n"
         "old.pem [ocsp-update off] old.test\nnourl.pem nourl.test\n")}
-    assert plan["refresh"] == ["/certs/default.pem"]
-    assert plan["mode"] == "refresher"  # the bind's own crt still needs the refresher
+    assert result["refresh"] == ["/certs/default.pem"]
+    assert result["mode"] == "refresher"  # the bind's own crt still needs the refresher
+    configured = {endpoint["certificate_path"]: endpoint["configured_by"] for endpoint in result["endpoints"]}
+    assert configured["/certs/old.pem"] == "user" and configured["/certs/site.pem"] == "role"
+    assert configured["/certs/nourl.pem"] is None
 
 
 def test_2_8_with_everything_in_crt_lists_needs_no_refresher_nor_socket():
-    plan = plan_haproxy.plan(dict(model("2.9"), certificates=model("2.9")["certificates"][1:]), CERTIFICATES,
+    result = plan(dict(model("2.9"), certificates=model("2.9")["certificates"][1:]), CERTIFICATES,
                              SETTINGS)
-    assert plan["mode"] == "native" and plan["refresher"] == "none" and plan["stanza"]["lines"] == []
+    assert result["mode"] == "native" and result["refresher"] == "none" and result["stanza"]["lines"] == []
 
 
 def test_3_x_uses_the_global_updater_and_leaves_crt_lists_alone():
-    plan = plan_haproxy.plan(model("3.0"), CERTIFICATES, SETTINGS)
-    assert plan["mode"] == "native" and plan["refresh"] == [] and plan["crt_lists"] == {}
-    assert plan["stanza"]["lines"] == ["ocsp-update.mode on"]
-    assert plan_haproxy.plan(model("3.1", ocsp_update_mode="off"), CERTIFICATES, SETTINGS)["stanza"]["lines"] == []
+    result = plan(model("3.0"), CERTIFICATES, SETTINGS)
+    assert result["mode"] == "native" and result["refresh"] == [] and result["crt_lists"] == {}
+    assert result["stanza"]["lines"] == ["ocsp-update.mode on"]
+    assert plan(model("3.1", ocsp_update_mode="off"), CERTIFICATES, SETTINGS)["stanza"]["lines"] == []
 
 
-def test_endpoints_use_sni_filters_then_certificate_names_and_gate_must_staple_without_url():
-    plan = plan_haproxy.plan(model("2.6"), CERTIFICATES, SETTINGS)
-    assert [(check["host"], check["port"], check["server_name"]) for check in plan["checks"]] == [
+def test_endpoints_use_sni_filters_then_certificate_names_and_report_must_staple_without_url():
+    result = plan(model("2.6"), CERTIFICATES, SETTINGS)
+    assert [(check["host"], check["port"], check["server_name"]) for check in result["checks"]] == [
         ("127.0.0.1", 443, "default.example.test"), ("127.0.0.1", 443, "www.example.test"),
         ("127.0.0.1", 443, "api.example.test"), ("127.0.0.1", 443, "old.test"), ("127.0.0.1", 443, "nourl.test")]
-    nourl = plan["endpoints"][-1]
+    nourl = result["endpoints"][-1]
     assert nourl["stapling_applicable"] is False and nourl["must_staple"] is True
-    assert plan["gates"] and "/certs/nourl.pem carries Must-Staple" in plan["gates"][0]
+    assert nourl["not_before"] == "2026-11-01T00:00:00Z"
+
+
+def test_absent_removes_what_the_role_keeps_fresh_and_its_stanza():
+    result = plan(model("2.6"), CERTIFICATES, dict(SETTINGS, state="absent"))
+    assert result["scope"] == "none" and len(result["refresh"]) == 3
+    assert {endpoint["configured_by"] for endpoint in result["endpoints"]
+            if endpoint["certificate_path"] != "/certs/old.pem"} == {None}
+
+
+def test_audit_says_the_role_configured_certificates_with_an_ocsp_file():
+    discovered = model("2.6")
+    discovered["certificates"][1]["ocsp_exists"] = True
+    discovered["certificates"][1]["ocsp_path"] = "/certs/site.pem.ocsp"
+    result = plan(discovered, CERTIFICATES, dict(SETTINGS, audit=True))
+    configured = {endpoint["certificate_path"]: endpoint["configured_by"] for endpoint in result["endpoints"]}
+    assert configured["/certs/site.pem"] == "role" and configured["/certs/default.pem"] is None
+
+
+def test_selected_certificates_only():
+    result = plan(model("2.6"), CERTIFICATES, dict(SETTINGS, selected=["/certs/api.pem"]))
+    assert result["refresh"] == ["/certs/api.pem"] and [e["server_name"] for e in result["checks"]] == ["api.example.test"]
 
 
 @pytest.mark.parametrize("addresses, expected", [
