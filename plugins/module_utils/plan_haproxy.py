@@ -101,8 +101,8 @@ def render_crt_list(text: str, source: str, enable: List[str], crt_base: Optiona
         else:
             crt_word, _space, rest = body.strip().partition(" ")
             indent = body[:len(body) - len(body.lstrip())]
-            lines[number - 1] = "%s%s [%s]%s%s" % (indent, crt_word, OCSP_UPDATE_ON,
-                                                    " " + rest.strip() if rest.strip() else "", ending)
+            tail = " " + rest.strip() if rest.strip() else ""
+            lines[number - 1] = "%s%s [%s]%s%s" % (indent, crt_word, OCSP_UPDATE_ON, tail, ending)
     return "".join(lines)
 
 

@@ -86,15 +86,18 @@ def renew(state: dict[str, Any], leaf: str) -> int:
     return new.cert.serial_number
 
 
+def pem_certificate(path: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(Path(path).read_bytes())
+
+
 def expired_response(state: dict[str, Any], leaf: str) -> bytes:
     """A response the lab's responder certificate signed, whose nextUpdate passed an hour ago."""
     pki = state["pki"]
-    load_cert = lambda path: x509.load_pem_x509_certificate(Path(path).read_bytes())  # noqa: E731
     signer_key = serialization.load_pem_private_key(Path(pki["responder"]["key"]).read_bytes(), None)
-    signer = load_cert(pki["responder"]["cert"])
+    signer = pem_certificate(pki["responder"]["cert"])
     now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
     builder = ocsp.OCSPResponseBuilder().add_response(
-        load_cert(state["leaves"][leaf]["cert"]), load_cert(pki["intermediate"]["cert"]), hashes.SHA1(),
+        pem_certificate(state["leaves"][leaf]["cert"]), pem_certificate(pki["intermediate"]["cert"]), hashes.SHA1(),
         ocsp.OCSPCertStatus.GOOD, now - datetime.timedelta(days=2), now - datetime.timedelta(hours=1), None, None)
     builder = builder.responder_id(ocsp.OCSPResponderEncoding.NAME, signer).certificates([signer])
     return builder.sign(signer_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
@@ -111,8 +114,8 @@ def fresh_lab(lab_factory):  # noqa: F811
     return lab_factory(components=SERVING, revoke_initially=False)
 
 
-def test_enable_staples_every_name_is_idempotent_and_absent_restores_byte_for_byte(fresh_lab: core.Lab,
-                                                                                      run_playbook):
+def test_enable_staples_every_name_is_idempotent_and_absent_restores_byte_for_byte(
+        fresh_lab: core.Lab, run_playbook):
     state = fresh_lab.state()
     before = tree_digest(state, "haproxy")
 

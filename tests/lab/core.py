@@ -29,8 +29,9 @@ MODULES: dict[str, Component] = {
     "haproxy": haproxy_instance.component,
 }
 # Web servers: their modules describe and write their configurations at init.
-SERVER_MODULES: dict[str, ModuleType] = {"nginx": nginx_instance, "apache": apache_instance,
-                                          "haproxy": haproxy_instance}
+SERVER_MODULES: dict[str, ModuleType] = {
+    "nginx": nginx_instance, "apache": apache_instance, "haproxy": haproxy_instance,
+}
 # Directories that init owns inside the lab directory (rebuilt by `init --force`).
 OWNED_DIRS = ("pki", "responder", "nginx", "apache2", "haproxy")
 DEFAULT_NEXT_UPDATE_MINUTES = 60

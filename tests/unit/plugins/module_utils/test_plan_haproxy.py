@@ -65,7 +65,7 @@ def test_before_2_8_every_stapleable_certificate_is_refreshed_through_the_roles_
 
 def test_the_users_admin_socket_is_used_and_no_stanza_added():
     result = plan(model("2.6", admin_socket="/run/haproxy/admin.sock"), CERTIFICATES,
-                             dict(SETTINGS, service_mgr="sysvinit"))
+                  dict(SETTINGS, service_mgr="sysvinit"))
     assert result["stanza"] == {"path": "/run/haproxy/admin.sock", "lines": [], "owned": False}
     assert result["refresher"] == "cron" and result["reload_method"] == "signal"
 
@@ -83,8 +83,7 @@ def test_2_8_turns_on_ocsp_update_in_the_crt_list_and_refreshes_only_the_bind_cr
 
 
 def test_2_8_with_everything_in_crt_lists_needs_no_refresher_nor_socket():
-    result = plan(dict(model("2.9"), certificates=model("2.9")["certificates"][1:]), CERTIFICATES,
-                             SETTINGS)
+    result = plan(dict(model("2.9"), certificates=model("2.9")["certificates"][1:]), CERTIFICATES, SETTINGS)
     assert result["mode"] == "native" and result["refresher"] == "none" and result["stanza"]["lines"] == []
 
 
