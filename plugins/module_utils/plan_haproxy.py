@@ -51,7 +51,7 @@ def version_tuple(version: Any) -> Tuple[int, int]:
     """(major, minor) from "2.6", "2.6.12-1+deb12u4" or a [major, minor] list."""
     if isinstance(version, (list, tuple)):
         return int(version[0]), int(version[1])
-    major, minor = str(version).split("-")[0].split(".")[:2]
+    major, minor = str(version).split("-", maxsplit=1)[0].split(".")[:2]
     return int(major), int(minor)
 
 

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Keep HAProxy's OCSP staples fresh, with no Ansible on the host (installed by tlsops.ocsp.haproxy_stapling).
 
