@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List, Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.tlsops.ocsp.plugins.module_utils import plan_apache, plan_iis, plan_nginx
+from ansible_collections.tlsops.ocsp.plugins.module_utils import plan_apache, plan_haproxy, plan_iis, plan_nginx
 from ansible_collections.tlsops.ocsp.plugins.module_utils.stapling_plan import stapling_plan as build
 
 # one adapter per server kind (stapling_plan.py documents the interface)
-ADAPTERS = {"nginx": plan_nginx, "apache": plan_apache, "iis": plan_iis}
+ADAPTERS = {"nginx": plan_nginx, "apache": plan_apache, "haproxy": plan_haproxy, "iis": plan_iis}
 
 
 def stapling_plan(discovery: Mapping[str, Any], kind: str, certificates: List[Mapping[str, Any]],

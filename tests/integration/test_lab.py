@@ -91,7 +91,7 @@ def test_port_probes_and_garbage_do_not_wedge_the_responder(lab: core.Lab) -> No
         held_open.close()
 
 
-@pytest.mark.parametrize("kind", SERVERS)
+@pytest.mark.parametrize("kind", (*SERVERS, "haproxy"))
 def test_servers_serve_each_leaf_by_sni_and_staple_nothing(lab: core.Lab, kind: str) -> None:
     state = lab.state()
     port = state[kind]["port"]
@@ -176,7 +176,8 @@ def test_certificates_have_the_documented_extensions(lab: core.Lab) -> None:
 def test_ports_derive_from_the_base_port(lab: core.Lab) -> None:
     state = lab.state()
     base = state["base_port"]
-    assert state["ports"] == {"responder": base, "nginx": base + 1, "apache": base + 2, "openssl_ocsp": base + 3}
+    assert state["ports"] == {"responder": base, "nginx": base + 1, "apache": base + 2, "openssl_ocsp": base + 3,
+                              "haproxy": base + 4}
     assert state["responder"]["port"] == base and state["nginx"]["port"] == base + 1
     assert state["apache"]["port"] == base + 2
 
@@ -251,7 +252,7 @@ def test_a_stale_pid_file_never_makes_the_lab_signal_a_stranger(tmp_path: Path) 
     state = stopped_lab.init(lab_state.free_base_port())
     with subprocess.Popen(["sleep", "60"]) as stranger:
         try:
-            for component in ("responder", "nginx", "apache"):
+            for component in ("responder", "nginx", "apache", "haproxy"):
                 Path(state[component]["pid_file"]).parent.mkdir(parents=True, exist_ok=True)
                 Path(state[component]["pid_file"]).write_text(f"{stranger.pid}\n")
             report = stopped_lab.stop()

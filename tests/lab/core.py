@@ -8,7 +8,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterable, Iterator, Optional, Protocol
 
-from tests.lab import apache_instance, lab_pki, nginx_instance, packages, responder, state as lab_state
+from tests.lab import apache_instance, haproxy_instance, lab_pki, nginx_instance, packages, responder, \
+    state as lab_state
 from tests.lab.processes import LabError, PortTaken, port_taken
 
 
@@ -22,14 +23,17 @@ class Component(Protocol):
     def status(self, state: dict[str, Any]) -> dict[str, Any]: ...
 
 
-COMPONENTS = ("responder", "nginx", "apache")
+COMPONENTS = ("responder", "nginx", "apache", "haproxy")
 MODULES: dict[str, Component] = {
     "responder": responder, "nginx": nginx_instance.component, "apache": apache_instance.component,
+    "haproxy": haproxy_instance.component,
 }
 # Web servers: their modules describe and write their configurations at init.
-SERVER_MODULES: dict[str, ModuleType] = {"nginx": nginx_instance, "apache": apache_instance}
+SERVER_MODULES: dict[str, ModuleType] = {
+    "nginx": nginx_instance, "apache": apache_instance, "haproxy": haproxy_instance,
+}
 # Directories that init owns inside the lab directory (rebuilt by `init --force`).
-OWNED_DIRS = ("pki", "responder", "nginx", "apache2")
+OWNED_DIRS = ("pki", "responder", "nginx", "apache2", "haproxy")
 DEFAULT_NEXT_UPDATE_MINUTES = 60
 DEFAULT_RESPONDER_WORKERS = 4
 

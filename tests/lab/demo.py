@@ -2,7 +2,7 @@
 """`make demo`: the collection's main job, end to end, on a lab on this machine.
 
 Builds a fresh lab (root and intermediate CA, leaves, a real `openssl ocsp`
-responder, a private nginx and a private apache2 serving the leaves with
+responder, a private nginx, apache2 and haproxy serving the leaves with
 stapling off), runs `tlsops.ocsp.enable` and then `tlsops.ocsp.audit`
 against localhost, and prints the audit summary and where the report lies.
 Running it again rebuilds the lab and shows the same story.
@@ -37,9 +37,10 @@ def write_inventory(state: dict[str, Any], path: Path) -> Path:
     host = {
         "ansible_connection": "local",
         "ansible_python_interpreter": sys.executable,
-        "stapling_servers": ["nginx", "apache"],
+        "stapling_servers": ["nginx", "apache", "haproxy"],
         **role_vars.nginx(state),
         **role_vars.apache(state),
+        **role_vars.haproxy(state, haproxy_stapling_refresher_python=sys.executable),
     }
     path.write_text(json.dumps({"all": {"hosts": {"localhost": host}}}, indent=2) + "\n")
     return path

@@ -10,7 +10,8 @@ from tests.lab.processes import LabError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SYSTEM_DEPS_SCRIPT = REPO_ROOT / "tests" / "setup" / "system-deps.sh"
-NEEDED_BINARIES = ("/usr/sbin/nginx", "/usr/sbin/apache2", "/usr/sbin/apache2ctl", "/usr/bin/openssl")
+NEEDED_BINARIES = ("/usr/sbin/nginx", "/usr/sbin/apache2", "/usr/sbin/apache2ctl", "/usr/bin/openssl",
+                   "/usr/sbin/haproxy")
 
 
 def missing_binaries() -> list[str]:

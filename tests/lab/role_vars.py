@@ -39,3 +39,21 @@ def apache(state: dict[str, Any], **extra: Any) -> dict[str, Any]:
         "apache_stapling_warm_delay": WARM["delay"],
         **extra,
     }
+
+
+def haproxy(state: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    section = state["haproxy"]
+    return {
+        "haproxy_stapling_binary": section["binary"],
+        "haproxy_stapling_config_files": [section["config_file"]],
+        "haproxy_stapling_reload_method": "signal",
+        "haproxy_stapling_pid_file": section["pid_file"],
+        "haproxy_stapling_socket_path": section["socket_path"],
+        "haproxy_stapling_refresher": "cron",
+        "haproxy_stapling_refresher_dir": section["prefix"] + "/refresher",
+        "haproxy_stapling_cron_file": section["prefix"] + "/cron.d/tlsops-ocsp-haproxy",
+        "haproxy_stapling_log_file": section["prefix"] + "/refresher.log",
+        "haproxy_stapling_warm_retries": WARM["retries"],
+        "haproxy_stapling_warm_delay": WARM["delay"],
+        **extra,
+    }

@@ -17,7 +17,7 @@ DEFAULT_DIR = Path("/tmp/tlsops-lab")
 STATE_FILE = "lab.json"
 STATE_VERSION = 4
 # Every port is base port + offset; a lab owns PORT_BLOCK ports (the rest are reserved).
-PORT_OFFSETS = {"responder": 0, "nginx": 1, "apache": 2, "openssl_ocsp": 3}
+PORT_OFFSETS = {"responder": 0, "nginx": 1, "apache": 2, "openssl_ocsp": 3, "haproxy": 4}
 PORT_BLOCK = 10
 # Default base ports lie below Linux's ephemeral range (32768-60999).
 DEFAULT_PORT_FIRST = 20000

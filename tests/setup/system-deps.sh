@@ -11,7 +11,7 @@ set -euo pipefail
 # One list: add packages here. chromium renders the audit report in the fleet tests;
 # prometheus brings promtool, which checks the audit's ocsp-audit.prom.
 # The shellcheck package serves the ansible-test sanity test of that name.
-SYSTEM_PACKAGES="${SYSTEM_PACKAGES:-nginx apache2 openssl ssl-cert ca-certificates shellcheck chromium prometheus}"
+SYSTEM_PACKAGES="${SYSTEM_PACKAGES:-nginx apache2 haproxy openssl ssl-cert ca-certificates shellcheck chromium prometheus}"
 
 POLICY_RC=/usr/sbin/policy-rc.d
 

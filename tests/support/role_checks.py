@@ -13,6 +13,7 @@ from typing import Any
 CONFIG_TREES = {
     "nginx": ("prefix", ("logs", "temp")),
     "apache": ("confdir", ("run", "lock", "logs", "state")),
+    "haproxy": ("prefix", ()),
 }
 
 

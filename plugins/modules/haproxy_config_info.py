@@ -1,0 +1,126 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: haproxy_config_info
+short_description: "Internal: read the TLS binds and certificate files of the HAProxy configuration"
+version_added: 0.3.0
+description:
+  - Internal helper of the P(tlsops.ocsp.haproxy_stapling#role) role; its interface may change without notice.
+  - Validates the configuration with C(haproxy -c -f ...) and reads it as HAProxy loads it; every
+    C(bind ... ssl) with its C(crt) files and directories and C(crt-list) entries; the stats sockets.
+author:
+  - tlsops maintainers (@tlsops)
+options:
+  binary:
+    description: The haproxy program.
+    type: path
+    default: /usr/sbin/haproxy
+  config_files:
+    description: The configuration files or directories HAProxy is started with (its C(-f) arguments), in order.
+    type: list
+    elements: path
+    default: [/etc/haproxy/haproxy.cfg]
+extends_documentation_fragment:
+  - tlsops.ocsp.attributes
+  - tlsops.ocsp.attributes.info_module
+"""
+
+EXAMPLES = r"""
+- name: Read what HAProxy serves
+  tlsops.ocsp.haproxy_config_info:
+    config_files: [/etc/haproxy/haproxy.cfg]
+  register: haproxy_model
+"""
+
+RETURN = r"""
+version:
+  description: HAProxy's version as C(major.minor).
+  returned: always
+  type: str
+  sample: "2.6"
+certificates:
+  description: One entry per certificate file a TLS bind serves.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: /etc/haproxy/certs/site.pem, ocsp_path: /etc/haproxy/certs/site.pem.ocsp, ocsp_exists: false,
+            issuer_path: null, sni_filters: [www.example.com], crt_list: /etc/haproxy/crt-list.txt,
+            addresses: ["*:443"], binds: ["frontend https (/etc/haproxy/haproxy.cfg line 20)"], ocsp_update: null}]
+crt_lists:
+  description: The text of every crt-list file, by path.
+  returned: always
+  type: dict
+  sample: {/etc/haproxy/crt-list.txt: "site.pem www.example.com\n"}
+admin_socket:
+  description: The first UNIX stats socket with C(level admin), or V(null).
+  returned: always
+  type: str
+  sample: /run/haproxy/admin.sock
+stats_sockets:
+  description: Every C(stats socket) line of the global section (address, path, level, mode, file, line).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{address: /run/haproxy/admin.sock, path: /run/haproxy/admin.sock, level: admin, mode: "660"}]
+binds:
+  description: Every C(bind) line of frontends and listen sections.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{section: frontend, name: https, addresses: ["*:443"], ssl: true, crt: [site.pem], crt_list: []}]
+crt_base:
+  description: The global C(crt-base), or V(null).
+  returned: always
+  type: str
+  sample: /etc/haproxy/certs
+ocsp_update_mode:
+  description: The global C(ocsp-update.mode) (HAProxy 3.x), or V(null).
+  returned: always
+  type: str
+  sample: null
+config_files:
+  description: The files read, in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/haproxy/haproxy.cfg]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tlsops.ocsp.plugins.module_utils import haproxy_config
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "binary": {"type": "path", "default": "/usr/sbin/haproxy"},
+            "config_files": {"type": "list", "elements": "path", "default": ["/etc/haproxy/haproxy.cfg"]},
+        },
+        supports_check_mode=True,
+    )
+    binary = module.params["binary"]
+    paths = module.params["config_files"]
+    arguments = [argument for path in paths for argument in ("-f", path)]
+    rc, out, err = module.run_command([binary, "-v"])
+    version = haproxy_config.parse_version(out) if rc == 0 else None
+    if version is None:
+        module.fail_json(msg="%s -v did not print a HAProxy version (exit %d: %s); set haproxy_stapling_binary "
+                             "to the haproxy program" % (binary, rc, (err or out).strip()))
+    rc, out, err = module.run_command([binary, "-c", *arguments])
+    if rc != 0:
+        module.fail_json(msg="HAProxy rejects its configuration (%s -c %s, exit %d): %s; fix it before enabling "
+                             "stapling" % (binary, " ".join(arguments), rc, (err or out).strip()))
+    try:
+        model = haproxy_config.discover(paths)
+        crt_lists = {path: haproxy_config.read_text(path)
+                     for path in sorted({entry["crt_list"] for entry in model["certificates"] if entry["crt_list"]})}
+    except haproxy_config.HaproxyConfigError as error:
+        module.fail_json(msg=str(error))
+    module.exit_json(changed=False, version="%d.%d" % version, crt_lists=crt_lists, **model)
+
+
+if __name__ == "__main__":
+    main()
