@@ -176,8 +176,9 @@ def run(steps: Steps[T]) -> T:
 def run_all(tasks: Sequence[Steps[T]], limit: int) -> List[T]:
     """Drive every generator in `tasks`, at most `limit` at once, in one thread; their return values in order.
 
-    An exception other than TlsError escaping a generator ends the batch
-    (every socket still open is closed) and propagates, as it would from `run`.
+    An exception escaping a generator (TlsError included: checks catch their
+    own) ends the batch, closes every socket still open and propagates, as it
+    would from `run`.
     """
     loop = _Loop()
     try:
