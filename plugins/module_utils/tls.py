@@ -30,7 +30,7 @@ import socket
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Deque, Dict, Generator, Iterator, List, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Any, Deque, Dict, Generator, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils import verdicts
 

@@ -40,7 +40,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.conftest import COLLECTIONS_PATH, free_port  # noqa: E402  (makes the collection importable)
+from tests.conftest import COLLECTIONS_PATH  # noqa: E402  (makes the collection importable)
 from tests.support.pki import Issued, SServer, TestPKI, corrupt_signature  # noqa: E402
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils import staple, tls  # noqa: E402
