@@ -67,7 +67,8 @@ def check_endpoints(endpoints: Sequence[Dict[str, Any]], workers: int = 64, **co
     """check_endpoint for each endpoint dict (host, port, server_name...), concurrently, in input order.
 
     Keys of an endpoint override `common`. At most `workers` (capped at
-    MAX_WORKERS) checks run at once, which also bounds the sockets held open.
+    MAX_WORKERS) checks run at once, which also bounds the sockets held open;
+    a check waiting `retry_delay` before its next attempt lets another run.
     """
     verifier = Verifier()
     checks = [_check_steps(verifier=verifier, **dict(common, **endpoint)) for endpoint in endpoints]

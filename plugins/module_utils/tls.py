@@ -176,6 +176,9 @@ def run(steps: Steps[T]) -> T:
 def run_all(tasks: Sequence[Steps[T]], limit: int) -> List[T]:
     """Drive every generator in `tasks`, at most `limit` at once, in one thread; their return values in order.
 
+    A generator that pauses gives up its place until the pause is over (a
+    retry that waits holds no socket), then resumes before new ones start.
+
     An exception escaping a generator (TlsError included: checks catch their
     own) ends the batch, closes every socket still open and propagates, as it
     would from `run`.
@@ -208,17 +211,24 @@ class _Loop:
         self._lookups: Optional[ThreadPoolExecutor] = None
         self._wakeup: Optional[Tuple[socket.socket, socket.socket]] = None
         self._looked_up: Deque[Tuple[_Task, "Future[list]"]] = collections.deque()
-        self._running: Dict[int, _Task] = {}
+        self._running: Dict[int, _Task] = {}  # started and not finished, paused ones included
+        self._active = 0  # running and not paused: what `limit` bounds
+        self._resumable: Deque[_Task] = collections.deque()  # paused ones whose time has come
         self._results: Dict[int, Any] = {}
 
     def run(self, tasks: Sequence[Steps[T]], limit: int) -> List[T]:
         queued = collections.deque(enumerate(tasks))
         while queued or self._running:
-            while queued and len(self._running) < limit:
-                task = _Task(*queued.popleft())
-                self._running[task.index] = task
+            while self._active < limit and (self._resumable or queued):
+                if self._resumable:  # before new ones: a retry waits no longer than its delay needs
+                    task = self._resumable.popleft()
+                else:
+                    task = _Task(*queued.popleft())
+                    self._running[task.index] = task
+                self._active += 1
                 self._advance(task, None, None)
-            self._poll()
+            if self._running:  # the last ones may have finished without waiting
+                self._poll()
         return [self._results[index] for index in range(len(tasks))]
 
     def close(self) -> None:
@@ -237,6 +247,7 @@ class _Loop:
             step = task.steps.throw(error) if error is not None else task.steps.send(value)
         except StopIteration as done:
             del self._running[task.index]
+            self._active -= 1
             self._results[task.index] = done.value
             return
         task.waiting = step
@@ -244,6 +255,7 @@ class _Loop:
             self._selector.register(step.sock, step.event, task)
             self._at(step.deadline, task, step)
         elif isinstance(step, Pause):
+            self._active -= 1  # holds no socket while it waits: its place goes to another
             self._at(step.until, task, step)
         else:
             self._look_up(task, step)
@@ -282,7 +294,7 @@ class _Loop:
                 self._selector.unregister(step.sock)
                 self._advance(task, None, TlsError(step.message))
             else:
-                self._advance(task, None, None)
+                self._resumable.append(task)  # resumes when a place is free
 
     def _look_up(self, task: _Task, step: Lookup) -> None:
         if self._lookups is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import selectors
 import socket
 import threading
 import time
@@ -264,3 +265,39 @@ def test_an_error_escaping_a_step_closes_every_socket_and_propagates():
             tls.run_all(steps, limit=6)
 
     assert len(os.listdir("/proc/self/fd")) <= open_fds
+
+
+def test_a_paused_step_gives_its_place_to_the_next():
+    """With room for one, every generator starts before the first pause ends: pauses hold no place."""
+    log = []
+
+    def pausing(number):
+        log.append(("start", number))
+        yield tls.Pause(time.monotonic() + 0.3)
+        log.append(("end", number))
+        return number
+
+    assert tls.run_all([pausing(number) for number in range(4)], limit=1) == [0, 1, 2, 3]
+    assert log[:4] == [("start", number) for number in range(4)]
+    assert sorted(log[4:]) == [("end", number) for number in range(4)]
+
+
+def test_run_all_ends_when_the_last_generator_ends_without_waiting():
+    """A finished wait leaves its 60 s deadline behind; the batch must not sit it out once all are done."""
+    ready, writer = socket.socketpair()
+    writer.send(b"x")  # readable at once
+
+    def waits_once():
+        yield tls.Io(ready, selectors.EVENT_READ, time.monotonic() + 60, "never")
+        return "waited"
+
+    def ends_at_once():
+        return "done"
+        yield  # a generator that never waits
+
+    started = time.monotonic()
+    with ready, writer:
+        outcomes = tls.run_all([waits_once(), ends_at_once()], limit=1)
+
+    assert outcomes == ["waited", "done"]
+    assert time.monotonic() - started < 30
