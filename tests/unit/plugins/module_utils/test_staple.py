@@ -261,4 +261,3 @@ def test_check_endpoints_retries_on_the_loop_with_the_delay(serve, leaf, good_po
     assert [(entry["verdict"], entry["attempts"]) for entry in entries] == [
         (verdicts.NO_STAPLE, 3), (verdicts.GOOD, 1), (verdicts.NO_STAPLE, 3)]
     assert time.monotonic() - started >= 0.4
-
