@@ -24,6 +24,7 @@ import functools
 import json
 import os
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -76,6 +77,19 @@ def timed(action: Callable[[], object]) -> Tuple[float, object]:
     started = time.perf_counter()
     result = action()
     return time.perf_counter() - started, result
+
+
+def with_cpu(action: Callable[[], object]) -> Tuple[object, float]:
+    """`action`'s result and the CPU seconds (user + system) it cost this process and the children it waited for.
+
+    On a loaded machine wall times stretch with the load; CPU seconds much less.
+    """
+    def used() -> float:
+        return sum(usage.ru_utime + usage.ru_stime
+                   for usage in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
+    before = used()
+    result = action()
+    return result, used() - before
 
 
 def mean_ms(action: Callable[[], object], count: int, accept: Callable[[object], bool]) -> float:
@@ -373,32 +387,38 @@ def bench_fleet(workdir: Path, pki: TestPKI, args: argparse.Namespace) -> int:
     binary = None if args.skip_sslyze else sslyze_binary(args.sslyze_version)
     load_before = os.getloadavg()[0]
     with private_nginx(args.nginx, workdir / "nginx", targets, pki):
-        module_seconds, result = run_ansible(MODULE, json.dumps({"endpoints": endpoints}), workdir)
+        (module_seconds, result), module_cpu = with_cpu(
+            lambda: run_ansible(MODULE, json.dumps({"endpoints": endpoints}), workdir))
         if "endpoints" not in result:
             raise SystemExit("%s failed: %s" % (MODULE, result.get("msg", result)))
         module_wrong, module_summary = judged(result["endpoints"], targets)
-        engine_seconds, entries = timed(lambda: staple.check_endpoints(endpoints, workers=args.workers))
+        (engine_seconds, entries), engine_cpu = with_cpu(
+            lambda: timed(lambda: staple.check_endpoints(endpoints, workers=args.workers)))
         engine_wrong, engine_summary = judged(entries, targets)
-        ping_seconds, _ping = run_ansible("ansible.builtin.ping", "", workdir)
+        (ping_seconds, _ping), ping_cpu = with_cpu(lambda: run_ansible("ansible.builtin.ping", "", workdir))
         sslyze_row = None
         if binary is not None:
-            sslyze_seconds, sslyze_seen = run_sslyze(binary, targets, workdir)
-            sslyze_row = ("sslyze %s --certinfo (all endpoints)" % args.sslyze_version, sslyze_seconds, sslyze_seen)
+            (sslyze_seconds, sslyze_seen), sslyze_cpu = with_cpu(lambda: run_sslyze(binary, targets, workdir))
+            sslyze_row = ("sslyze %s --certinfo (all endpoints)" % args.sslyze_version, sslyze_seconds, sslyze_cpu,
+                          sslyze_seen)
         sample = sorted(random.Random(1).sample(range(len(targets)), min(args.s_client_sample, len(targets))))
-        s_client_seconds, seen = timed(lambda: [s_client_staple(targets[index]) for index in sample])
-    rows = [("method", "wall", "per endpoint", "ratio to ours", "verdicts / staple statuses seen")]
+        (s_client_seconds, seen), s_client_cpu = with_cpu(
+            lambda: timed(lambda: [s_client_staple(targets[index]) for index in sample]))
+    rows = [("method", "wall", "per endpoint", "ratio to ours", "CPU", "CPU ratio", "verdicts / staple statuses seen")]
 
-    def row(label: str, seconds: float, seen: str) -> None:
+    def row(label: str, seconds: float, cpu: float, seen: str) -> None:
         rows.append((label, "%.2f s" % seconds, "%.2f ms" % (seconds * 1000 / len(targets)),
-                     "%.2f" % (seconds / module_seconds), seen))
+                     "%.2f" % (seconds / module_seconds), "%.2f s" % cpu, "%.2f" % (cpu / module_cpu), seen))
 
-    row("ours: ansible localhost -m %s (one call)" % MODULE, module_seconds, module_summary)
-    row("ours: engine staple.check_endpoints (workers %d)" % args.workers, engine_seconds, engine_summary)
-    row("ansible localhost -m ping (ansible's start-up alone)", ping_seconds, "-")
+    row("ours: ansible localhost -m %s (one call)" % MODULE, module_seconds, module_cpu, module_summary)
+    row("ours: engine staple.check_endpoints (workers %d)" % args.workers, engine_seconds, engine_cpu,
+        engine_summary)
+    row("ansible localhost -m ping (ansible's start-up alone)", ping_seconds, ping_cpu, "-")
     if sslyze_row is not None:
         row(*sslyze_row)
-    row("openssl s_client -status, serially (%d measured, x %.1f)" % (len(sample), len(targets) / len(sample)),
-        s_client_seconds * len(targets) / len(sample), counts(seen) + " (in the sample)")
+    factor = len(targets) / len(sample)
+    row("openssl s_client -status, serially (%d measured, x %.1f)" % (len(sample), factor),
+        s_client_seconds * factor, s_client_cpu * factor, counts(seen) + " (in the sample)")
     print_table("2. one check over %d endpoints on %d loopback addresses (private nginx, %d sites: %s; "
                 "load average %.1f before, %.1f after, %d CPUs)"
                 % (len(targets), args.addresses, len(sites), counts([site.kind for site in sites]),
