@@ -257,17 +257,62 @@ def verify_response(response_der: bytes, cert: x509.Certificate, issuer: x509.Ce
     revocation_time, revocation_reason, produced_at, responder, signed_by
     ('issuer' | 'delegate' | None) and seconds_until_next_update.
     """
-    result = unverified(None, None)
+    return judge_checked(check_response(response_der, cert, issuer), at, skew, max_age, expected_nonce)
+
+
+@dataclass(frozen=True)
+class CheckedResponse:
+    """What verification finds without looking at the clock: parsing, CertID, signer and signatures.
+
+    It depends only on the response bytes, the certificate and the issuer, so
+    a caller that meets byte-identical inputs again may reuse it;
+    `judge_checked` then applies the time-dependent rules at its own time.
+    """
+
+    fields: Dict[str, Any]                   # result fields found so far (never mutated)
+    single: Optional[SingleResponse]         # the SingleResponse for the certificate, once found
+    rejected: Optional[Tuple[str, str]]      # (verdict, reason) of a failure found here
+    signed_by: Optional[str]
+    delegate: Optional[x509.Certificate]     # the delegated responder, whose validity depends on the time
+    nonce: Optional[bytes]
+    described: str                           # the certificate, as reasons name it
+
+
+def check_response(response_der: bytes, cert: x509.Certificate, issuer: x509.Certificate) -> CheckedResponse:
+    """The time-independent steps of verify_response; never raises on bad bytes."""
+    fields = unverified(None, None)
+    found: Dict[str, Any] = {"single": None, "signed_by": None, "delegate": None, "nonce": None}
+    rejected: Optional[Tuple[str, str]] = None
     try:
-        verdict, reason = _verify(response_der, cert, issuer, as_utc(at) if at else utcnow(), skew, max_age,
-                                  expected_nonce, result)
+        _check(response_der, cert, issuer, fields, found)
+    except _Rejected as rejection:
+        rejected = (rejection.verdict, rejection.reason)
+    except PARSE_ERRORS as error:
+        rejected = _unparsable(error)
+    return CheckedResponse(fields=fields, rejected=rejected, described=_describe(cert), **found)
+
+
+def judge_checked(checked: CheckedResponse, at: Optional[datetime.datetime] = None, skew: int = 300,
+                  max_age: int = DEFAULT_MAX_AGE, expected_nonce: Optional[bytes] = None) -> Dict[str, Any]:
+    """The verify_response result of a CheckedResponse at `at` (default now): freshness and the rest."""
+    moment = as_utc(at) if at else utcnow()
+    result = dict(checked.fields)
+    single = checked.single
+    if single is not None and single.next_update is not None:
+        result["seconds_until_next_update"] = int((single.next_update - moment).total_seconds())
+    try:
+        verdict, reason = _judge(checked, moment, skew, max_age, expected_nonce, result)
     except _Rejected as rejected:
         verdict, reason = rejected.verdict, rejected.reason
     except PARSE_ERRORS as error:
-        verdict, reason = verdicts.MALFORMED, ("a field cannot be parsed (%s); fetch a fresh response from "
-                                               "the responder" % type(error).__name__)
-    result.update(verdict=verdict, reason="OCSP response for %s: %s" % (_describe(cert), reason))
+        verdict, reason = _unparsable(error)
+    result.update(verdict=verdict, reason="OCSP response for %s: %s" % (checked.described, reason))
     return result
+
+
+def _unparsable(error: Exception) -> Tuple[str, str]:
+    return verdicts.MALFORMED, ("a field cannot be parsed (%s); fetch a fresh response from the responder"
+                                % type(error).__name__)
 
 
 def _describe(cert: x509.Certificate) -> str:
@@ -277,16 +322,30 @@ def _describe(cert: x509.Certificate) -> str:
         return "the certificate"
 
 
-def _verify(der: bytes, cert: x509.Certificate, issuer: x509.Certificate, at: datetime.datetime,
-            skew: int, max_age: int, expected_nonce: Optional[bytes], result: Dict[str, Any]) -> Tuple[str, str]:
-    """Fill `result` step by step; the (verdict, reason) of a valid response, else _Rejected."""
+def _check(der: bytes, cert: x509.Certificate, issuer: x509.Certificate, fields: Dict[str, Any],
+           found: Dict[str, Any]) -> None:
+    """Fill `fields` and `found` step by step, in verification order; _Rejected at the first failure."""
     response = _load(der)
-    result["produced_at"] = iso(response.produced_at)
-    result["responder"] = _responder_label(response, [issuer] + response.certificates)
+    fields["produced_at"] = iso(response.produced_at)
+    fields["responder"] = _responder_label(response, [issuer] + response.certificates)
     single = _matching_single(response, cert, issuer)
-    _record_single(single, at, result)
-    result["signed_by"] = _check_signer(response, issuer, at, skew)
-    _check_nonce(response, expected_nonce)
+    found["single"] = single
+    _record_single(single, fields)
+    found["nonce"] = response.nonce
+    found["signed_by"], found["delegate"] = _check_signer(response, issuer)
+
+
+def _judge(checked: CheckedResponse, at: datetime.datetime, skew: int, max_age: int,
+           expected_nonce: Optional[bytes], result: Dict[str, Any]) -> Tuple[str, str]:
+    """The (verdict, reason) of a valid response at `at`, else _Rejected; continues `_check`'s order."""
+    if checked.rejected is not None:
+        raise _Rejected(*checked.rejected)
+    single = checked.single
+    assert single is not None  # set whenever nothing was rejected
+    if checked.delegate is not None:
+        _check_delegate_validity(checked.delegate, at, skew)
+    result["signed_by"] = checked.signed_by
+    _check_nonce(checked.nonce, expected_nonce)
     if single.cert_status == ocsp.OCSPCertStatus.REVOKED:
         # Revocation is permanent: even an out-of-date signed answer proves it.
         raise _Rejected(verdicts.REVOKED, "the certificate was revoked on %s (reason: %s); replace it now"
@@ -389,24 +448,23 @@ def _mismatch_reason(singles: List[SingleResponse], cert: x509.Certificate) -> s
             "response: clear its OCSP cache or response file and fetch a fresh one" % detail)
 
 
-def _record_single(single: SingleResponse, at: datetime.datetime, result: Dict[str, Any]) -> None:
+def _record_single(single: SingleResponse, result: Dict[str, Any]) -> None:
     result.update(
         cert_status=single.cert_status.name.lower(),
         this_update=iso(single.this_update),
         next_update=iso(single.next_update),
         revocation_time=iso(single.revocation_time),
         revocation_reason=single.revocation_reason.value if single.revocation_reason else None,
-        seconds_until_next_update=(int((single.next_update - at).total_seconds())
-                                   if single.next_update else None),
     )
 
 
-def _check_signer(response: BasicResponse, issuer: x509.Certificate, at: datetime.datetime,
-                  skew: int) -> str:
-    """'issuer' or 'delegate' when the signer is authorised and its signature verifies, else _Rejected."""
+def _check_signer(response: BasicResponse,
+                  issuer: x509.Certificate) -> Tuple[str, Optional[x509.Certificate]]:
+    """('issuer', None) or ('delegate', the delegate) when the signer is authorised and its signature
+    verifies, else _Rejected. The delegate's validity period is left to the caller, who knows the time."""
     if _identifies(response, issuer):
         _check_signature(response, issuer, "the issuer %s" % issuer.subject.rfc4514_string())
-        return "issuer"
+        return "issuer", None
     delegates = [candidate for candidate in response.certificates if _identifies(response, candidate)]
     if not delegates:
         raise _Rejected(verdicts.UNAUTHORIZED_SIGNER, (
@@ -415,8 +473,8 @@ def _check_signer(response: BasicResponse, issuer: x509.Certificate, at: datetim
             % (_responder_label(response, [issuer]), issuer.subject.rfc4514_string())))
     delegate = delegates[0]
     _check_signature(response, delegate, "the delegated responder %s" % delegate.subject.rfc4514_string())
-    _check_delegate(delegate, issuer, at, skew)
-    return "delegate"
+    _check_delegate(delegate, issuer)
+    return "delegate", delegate
 
 
 def _identifies(response: BasicResponse, candidate: x509.Certificate) -> bool:
@@ -435,9 +493,8 @@ def _check_signature(response: BasicResponse, signer: x509.Certificate, who: str
                                                 "response is corrupt or forged; do not staple it" % who)
 
 
-def _check_delegate(delegate: x509.Certificate, issuer: x509.Certificate, at: datetime.datetime,
-                    skew: int) -> None:
-    """RFC 6960 4.2.2.2: the issuer signed the delegate, which has id-kp-OCSPSigning and is valid at `at`."""
+def _check_delegate(delegate: x509.Certificate, issuer: x509.Certificate) -> None:
+    """RFC 6960 4.2.2.2: the issuer signed the delegate, which has id-kp-OCSPSigning."""
     name = delegate.subject.rfc4514_string()
     if not is_issued_by(delegate, issuer):
         raise _Rejected(verdicts.UNAUTHORIZED_SIGNER, (
@@ -447,12 +504,17 @@ def _check_delegate(delegate: x509.Certificate, issuer: x509.Certificate, at: da
         raise _Rejected(verdicts.UNAUTHORIZED_SIGNER, (
             "the delegated responder %s lacks the id-kp-OCSPSigning extended key usage; the CA must "
             "reissue the responder certificate with it" % name))
+
+
+def _check_delegate_validity(delegate: x509.Certificate, at: datetime.datetime, skew: int) -> None:
+    """The delegate must be valid at `at`, within `skew`."""
     not_before, not_after = utc_attr(delegate, "not_valid_before"), utc_attr(delegate, "not_valid_after")
     margin = datetime.timedelta(seconds=skew)
     if not not_before - margin <= at <= not_after + margin:
         raise _Rejected(verdicts.UNAUTHORIZED_SIGNER, (
             "the delegated responder certificate %s is valid from %s to %s, not at %s; the responder "
-            "must be given a current certificate" % (name, iso(not_before), iso(not_after), iso(at))))
+            "must be given a current certificate"
+            % (delegate.subject.rfc4514_string(), iso(not_before), iso(not_after), iso(at))))
 
 
 def _has_ocsp_signing(cert: x509.Certificate) -> bool:
@@ -463,13 +525,12 @@ def _has_ocsp_signing(cert: x509.Certificate) -> bool:
     return ExtendedKeyUsageOID.OCSP_SIGNING in list(usages)
 
 
-def _check_nonce(response: BasicResponse, expected: Optional[bytes]) -> None:
+def _check_nonce(nonce: Optional[bytes], expected: Optional[bytes]) -> None:
     """A nonce that differs from the request's means the answer belongs to another request (a replay).
 
     A response without any nonce is accepted: most responders serve
     pre-generated responses and ignore nonces (RFC 8954 allows that).
     """
-    nonce = response.nonce
     if expected is None or nonce is None:
         return
     if nonce != unwrap_nonce(expected):

@@ -11,7 +11,8 @@ description:
     takes the OCSP response the server staples in the handshake, and verifies it against the
     certificate the server serves, with the issuer from the served chain or from O(ca_path).
   - Returns one entry per endpoint, in the order given. Many endpoints are checked concurrently
-    in one call.
+    in one call (up to 64 at once, on one event loop), each under its own O(timeout); a staple
+    met at several endpoints is verified once and judged at each endpoint's own time.
   - A bad staple, a missing staple or an endpoint that cannot be reached is reported in
     RV(endpoints[].verdict), not as a module failure.
   - Servers may staple only after the first handshakes (nginx fetches the response per worker

@@ -5,13 +5,16 @@
 1. The same endpoint checked N times: the engine (tls.handshake alone, and the
    full staple.check_endpoint with verification) against `openssl s_client
    -status` run as a subprocess, the way a shell script would check a staple.
-2. One check over many endpoints (default 1,000) on loopback: a private nginx
-   listening on that many ports with a static staple (`ssl_stapling_file`),
-   checked with staple.check_endpoints and, when the module exists, with one
-   `ansible localhost -m tlsops.ocsp.staple_info` call.
+2. One check over many endpoints (default 1,000) on loopback addresses
+   127.0.0.x: a private nginx with ten sites (good, revoked, unstapled, a
+   foreign staple, a forged staple, no OCSP URL), each listening on its share
+   of the ports, checked by one `ansible localhost -m tlsops.ocsp.staple_info`
+   call (every verdict compared with the one expected), by the engine alone,
+   by sslyze `--certinfo` (from a venv the bench makes on demand) and by
+   serial `openssl s_client -status` (a sample, extrapolated), with ratios.
 
-Everything runs on 127.0.0.1 in a temporary directory and is stopped at the end.
-See tests/bench/README.md.
+Everything runs on loopback in a temporary directory and is stopped at the
+end. See tests/bench/README.md.
 """
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ import collections
 import functools
 import json
 import os
+import random
+import resource
 import shutil
 import signal
 import socket
@@ -28,32 +33,41 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.conftest import COLLECTIONS_PATH, free_port  # noqa: E402  (makes the collection importable)
-from tests.support.pki import SServer, TestPKI  # noqa: E402
+from tests.conftest import COLLECTIONS_PATH  # noqa: E402  (makes the collection importable)
+from tests.support.pki import Issued, SServer, TestPKI, corrupt_signature  # noqa: E402
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils import staple, tls  # noqa: E402
 
 SERVER_NAME = "www.example.test"
 MODULE = "tlsops.ocsp.staple_info"
+SSLYZE_VERSION = "6.3.1"  # installs on Python 3.9 .. 3.13 from wheels
+CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tlsops-bench"
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--count", type=int, default=200, help="checks of the same endpoint (default 200)")
-    parser.add_argument("--endpoints", type=int, default=1000, help="endpoints in the fleet check (default 1000)")
-    parser.add_argument("--workers", type=int, default=64, help="concurrent checks (default 64)")
-    parser.add_argument("--tls-version", default="TLSv1.3", choices=sorted(tls.TLS_VERSIONS))
+    parser.add_argument("--count", type=int, default=200, help="part 1: checks of the same endpoint (default 200)")
+    parser.add_argument("--tls-version", default="TLSv1.3", choices=sorted(tls.TLS_VERSIONS),
+                        help="part 1: protocol (part 2 lets each client and nginx agree, as users run it)")
+    parser.add_argument("--endpoints", type=int, default=1000, help="part 2: endpoints (default 1000)")
+    parser.add_argument("--addresses", type=int, default=4,
+                        help="part 2: loopback addresses 127.0.0.1..N the endpoints spread over (default 4)")
+    parser.add_argument("--workers", type=int, default=64, help="part 2: concurrent checks of the engine run")
+    parser.add_argument("--s-client-sample", type=int, default=50,
+                        help="part 2: endpoints checked by serial s_client, extrapolated to all (default 50)")
+    parser.add_argument("--sslyze-version", default=SSLYZE_VERSION, help="sslyze from PyPI (default %(default)s)")
     parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx", help="nginx binary")
     parser.add_argument("--skip-single", action="store_true", help="skip part 1 (same endpoint N times)")
     parser.add_argument("--skip-fleet", action="store_true", help="skip part 2 (many endpoints)")
-    parser.add_argument("--skip-module", action="store_true", help="skip the staple_info module run")
+    parser.add_argument("--skip-sslyze", action="store_true", help="part 2 without sslyze")
     return parser.parse_args()
 
 
@@ -63,6 +77,19 @@ def timed(action: Callable[[], object]) -> Tuple[float, object]:
     started = time.perf_counter()
     result = action()
     return time.perf_counter() - started, result
+
+
+def with_cpu(action: Callable[[], object]) -> Tuple[object, float]:
+    """`action`'s result and the CPU seconds (user + system) it cost this process and the children it waited for.
+
+    On a loaded machine wall times stretch with the load; CPU seconds much less.
+    """
+    def used() -> float:
+        return sum(usage.ru_utime + usage.ru_stime
+                   for usage in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
+    before = used()
+    result = action()
+    return result, used() - before
 
 
 def mean_ms(action: Callable[[], object], count: int, accept: Callable[[object], bool]) -> float:
@@ -77,8 +104,8 @@ def checked_run(action: Callable[[], object], accept: Callable[[object], bool]) 
     return seconds
 
 
-def print_table(title: str, rows: Sequence[Tuple[str, str, str]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+def print_table(title: str, rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     print("\n" + title)
     for index, row in enumerate(rows):
         print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
@@ -97,8 +124,8 @@ def s_client_status(port: int, tls_version: str) -> bytes:
     return completed.stdout
 
 
-def bench_single(workdir: Path, pki: TestPKI, leaf, staple_der: bytes, args: argparse.Namespace) -> float:
-    """Part 1; returns the s_client mean (ms), the baseline part 2 extrapolates."""
+def bench_single(workdir: Path, pki: TestPKI, leaf: Issued, staple_der: bytes, args: argparse.Namespace) -> None:
+    """Part 1: the mean per check of each method, with its ratio to s_client."""
     version = args.tls_version
     with SServer(workdir / "s_server", 0, leaf, [pki.intermediate], staple_der) as server:
         check = functools.partial(staple.check_endpoint, "127.0.0.1", server.port, SERVER_NAME, tls_version=version)
@@ -117,20 +144,61 @@ def bench_single(workdir: Path, pki: TestPKI, leaf, staple_der: bytes, args: arg
             ("engine staple.check_endpoint (+ verify)", "%.2f ms" % check_ms, "%.2f" % (check_ms / s_client_ms)),
         ],
     )
-    return s_client_ms
 
 
 # ---------------------------------------------------------------- part 2: many endpoints
 
-def distinct_free_ports(count: int) -> List[int]:
-    ports: List[int] = []
-    seen = set()
-    while len(ports) < count:
-        port = free_port()
-        if port not in seen:
-            seen.add(port)
-            ports.append(port)
-    return ports
+# Ten sites, each on every tenth endpoint: (kind, the verdict staple_info must give).
+SITE_KINDS = ["good"] * 5 + ["revoked", "no_staple", "wrong_certificate", "bad_signature", "not_applicable"]
+EXPECTED = {"good": "good", "revoked": "revoked", "no_staple": "no_staple", "wrong_certificate": "wrong_certificate",
+            "bad_signature": "bad_signature", "not_applicable": "not_applicable"}
+
+
+@dataclass
+class Site:
+    name: str
+    kind: str
+    leaf: Issued
+    staple: Optional[bytes]
+
+
+@dataclass
+class Target:
+    address: str
+    port: int
+    site: Site
+
+    @property
+    def endpoint(self) -> Dict:
+        return {"host": self.address, "port": self.port, "server_name": self.site.name}
+
+
+def make_sites(pki: TestPKI) -> List[Site]:
+    sites = []
+    foreign = pki.leaf("foreign.example.test")
+    for number, kind in enumerate(SITE_KINDS):
+        name = "site%02d.example.test" % number
+        leaf = pki.leaf(name, ocsp_urls=()) if kind == "not_applicable" else pki.leaf(name)
+        staple = {
+            "good": lambda: pki.response(leaf.cert),
+            "revoked": lambda: pki.response(leaf.cert, "revoked"),
+            "wrong_certificate": lambda: pki.response(foreign.cert),
+            "bad_signature": lambda: corrupt_signature(pki.response(leaf.cert)),
+        }.get(kind, lambda: None)()
+        sites.append(Site(name, kind, leaf, staple))
+    return sites
+
+
+def make_targets(sites: Sequence[Site], count: int, addresses: int) -> List[Target]:
+    """`count` endpoints over 127.0.0.1..N, each on a port free on its address, round robin over the sites."""
+    targets = []
+    with ExitStack() as held:  # hold every port until all are picked, so none is picked twice
+        for index in range(count):
+            address = "127.0.0.%d" % (1 + index % addresses)
+            sock = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind((address, 0))
+            targets.append(Target(address, sock.getsockname()[1], sites[index % len(sites)]))
+    return targets
 
 
 NGINX_CONF = """\
@@ -148,37 +216,37 @@ http {{
     fastcgi_temp_path {prefix}/fastcgi;
     uwsgi_temp_path {prefix}/uwsgi;
     scgi_temp_path {prefix}/scgi;
+    ssl_protocols TLSv1.2 TLSv1.3;  # 1.22 leaves TLS 1.3 out of its default
+{servers}
+}}
+"""
+
+SERVER_BLOCK = """\
     server {{
 {listens}
-        server_name {server_name};
-        ssl_certificate {prefix}/chain.pem;
-        ssl_certificate_key {prefix}/leaf.key;
-        ssl_protocols TLSv1.2 TLSv1.3;  # 1.22 leaves TLS 1.3 out of its default
-        ssl_stapling on;
-        ssl_stapling_file {prefix}/staple.der;
+        server_name {name};
+        ssl_certificate {prefix}/{name}.chain.pem;
+        ssl_certificate_key {prefix}/{name}.key;
+{stapling}
         return 204;
     }}
-}}
 """
 
 
 @contextmanager
-def private_nginx(nginx: str, prefix: Path, ports: Sequence[int], leaf, pki: TestPKI,
-                  staple_der: bytes) -> Iterator[None]:
-    """A private nginx on 127.0.0.1, one `listen` per port, stapling `staple_der` from a file."""
+def private_nginx(nginx: str, prefix: Path, targets: Sequence[Target], pki: TestPKI) -> Iterator[None]:
+    """A private nginx: one server block per site, listening on its targets, stapling its file (if any)."""
     prefix.mkdir(parents=True)
-    (prefix / "chain.pem").write_bytes(leaf.pem + pki.intermediate.pem)
-    key = prefix / "leaf.key"
-    key.write_bytes(leaf.key_pem)
-    key.chmod(0o600)
-    (prefix / "staple.der").write_bytes(staple_der)
-    listens = "\n".join("        listen 127.0.0.1:%d ssl;" % port for port in ports)
+    blocks = []
+    for site in dict.fromkeys(target.site.name for target in targets):
+        mine = [target for target in targets if target.site.name == site]
+        blocks.append(server_block(prefix, mine, pki))
     conf = prefix / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(prefix=prefix, listens=listens, server_name=SERVER_NAME,
-                                      nofile=len(ports) * 2 + 1024, connections=len(ports) + 512))
+    conf.write_text(NGINX_CONF.format(prefix=prefix, servers="".join(blocks), nofile=len(targets) * 2 + 1024,
+                                      connections=len(targets) + 512))
     process = subprocess.Popen([nginx, "-p", str(prefix), "-c", str(conf)], stdin=subprocess.DEVNULL)
     try:
-        wait_listening(ports[-1], process, prefix / "error.log")
+        wait_listening(targets[-1], process, prefix / "error.log")
         yield
     finally:
         process.send_signal(signal.SIGQUIT)
@@ -189,83 +257,188 @@ def private_nginx(nginx: str, prefix: Path, ports: Sequence[int], leaf, pki: Tes
             process.wait()
 
 
-def wait_listening(port: int, process: subprocess.Popen, log: Path, wait: float = 30.0) -> None:
+def server_block(prefix: Path, targets: Sequence[Target], pki: TestPKI) -> str:
+    site = targets[0].site
+    (prefix / ("%s.chain.pem" % site.name)).write_bytes(site.leaf.pem + pki.intermediate.pem)
+    key = prefix / ("%s.key" % site.name)
+    key.write_bytes(site.leaf.key_pem)
+    key.chmod(0o600)
+    stapling = "        ssl_stapling off;"
+    if site.staple is not None:
+        (prefix / ("%s.der" % site.name)).write_bytes(site.staple)
+        stapling = "        ssl_stapling on;\n        ssl_stapling_file %s/%s.der;" % (prefix, site.name)
+    listens = "\n".join("        listen %s:%d ssl;" % (target.address, target.port) for target in targets)
+    return SERVER_BLOCK.format(listens=listens, name=site.name, prefix=prefix, stapling=stapling)
+
+
+def wait_listening(target: Target, process: subprocess.Popen, log: Path, wait: float = 30.0) -> None:
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            socket.create_connection((target.address, target.port), timeout=1).close()
             return
         except OSError:
             time.sleep(0.1)
-    raise SystemExit("nginx did not listen on 127.0.0.1:%d: %s" % (port, log.read_text(errors="replace")[-2000:]))
+    raise SystemExit("nginx did not listen on %s:%d: %s"
+                     % (target.address, target.port, log.read_text(errors="replace")[-2000:]))
 
 
-def verdict_counts(entries: Sequence[Dict]) -> str:
-    counts = collections.Counter(entry["verdict"] for entry in entries)
-    return ", ".join("%s %d" % item for item in sorted(counts.items()))
+# ---------------------------------------------------------------- part 2: the methods
+
+def counts(values: Sequence[str]) -> str:
+    return ", ".join("%s %d" % item for item in sorted(collections.Counter(values).items()))
 
 
-def run_module(endpoints: List[Dict], workdir: Path) -> Tuple[float, str]:
-    """One `ansible localhost -m staple_info` call over every endpoint: wall time and verdicts."""
+def judged(entries: Sequence[Dict], targets: Sequence[Target]) -> Tuple[int, str]:
+    """(how many entries have a wrong verdict, a summary of the verdicts and of the mistakes)."""
+    wrong = [(target, entry) for target, entry in zip(targets, entries)
+             if (entry["host"], entry["port"]) != (target.address, target.port)
+             or entry["verdict"] != EXPECTED[target.site.kind]]
+    summary = ("all %d right" % len(entries) if not wrong else "%d WRONG" % len(wrong)) + " (%s)" % counts(
+        [entry["verdict"] for entry in entries])
+    if wrong:
+        target, entry = wrong[0]
+        summary += "; first wrong: %s:%d expected %s, got %s: %s" % (
+            target.address, target.port, EXPECTED[target.site.kind], entry["verdict"], entry["reason"])
+    return len(wrong), summary
+
+
+def ansible_env(workdir: Path) -> Dict[str, str]:
     home = workdir / "ansible-home"
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_PATH), ANSIBLE_HOME=str(home),
-               ANSIBLE_LOCAL_TEMP=str(home / "tmp"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False")
+    return dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_PATH), ANSIBLE_HOME=str(home),
+                ANSIBLE_LOCAL_TEMP=str(home / "tmp"), ANSIBLE_REMOTE_TMP=str(home / "remote-tmp"),
+                ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+                ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="False",
+                ANSIBLE_INVENTORY_UNPARSED_WARNING="False")
+
+
+def run_ansible(module: str, module_args: str, workdir: Path) -> Tuple[float, Dict]:
+    """One `ansible localhost -m MODULE -a ARGS`: wall time and the host's result."""
     ansible = str(Path(sys.executable).parent / "ansible")
-    module_args = json.dumps({"endpoints": endpoints})
     seconds, completed = timed(lambda: subprocess.run(
-        [ansible, "localhost", "-c", "local", "-m", MODULE, "-a", module_args],
-        env=env, capture_output=True, text=True, timeout=900, check=False,
+        [ansible, "localhost", "-c", "local", "-m", module, "-a", module_args],
+        env=ansible_env(workdir), capture_output=True, text=True, timeout=900, check=False,
     ))
     try:
-        result = json.loads(completed.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+        return seconds, json.loads(completed.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
     except (ValueError, KeyError, IndexError):
-        return seconds, "no result (rc %d): %s" % (completed.returncode, (completed.stderr or completed.stdout)[-500:])
-    if "endpoints" not in result:
-        return seconds, "failed: %s" % result.get("msg", result)
-    return seconds, verdict_counts(result["endpoints"])
+        raise SystemExit("ansible gave no result (rc %d): %s"
+                         % (completed.returncode, (completed.stderr or completed.stdout)[-2000:])) from None
 
 
-def module_row(endpoints: List[Dict], workdir: Path) -> Tuple[str, str, str]:
-    label = "ansible localhost -m %s" % MODULE
-    if not (REPO_ROOT / "plugins" / "modules" / "staple_info.py").is_file():
-        return label, "skipped", "module not present yet"
-    seconds, verdicts_seen = run_module(endpoints, workdir)
-    return label, "%.2f s" % seconds, verdicts_seen
+def sslyze_binary(version: str) -> Path:
+    """sslyze from PyPI in a venv of the bench's own (made once, under ~/.cache/tlsops-bench)."""
+    venv = CACHE_DIR / ("sslyze-%s" % version)
+    binary = venv / "bin" / "sslyze"
+    if not binary.exists():
+        print("installing sslyze %s into %s ..." % (version, venv), flush=True)
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "sslyze==%s" % version],
+                       check=True)
+    return binary
 
 
-def bench_fleet(workdir: Path, pki: TestPKI, leaf, staple_der: bytes, args: argparse.Namespace,
-                s_client_ms: float) -> None:
-    ports = distinct_free_ports(args.endpoints)
-    endpoints = [{"host": "127.0.0.1", "port": port, "server_name": SERVER_NAME} for port in ports]
-    rows = [("method", "wall time", "verdicts")]
-    with private_nginx(args.nginx, workdir / "nginx", ports, leaf, pki, staple_der):
-        seconds, entries = timed(lambda: staple.check_endpoints(endpoints, workers=args.workers,
-                                                                tls_version=args.tls_version))
-        rows.append(("staple.check_endpoints (workers %d)" % args.workers, "%.2f s" % seconds,
-                     verdict_counts(entries)))
-        if not args.skip_module:
-            rows.append(module_row(endpoints, workdir))
-    if s_client_ms:
-        rows.append(("openssl s_client, serially (estimate: part 1 mean x %d)" % args.endpoints,
-                     "%.2f s" % (s_client_ms * args.endpoints / 1000), "-"))
-    print_table("2. one check over %d endpoints (%s, private nginx with ssl_stapling_file on loopback)"
-                % (args.endpoints, args.tls_version), rows)
+def run_sslyze(binary: Path, targets: Sequence[Target], workdir: Path) -> Tuple[float, str]:
+    """sslyze --certinfo over every target (`name:port{address}`): wall time and the staple statuses it saw."""
+    targets_file = workdir / "sslyze-targets.txt"
+    targets_file.write_text("".join("%s:%d{%s}\n" % (t.site.name, t.port, t.address) for t in targets))
+    report = workdir / "sslyze.json"
+    seconds, completed = timed(lambda: subprocess.run(
+        [str(binary), "--certinfo", "--quiet", "--json_out", str(report), "--targets_in", str(targets_file)],
+        capture_output=True, text=True, timeout=3600, check=False,
+    ))
+    if not report.exists():
+        raise SystemExit("sslyze wrote no report (rc %d): %s" % (completed.returncode, completed.stderr[-2000:]))
+    return seconds, counts([sslyze_status(result) for result in json.loads(report.read_text())["server_scan_results"]])
+
+
+def sslyze_status(result: Dict) -> str:
+    if result.get("scan_status") != "COMPLETED":
+        return "unreachable"
+    certinfo = result["scan_result"]["certificate_info"]
+    if certinfo["status"] != "COMPLETED":
+        return "error"
+    response = certinfo["result"]["certificate_deployments"][0]["ocsp_response"]
+    return "no staple" if response is None else response["certificate_status"].lower()
+
+
+def s_client_staple(target: Target) -> str:
+    """One `openssl s_client -status` as a shell check runs it: the status line it prints."""
+    completed = subprocess.run(
+        ["openssl", "s_client", "-connect", "%s:%d" % (target.address, target.port),
+         "-servername", target.site.name, "-status"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30, check=False,
+    )
+    output = completed.stdout.decode(errors="replace")
+    if "OCSP response: no response sent" in output:
+        return "no staple"
+    for line in output.splitlines():
+        if line.strip().startswith("Cert Status:"):
+            return line.split(":", 1)[1].strip()
+    return "unreachable"
+
+
+def bench_fleet(workdir: Path, pki: TestPKI, args: argparse.Namespace) -> int:
+    """Part 2; returns how many of our verdicts were wrong."""
+    sites = make_sites(pki)
+    targets = make_targets(sites, args.endpoints, args.addresses)
+    endpoints = [target.endpoint for target in targets]
+    binary = None if args.skip_sslyze else sslyze_binary(args.sslyze_version)
+    load_before = os.getloadavg()[0]
+    with private_nginx(args.nginx, workdir / "nginx", targets, pki):
+        (module_seconds, result), module_cpu = with_cpu(
+            lambda: run_ansible(MODULE, json.dumps({"endpoints": endpoints}), workdir))
+        if "endpoints" not in result:
+            raise SystemExit("%s failed: %s" % (MODULE, result.get("msg", result)))
+        module_wrong, module_summary = judged(result["endpoints"], targets)
+        (engine_seconds, entries), engine_cpu = with_cpu(
+            lambda: timed(lambda: staple.check_endpoints(endpoints, workers=args.workers)))
+        engine_wrong, engine_summary = judged(entries, targets)
+        (ping_seconds, _ping), ping_cpu = with_cpu(lambda: run_ansible("ansible.builtin.ping", "", workdir))
+        sslyze_row = None
+        if binary is not None:
+            (sslyze_seconds, sslyze_seen), sslyze_cpu = with_cpu(lambda: run_sslyze(binary, targets, workdir))
+            sslyze_row = ("sslyze %s --certinfo (all endpoints)" % args.sslyze_version, sslyze_seconds, sslyze_cpu,
+                          sslyze_seen)
+        sample = sorted(random.Random(1).sample(range(len(targets)), min(args.s_client_sample, len(targets))))
+        (s_client_seconds, seen), s_client_cpu = with_cpu(
+            lambda: timed(lambda: [s_client_staple(targets[index]) for index in sample]))
+    rows = [("method", "wall", "per endpoint", "ratio to ours", "CPU", "CPU ratio", "verdicts / staple statuses seen")]
+
+    def row(label: str, seconds: float, cpu: float, seen: str) -> None:
+        rows.append((label, "%.2f s" % seconds, "%.2f ms" % (seconds * 1000 / len(targets)),
+                     "%.2f" % (seconds / module_seconds), "%.2f s" % cpu, "%.2f" % (cpu / module_cpu), seen))
+
+    row("ours: ansible localhost -m %s (one call)" % MODULE, module_seconds, module_cpu, module_summary)
+    row("ours: engine staple.check_endpoints (workers %d)" % args.workers, engine_seconds, engine_cpu,
+        engine_summary)
+    row("ansible localhost -m ping (ansible's start-up alone)", ping_seconds, ping_cpu, "-")
+    if sslyze_row is not None:
+        row(*sslyze_row)
+    factor = len(targets) / len(sample)
+    row("openssl s_client -status, serially (%d measured, x %.1f)" % (len(sample), factor),
+        s_client_seconds * factor, s_client_cpu * factor, counts(seen) + " (in the sample)")
+    print_table("2. one check over %d endpoints on %d loopback addresses (private nginx, %d sites: %s; "
+                "load average %.1f before, %.1f after, %d CPUs)"
+                % (len(targets), args.addresses, len(sites), counts([site.kind for site in sites]),
+                   load_before, os.getloadavg()[0], os.cpu_count() or 0), rows)
+    return module_wrong + engine_wrong
 
 
 def main() -> None:
     args = parse_args()
     pki = TestPKI()
-    leaf = pki.leaf(SERVER_NAME)
-    staple_der = pki.response(leaf.cert)
+    wrong = 0
     with tempfile.TemporaryDirectory(prefix="tlsops-bench-") as tmp:
         workdir = Path(tmp)
-        s_client_ms = 0.0
         if not args.skip_single:
-            s_client_ms = bench_single(workdir, pki, leaf, staple_der, args)
+            leaf = pki.leaf(SERVER_NAME)
+            bench_single(workdir, pki, leaf, pki.response(leaf.cert), args)
         if not args.skip_fleet:
-            bench_fleet(workdir, pki, leaf, staple_der, args, s_client_ms)
+            wrong = bench_fleet(workdir, pki, args)
+    if wrong:
+        raise SystemExit("%d verdicts of ours were wrong (see above)" % wrong)
 
 
 if __name__ == "__main__":

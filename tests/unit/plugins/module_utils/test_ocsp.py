@@ -501,3 +501,40 @@ def test_query_names_causes_of_injected_transports() -> None:
         raise RuntimeError("proxy said no")
 
     assert ocsp.query("http://ocsp.example.test/", b"\x30\x00", fetch=odd)["error"] == "RuntimeError: proxy said no"
+
+
+# --- check_response + judge_checked: the reusable half of verification --------
+
+def test_a_checked_response_is_judged_afresh_at_each_time(test_pki: pki.TestPKI, leaf: pki.Issued) -> None:
+    der = test_pki.response(leaf.cert, signer=test_pki.delegate)
+    checked = ocsp.check_response(der, leaf.cert, test_pki.intermediate.cert)
+    fields_before = dict(checked.fields)
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    moments = [now, now + 2 * DAY, now + 30 * DAY, now + 120 * DAY]
+    judged = [ocsp.judge_checked(checked, at=moment) for moment in moments]
+
+    assert [result["verdict"] for result in judged] == [
+        verdicts.GOOD, verdicts.GOOD, verdicts.EXPIRED, verdicts.UNAUTHORIZED_SIGNER]
+    assert judged[0]["seconds_until_next_update"] - judged[1]["seconds_until_next_update"] == 2 * 86400
+    assert "is valid from" in judged[3]["reason"] and judged[3]["signed_by"] is None
+    assert checked.fields == fields_before  # judging never changes what is reused
+    for moment, result in zip(moments, judged):
+        assert result == verify(test_pki, leaf, der, at=moment)
+
+
+@pytest.mark.parametrize("case", ["revoked", "corrupt", "foreign", "not_ocsp"])
+def test_check_then_judge_is_verify_response(test_pki: pki.TestPKI, leaf: pki.Issued, case: str) -> None:
+    other = pki.TestPKI()
+    der = {
+        "revoked": test_pki.response(leaf.cert, "revoked"),
+        "corrupt": pki.corrupt_signature(test_pki.response(leaf.cert)),
+        "foreign": test_pki.response(leaf.cert, signer=other.intermediate),
+        "not_ocsp": b"<html>not found</html>",
+    }[case]
+    at = datetime.datetime.now(datetime.timezone.utc)
+
+    checked = ocsp.check_response(der, leaf.cert, test_pki.intermediate.cert)
+
+    assert checked.rejected is not None or case == "revoked"
+    assert ocsp.judge_checked(checked, at=at) == verify(test_pki, leaf, der, at=at)

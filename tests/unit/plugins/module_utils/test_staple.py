@@ -9,10 +9,11 @@ import socket
 import subprocess
 import sys
 import time
+from unittest import mock
 
 import pytest
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils import staple, verdicts
+from ansible_collections.tlsops.ocsp.plugins.module_utils import certificates, ocsp, staple, verdicts
 from tests.conftest import free_port
 from tests.support.pki import TestPKI, corrupt_signature
 from tests.unit.conftest import SERVER_NAME
@@ -194,3 +195,69 @@ def test_running_out_of_file_descriptors_is_a_verdict_not_a_crash():
     assert len(reasons) == 60
     assert any("Too many open files" in reason for reason in reasons)
     assert any("timed out" in reason for reason in reasons)
+
+
+# --- what one call shares between endpoints ------------------------------------
+
+def test_a_batch_verifies_each_distinct_staple_once_and_judges_every_endpoint(serve, pki, leaf, good_port):
+    other = pki.leaf("other.example.test")
+    corrupt_port = serve(leaf, corrupt_signature(pki.response(leaf.cert)))
+    foreign_port = serve(other, pki.response(leaf.cert))  # another certificate's (valid) staple
+    ports = [good_port, corrupt_port, foreign_port] * 10
+    endpoints = [{"host": "127.0.0.1", "port": port, "server_name": SERVER_NAME} for port in ports]
+
+    with mock.patch.object(ocsp, "check_response", wraps=ocsp.check_response) as check_response, \
+            mock.patch.object(certificates, "find_issuer", wraps=certificates.find_issuer) as find_issuer:
+        entries = staple.check_endpoints(endpoints, workers=30, timeout=5)
+
+    assert [entry["verdict"] for entry in entries] == [
+        verdicts.GOOD, verdicts.BAD_SIGNATURE, verdicts.WRONG_CERTIFICATE] * 10
+    assert check_response.call_count == 3  # one per distinct (staple, leaf, issuer)
+    assert find_issuer.call_count == 2  # one per distinct served chain
+    assert [entry["reason"].split(": ", 1)[0] for entry in entries] == [
+        "127.0.0.1:%d (SNI %s)" % (port, SERVER_NAME) for port in ports]
+
+
+def test_a_batch_judges_a_shared_staple_at_each_endpoints_own_time(good_port):
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=30)
+    endpoints = [{"host": "127.0.0.1", "port": good_port, "server_name": SERVER_NAME},
+                 {"host": "127.0.0.1", "port": good_port, "server_name": SERVER_NAME, "at": later}]
+
+    entries = staple.check_endpoints(endpoints, timeout=5)
+
+    assert [entry["verdict"] for entry in entries] == [verdicts.GOOD, verdicts.EXPIRED]
+
+
+def test_entries_share_no_mutable_value(good_port):
+    endpoint = {"host": "127.0.0.1", "port": good_port, "server_name": SERVER_NAME}
+
+    first, second = staple.check_endpoints([endpoint, endpoint], timeout=5)
+    first["ocsp_uris"].append("http://changed.example.test")
+
+    assert second["ocsp_uris"] == first["ocsp_uris"][:1]
+
+
+def test_the_issuer_cache_tells_given_ca_certificates_apart(serve, pki, leaf):
+    port = serve(leaf, pki.response(leaf.cert), chain=())
+    endpoint = {"host": "127.0.0.1", "port": port, "server_name": SERVER_NAME}
+    other = TestPKI()
+    endpoints = [dict(endpoint, ca_certs=[other.intermediate.cert]), dict(endpoint, ca_certs=[pki.intermediate.cert]),
+                 endpoint]
+
+    entries = staple.check_endpoints(endpoints, timeout=5)
+
+    assert [entry["verdict"] for entry in entries] == [
+        verdicts.UNAUTHORIZED_SIGNER, verdicts.GOOD, verdicts.UNAUTHORIZED_SIGNER]
+
+
+def test_check_endpoints_retries_on_the_loop_with_the_delay(serve, leaf, good_port):
+    no_staple_port = serve(leaf)
+    endpoints = [{"host": "127.0.0.1", "port": port, "server_name": SERVER_NAME}
+                 for port in (no_staple_port, good_port, no_staple_port)]
+    started = time.monotonic()
+
+    entries = staple.check_endpoints(endpoints, retries=2, retry_delay=0.2, timeout=5)
+
+    assert [(entry["verdict"], entry["attempts"]) for entry in entries] == [
+        (verdicts.NO_STAPLE, 3), (verdicts.GOOD, 1), (verdicts.NO_STAPLE, 3)]
+    assert time.monotonic() - started >= 0.4

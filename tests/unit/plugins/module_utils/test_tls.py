@@ -2,6 +2,8 @@
 """tls.handshake against real `openssl s_server` processes on 127.0.0.1."""
 from __future__ import annotations
 
+import os
+import selectors
 import socket
 import threading
 import time
@@ -171,3 +173,131 @@ def test_no_deprecation_warnings(stapling_server):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tls.handshake("127.0.0.1", server.port, SERVER_NAME, timeout=5)
+
+
+# --- one context, many handshakes on one loop --------------------------------
+
+def test_one_context_per_protocol_range():
+    assert tls.client_context("TLSv1.3", "TLSv1.3") is tls.client_context("TLSv1.3", "TLSv1.3")
+    assert tls.client_context(None, "1.2") is not tls.client_context(None, None)
+
+
+def test_handshakes_sharing_the_context_each_keep_their_own_staple(tmp_path, pki):
+    """Interleaved handshakes on the shared context: a staple never lands on another connection."""
+    leaves = [pki.leaf("site%d.example.test" % number) for number in range(3)]
+    staples = [pki.response(leaf.cert) for leaf in leaves[:2]] + [None]
+    servers = [SServer(tmp_path / str(number), 0, leaf, [pki.intermediate], staple).start()
+               for number, (leaf, staple) in enumerate(zip(leaves, staples))]
+    try:
+        steps = [tls.handshake_steps("127.0.0.1", servers[number % 3].port, timeout=5) for number in range(30)]
+        results = tls.run_all(steps, limit=30)
+    finally:
+        for server in servers:
+            server.stop()
+
+    assert [result.stapled for result in results] == [staples[number % 3] for number in range(30)]
+    der = serialization.Encoding.DER
+    assert [result.chain[0].public_bytes(der) for result in results] == [leaves[n % 3].der for n in range(30)]
+
+
+def test_run_all_times_out_each_handshake_on_its_own_deadline(stapling_server, staple):
+    """Deadlines run concurrently: ten silent servers cost one timeout, not ten, and the others still finish."""
+    good = stapling_server("tls1_3").port
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        silent = listener.getsockname()[1]
+        ports = [silent] * 10 + [good] * 5
+        steps = [_outcome(tls.handshake_steps("127.0.0.1", port, SERVER_NAME, timeout=0.5)) for port in ports]
+        started = time.monotonic()
+
+        outcomes = tls.run_all(steps, limit=len(steps))
+
+        elapsed = time.monotonic() - started
+    assert outcomes[:10] == ["127.0.0.1:%d (SNI %s): timed out after 0.5s during the TLS handshake"
+                             % (silent, SERVER_NAME)] * 10
+    assert outcomes[10:] == [staple] * 5
+    assert 0.4 <= elapsed < 3.0
+
+
+def _outcome(steps):
+    """The staple, or the TlsError's reason, as a generator's return value."""
+    try:
+        handshake = yield from steps
+    except tls.TlsError as error:
+        return error.reason
+    return handshake.stapled
+
+
+def test_run_all_looks_names_up_and_reports_names_that_do_not_resolve(stapling_server, staple):
+    good = stapling_server("tls1_3").port
+    steps = [_outcome(tls.handshake_steps(host, good, SERVER_NAME, timeout=5))
+             for host in ("localhost", "no-such-host.invalid", "127.0.0.1")]
+
+    outcomes = tls.run_all(steps, limit=3)
+
+    assert outcomes[0] == staple and outcomes[2] == staple
+    assert outcomes[1].startswith("no-such-host.invalid:%d (SNI %s): cannot resolve the host name" % (good, SERVER_NAME))
+
+
+def test_run_all_pauses_without_holding_the_others():
+    def paused(seconds):
+        yield tls.Pause(time.monotonic() + seconds)
+        return seconds
+
+    started = time.monotonic()
+    outcomes = tls.run_all([paused(0.3), paused(0.3), paused(0.0)], limit=3)
+
+    assert outcomes == [0.3, 0.3, 0.0]
+    assert 0.3 <= time.monotonic() - started < 2.0
+
+
+def test_an_error_escaping_a_step_closes_every_socket_and_propagates():
+    open_fds = len(os.listdir("/proc/self/fd"))
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        port = listener.getsockname()[1]
+        steps = [tls.handshake_steps("127.0.0.1", port, timeout=5) for _number in range(5)]
+        steps.append(tls.handshake_steps("127.0.0.1", port, timeout=5, min_version="TLSv1.1"))
+
+        with pytest.raises(ValueError, match="unsupported TLS version 'TLSv1.1'"):
+            tls.run_all(steps, limit=6)
+
+    assert len(os.listdir("/proc/self/fd")) <= open_fds
+
+
+def test_a_paused_step_gives_its_place_to_the_next():
+    """With room for one, every generator starts before the first pause ends: pauses hold no place."""
+    log = []
+
+    def pausing(number):
+        log.append(("start", number))
+        yield tls.Pause(time.monotonic() + 0.3)
+        log.append(("end", number))
+        return number
+
+    assert tls.run_all([pausing(number) for number in range(4)], limit=1) == [0, 1, 2, 3]
+    assert log[:4] == [("start", number) for number in range(4)]
+    assert sorted(log[4:]) == [("end", number) for number in range(4)]
+
+
+def test_run_all_ends_when_the_last_generator_ends_without_waiting():
+    """A finished wait leaves its 60 s deadline behind; the batch must not sit it out once all are done."""
+    ready, writer = socket.socketpair()
+    writer.send(b"x")  # readable at once
+
+    def waits_once():
+        yield tls.Io(ready, selectors.EVENT_READ, time.monotonic() + 60, "never")
+        return "waited"
+
+    def ends_at_once():
+        return "done"
+        yield  # a generator that never waits
+
+    started = time.monotonic()
+    with ready, writer:
+        outcomes = tls.run_all([waits_once(), ends_at_once()], limit=1)
+
+    assert outcomes == ["waited", "done"]
+    assert time.monotonic() - started < 30

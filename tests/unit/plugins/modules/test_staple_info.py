@@ -42,6 +42,18 @@ def test_endpoints_come_back_in_the_order_given(run_module, serve, pki, good_por
     assert [entry["server_name"] for entry in result["endpoints"]] == [None] * 4
 
 
+def test_hundreds_of_endpoints_in_one_call_each_get_their_own_verdict(run_module, serve, pki, good_port):
+    revoked = pki.leaf("revoked.example.test")
+    ports = {"good": good_port, "revoked": serve(revoked, pki.response(revoked.cert, "revoked")),
+             "no_staple": serve(pki.leaf("plain.example.test")), "unreachable": free_port()}
+    kinds = sorted(ports) * 75
+
+    result = run_module(main, endpoints=[{"host": "127.0.0.1", "port": ports[kind]} for kind in kinds], timeout=5)
+
+    assert [entry["verdict"] for entry in result["endpoints"]] == kinds
+    assert [entry["port"] for entry in result["endpoints"]] == [ports[kind] for kind in kinds]
+
+
 def test_retries_while_nothing_is_stapled(run_module, serve, pki):
     port = serve(pki.leaf("plain.example.test"))
 
