@@ -30,13 +30,14 @@ ask_ansible_test() {
 # (tests/setup/ansible_test_get_pip.py) under the cache name of every pip
 # version this ansible-test bootstraps (2.17: 23.1.2, 2.19: 24.2, 2.21: 25.2).
 install_get_pip_stand_in() {
-    local pip_version cached
-    for pip_version in $(ask_ansible_test '
+    local pip_versions pip_version cached
+    pip_versions=$(ask_ansible_test '
 import types
 from ansible_test._internal.python_requirements import get_venv_packages
 from ansible_test._util.target.common.constants import CONTROLLER_PYTHON_VERSIONS, REMOTE_ONLY_PYTHON_VERSIONS
 versions = REMOTE_ONLY_PYTHON_VERSIONS + CONTROLLER_PYTHON_VERSIONS
-print(*sorted({get_venv_packages(types.SimpleNamespace(version=version))["pip"] for version in versions}))'); do
+print(*sorted({get_venv_packages(types.SimpleNamespace(version=version))["pip"] for version in versions}))')
+    for pip_version in $pip_versions; do
         cached=$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py
         cmp -s "$checkout/tests/setup/ansible_test_get_pip.py" "$cached" ||
             install -D -m 0644 "$checkout/tests/setup/ansible_test_get_pip.py" "$cached"
