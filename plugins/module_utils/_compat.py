@@ -155,6 +155,29 @@ def certificate_signed_by(cert: Any, issuer: Any) -> bool:
                            signature_hash(cert, certificate_algorithm), cert.signature_algorithm_oid)
 
 
+def crl_next_update(crl: Any) -> Optional[datetime.datetime]:
+    """A CRL's nextUpdate as aware UTC, or None when it has none.
+
+    cryptography before 35 fails an internal assertion (InternalError) on a
+    CRL without nextUpdate instead of returning None: then the DER says.
+    """
+    try:
+        return utc_attr(crl, "next_update")
+    except InternalError:
+        if _has_next_update(crl.public_bytes(serialization.Encoding.DER)):
+            raise
+        return None
+
+
+_DER_TIME_TAGS = (0x17, 0x18)  # UTCTime, GeneralizedTime
+
+
+def _has_next_update(crl_der: bytes) -> bool:
+    """TBSCertList: [version] signature issuer thisUpdate [nextUpdate] ...: are there two times?"""
+    tbs = der_children(der_children(der_single(crl_der, DER_SEQUENCE))[0].content)
+    return sum(1 for element in tbs[:5] if element.tag in _DER_TIME_TAGS) == 2
+
+
 # --- A minimal DER reader, for what older releases cannot load ------------
 # cryptography before 37 refuses OCSP responses with more than one
 # SingleResponse ("more than one SINGLERESP"); some CAs send such responses.

@@ -81,9 +81,12 @@ def read_file(module: AnsibleModule, path: str, option: str) -> bytes:
 
 def read_certificates(module: AnsibleModule, path: str, option: str) -> List[Any]:
     """Every certificate in the file `path`, or fail naming the option, the file and what to do."""
-    data = read_file(module, path, option)
+    return _certificates_in(module, read_file(module, path, option), path, option)
+
+
+def _certificates_in(module: AnsibleModule, data: bytes, source: str, option: str) -> List[Any]:
     try:
-        return certificates.load_certificates(data, path)
+        return certificates.load_certificates(data, source)
     except certificates.CertificateError as error:
         module.fail_json(msg="%s: %s" % (option, error))
     raise AssertionError("fail_json returned")
@@ -97,13 +100,19 @@ def _user() -> str:
 
 
 def certificate_and_issuer(module: AnsibleModule) -> Tuple[Any, Any]:
-    """The leaf of `certificate_path` and its issuer, from `issuer_path` or the same file.
+    """The leaf of `certificate_path` (or of the PEM text in `certificate`, where a module has that
+    option) and its issuer, from `issuer_path` or the same file.
 
     Fails naming both files when no certificate there issued the leaf.
     """
     certificate_path = module.params["certificate_path"]
     issuer_path = module.params["issuer_path"]
-    in_file = read_certificates(module, certificate_path, "certificate_path")
+    if module.params.get("certificate"):
+        certificate_path = "the certificate option"
+        in_file = _certificates_in(module, module.params["certificate"].encode("utf-8"), certificate_path,
+                                   "certificate")
+    else:
+        in_file = read_certificates(module, certificate_path, "certificate_path")
     leaf = certificates.order_chain(in_file)[0]
     candidates = [cert for cert in in_file if cert is not leaf]
     if issuer_path:
@@ -134,17 +143,25 @@ def parse_time(module: AnsibleModule, option: str) -> Optional[datetime.datetime
     return moment.astimezone(datetime.timezone.utc)
 
 
-def open_url_fetch(url: str, body: Optional[bytes], headers: Dict[str, str], timeout: float) -> Tuple[int, bytes]:
+def open_url_fetch(url: str, body: Optional[bytes], headers: Dict[str, str], timeout: float,
+                   limit: Optional[int] = None) -> Tuple[int, bytes]:
     """The OCSP engine's HttpFetch on Ansible's `open_url`, so the host's proxy variables apply.
 
     (url, body or None for GET, headers, timeout) -> (status, body). HTTP
     error statuses come back as (status, body) for the engine to judge;
-    transport errors (DNS, refused, timeout) propagate for it to name.
+    transport errors (DNS, refused, timeout) propagate for it to name. At
+    most `limit` bytes of the body are read (default: ocsp.MAX_RESPONSE_BYTES).
     """
+    limit = ocsp.MAX_RESPONSE_BYTES if limit is None else limit
     try:
         response = open_url(url, data=body, headers=headers, method="POST" if body is not None else "GET",
                             timeout=timeout, http_agent=HTTP_AGENT, use_netrc=False)
     except urllib.error.HTTPError as error:
-        return error.code, error.read(ocsp.MAX_RESPONSE_BYTES) or b""
+        return error.code, error.read(min(limit, ocsp.MAX_RESPONSE_BYTES)) or b""
     with response:
-        return response.getcode(), response.read(ocsp.MAX_RESPONSE_BYTES)
+        return response.getcode(), response.read(limit)
+
+
+def open_url_download(url: str, timeout: float, limit: int) -> Tuple[int, bytes]:
+    """The CRL engine's Download (a GET reading at most `limit` bytes) on Ansible's `open_url`."""
+    return open_url_fetch(url, None, {}, timeout, limit)

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: audit_report
-short_description: Write the fleet OCSP stapling audit as JSON, Markdown and HTML
+short_description: Write the fleet OCSP audit as JSON, Markdown, HTML and OpenMetrics
 version_added: 0.1.0
 description:
   - Takes the endpoint entries that the server roles record in their C(<role>_endpoints) facts
     (what M(tlsops.ocsp.staple_info) returns per endpoint, plus the server kind and why stapling
-    does or does not apply) and writes one report in up to three forms into O(dest).
-  - C(ocsp-audit.json) is for machines, C(ocsp-audit.md) for tickets, and C(ocsp-audit.html) is a
-    single self-contained page (no external assets) with a sortable table and a picture of staple
-    freshness against certificate expiry across the fleet.
-  - Rows are sorted worst first. An endpoint is critical when a Must-Staple certificate has no
-    good staple, when the staple says revoked, when the staple is past its nextUpdate, or when the
-    server staples nothing and the OCSP responder, asked from the host, says revoked (servers do
-    not staple revoked answers).
+    does or does not apply, and from newer roles the revocation status from the responder or the
+    CRL) and writes one report in up to four forms into O(dest).
+  - C(ocsp-audit.json) is for machines, C(ocsp-audit.md) for tickets, C(ocsp-audit.html) is a
+    single self-contained page (no external assets). It shows the counts by severity first, then a
+    "fix first" list with reason and remedy, what changed since the last audit, charts that stay
+    readable at thousands of endpoints, and the hosts as collapsible sections with a filter box.
+  - C(ocsp-audit.prom) holds the metrics in the OpenMetrics text format for node_exporter's
+    textfile collector (written into O(metrics_dest)); the metrics are listed in docs/metrics.md.
+  - An endpoint is critical when its certificate is revoked (by the staple, the responder asked
+    from the host, or the CRL) or expired, when a Must-Staple certificate has no good staple or
+    names no OCSP responder (it can never be stapled), or when the staple is past its nextUpdate.
+    It is a warning when stapling is missing or broken on a certificate without Must-Staple, when
+    the certificate expires within 14 days, when the CRL check failed, or when the certificate's
+    lifetime exceeds the CA/Browser Forum maximum (ballot SC-081) in force at its issue date or at
+    the next step (the reason names the date).
+  - When O(dest) holds C(ocsp-audit.json) from the last run, it is kept as
+    C(ocsp-audit.previous.json) and the report lists the findings that are new and those that
+    were fixed since.
   - Meant to run once, on the controller, with C(delegate_to=localhost) and C(run_once=true).
 author:
   - tlsops maintainers (@tlsops)
@@ -43,8 +53,13 @@ options:
       - Which forms to write.
     type: list
     elements: str
-    choices: [json, markdown, html]
-    default: [json, markdown, html]
+    choices: [json, markdown, html, metrics]
+    default: [json, markdown, html, metrics]
+  metrics_dest:
+    description:
+      - Directory for C(ocsp-audit.prom), for example node_exporter's C(--collector.textfile.directory);
+        created (mode C(0755)) when missing. Defaults to O(dest).
+    type: path
 extends_documentation_fragment:
   - tlsops.ocsp.attributes
 attributes:
@@ -78,47 +93,75 @@ summary:
   description: Counts over the fleet.
   returned: always
   type: dict
-  sample: {"hosts": 2, "endpoints": 6, "by_verdict": {"good": 4, "not_applicable": 2}, "critical": 0, "warning": 0}
+  sample: {"hosts": 2, "endpoints": 6, "by_verdict": {"good": 4, "not_applicable": 2}, "critical": 0, "warning": 1,
+           "ok": 5}
 summary_line:
   description: The summary as one sentence.
   returned: always
   type: str
   sample: "2 hosts, 6 endpoints (good 4, not_applicable 2); 0 critical, 0 warnings"
 critical:
-  description: One line per critical endpoint, naming host, server, endpoint, verdict and reason.
+  description: One line per critical finding, naming host, server, endpoint, what is wrong and why.
   returned: always
   type: list
   elements: str
+since_last:
+  description: Counts of findings new and fixed since the previous report in O(dest); null without one.
+  returned: always
+  type: dict
+  sample: {"previous_generated_at": "2026-11-23T04:00:00Z", "new": 1, "fixed": 3, "added": 0, "gone": 0}
 files:
   description: The files written (or that would be written in check mode).
   returned: always
   type: list
   elements: str
-  sample: [/srv/reports/ocsp-audit.json, /srv/reports/ocsp-audit.md, /srv/reports/ocsp-audit.html]
+  sample: [/srv/reports/ocsp-audit.json, /srv/reports/ocsp-audit.md, /srv/reports/ocsp-audit.html,
+           /var/lib/node_exporter/ocsp-audit.prom]
 """
 
+import json
 import os
-from typing import Callable, Dict
+from typing import Any, Callable, Dict, Optional
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils import report
+from ansible_collections.tlsops.ocsp.plugins.module_utils import report, report_html, report_markdown, report_metrics
 
 RENDERERS: Dict[str, Callable[[dict], str]] = {
     "json": report.render_json,
-    "markdown": report.render_markdown,
-    "html": report.render_html,
+    "markdown": report_markdown.render_markdown,
+    "html": report_html.render_html,
+    "metrics": report_metrics.render_metrics,
 }
-FILE_NAMES = {"json": "ocsp-audit.json", "markdown": "ocsp-audit.md", "html": "ocsp-audit.html"}
+FILE_NAMES = {"json": "ocsp-audit.json", "markdown": "ocsp-audit.md", "html": "ocsp-audit.html",
+              "metrics": "ocsp-audit.prom"}
+PREVIOUS = "ocsp-audit.previous.json"
 
 
 def write(module: AnsibleModule, path: str, text: str) -> None:
-    """Write atomically, mode 0644, so a reader never sees half a report."""
+    """Write atomically, mode 0644, so a reader (node_exporter too) never sees half a file."""
     tmp_path = path + ".tmp"
     with open(tmp_path, "w", encoding="utf-8") as handle:
         handle.write(text)
     os.chmod(tmp_path, 0o644)
     module.atomic_move(tmp_path, path)
+
+
+def read_previous(module: AnsibleModule, path: str) -> Optional[Dict[str, Any]]:
+    """The last run's JSON report, or None when there is none or it cannot be read (with a warning)."""
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            previous = json.load(handle)
+    except (OSError, ValueError) as exc:
+        module.warn("cannot read the previous audit report %s (%s): the report has no 'since the last audit' "
+                    "section this time" % (path, exc))
+        return None
+    if not isinstance(previous, dict) or not isinstance(previous.get("endpoints"), list):
+        module.warn("%s is not an audit report (no endpoints list): ignored" % path)
+        return None
+    return previous
 
 
 def main() -> None:
@@ -129,22 +172,34 @@ def main() -> None:
             "dest": {"type": "path", "required": True},
             "formats": {"type": "list", "elements": "str", "choices": list(RENDERERS),
                         "default": list(RENDERERS)},
+            "metrics_dest": {"type": "path"},
         },
         supports_check_mode=True,
     )
     dest = os.path.abspath(module.params["dest"])
-    data = report.build(module.params["endpoints"], module.params["hosts_without_servers"])
-    files = [os.path.join(dest, FILE_NAMES[fmt]) for fmt in module.params["formats"]]
+    metrics_dest = os.path.abspath(module.params["metrics_dest"] or dest)
+    json_path = os.path.join(dest, FILE_NAMES["json"])
+    previous = read_previous(module, json_path)
+    data = report.build(module.params["endpoints"], module.params["hosts_without_servers"], previous=previous)
+    formats = module.params["formats"]
+    files = [os.path.join(metrics_dest if fmt == "metrics" else dest, FILE_NAMES[fmt]) for fmt in formats]
     if not module.check_mode:
         try:
-            os.makedirs(dest, mode=0o755, exist_ok=True)
-            for fmt, path in zip(module.params["formats"], files):
+            for directory in {os.path.dirname(path) for path in files}:
+                os.makedirs(directory, mode=0o755, exist_ok=True)
+            if previous is not None and "json" in formats:
+                os.replace(json_path, os.path.join(dest, PREVIOUS))
+            for fmt, path in zip(formats, files):
                 write(module, path, RENDERERS[fmt](data))
         except OSError as exc:
-            module.fail_json(msg="cannot write the audit report into %s: %s; choose a writable directory "
-                                 "with the dest option" % (dest, exc))
+            module.fail_json(msg="cannot write the audit report (dest %s, metrics_dest %s): %s; choose writable "
+                                 "directories with the dest and metrics_dest options" % (dest, metrics_dest, exc))
+    since = data["since_last"]
     module.exit_json(changed=not module.check_mode, summary=data["summary"],
-                     summary_line=report.summary_line(data), critical=data["critical"], files=files)
+                     summary_line=report.summary_line(data), critical=data["critical"], files=files,
+                     since_last={"previous_generated_at": since["previous_generated_at"],
+                                 **{key: len(since[key]) for key in ("new", "fixed", "added", "gone")}}
+                     if since else None)
 
 
 if __name__ == "__main__":

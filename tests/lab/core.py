@@ -118,6 +118,7 @@ class Lab:
         if revoke_initially:
             leaves[lab_pki.INITIALLY_REVOKED]["revocation"] = lab_pki.revocation("keyCompromise")
         lab_pki.write_index(Path(pki_section["index"]), leaves)
+        lab_pki.write_crl(pki_section, leaves)
         state = {
             "version": lab_state.STATE_VERSION,
             "dir": str(self.directory),
@@ -187,7 +188,7 @@ class Lab:
         return report
 
     def revoke(self, leaf: str, reason: str = "keyCompromise") -> dict[str, Any]:
-        """Mark `leaf` revoked in the index; a running responder restarts to read it."""
+        """Mark `leaf` revoked in the index and the CRL; a running responder restarts to read the index."""
         with self._locked_state() as state:
             if leaf not in state["leaves"]:
                 raise LabError(f"no leaf {leaf!r} in {self.directory}; leaves: {', '.join(state['leaves'])}")
@@ -198,6 +199,7 @@ class Lab:
                 except ValueError as error:
                     raise LabError(str(error)) from None
                 lab_pki.write_index(Path(state["pki"]["index"]), state["leaves"])
+                lab_pki.write_crl(state["pki"], state["leaves"])
                 lab_state.save(self.directory, state)
                 responder.reload_index(state)
                 lab_state.save(self.directory, state)

@@ -10,7 +10,11 @@ RFC 6960 GET; a POST body must at least be one whole DER SEQUENCE) to
 openssl ocsp on its internal port, returning openssl's bytes untouched.
 Threads let several servers fetch at once.
 
-Run by the lab: python ocsp_relay.py LISTEN_PORT UPSTREAM_PORT
+It also publishes the lab CA's CRL: a GET for CRL_PATH returns the bytes of
+CRL_FILE as they are on disk at that moment (the lab rewrites the file when it
+revokes a leaf), so the CRL and the OCSP responder share the responder's URL.
+
+Run by the lab: python ocsp_relay.py LISTEN_PORT UPSTREAM_PORT [CRL_PATH CRL_FILE]
 """
 from __future__ import annotations
 
@@ -44,9 +48,27 @@ class OcspRelay(BaseHTTPRequestHandler):
 
     timeout = CLIENT_TIMEOUT
     upstream_port = 0
+    crl_path: str | None = None
+    crl_file: str | None = None
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        self._relay(None)
+        if self.crl_path is not None and self.path == self.crl_path:
+            self._send_crl()
+        else:
+            self._relay(None)
+
+    def _send_crl(self) -> None:
+        try:
+            with open(self.crl_file, "rb") as handle:
+                payload = handle.read()
+        except OSError as error:
+            self.send_error(404, f"the lab's CRL {self.crl_file} cannot be read: {error}")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/pkix-crl")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)
@@ -81,6 +103,8 @@ class OcspRelay(BaseHTTPRequestHandler):
 def main(argv: list[str]) -> None:
     listen_port, upstream_port = int(argv[0]), int(argv[1])
     OcspRelay.upstream_port = upstream_port
+    if len(argv) == 4:
+        OcspRelay.crl_path, OcspRelay.crl_file = argv[2], argv[3]
     server = ThreadingHTTPServer((HOST, listen_port), OcspRelay)
     server.daemon_threads = True
     print(f"relaying http://{HOST}:{listen_port} to openssl ocsp on port {upstream_port}", flush=True)

@@ -1,6 +1,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The lab's OCSP responder: a real `openssl ocsp` reading the index, behind a relay.
 
+The relay also publishes the intermediate's CRL (written afresh at each start).
+
 openssl ocsp reads its index once, at start: after a revocation the lab
 restarts it. It binds its internal port on every address (it takes no host);
 `-multi N` runs N worker processes under one parent, each answering one
@@ -19,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
+from tests.lab import lab_pki
 from tests.lab.processes import HOST, LabError, children, ensure_port_free, log_tail, pid_alive, process_status, \
     section_pid, spawn_detached, terminate, wait_until
 
@@ -57,7 +60,8 @@ def describe(lab_dir: Path, port: int, upstream_port: int, pki_section: dict[str
         "process_marker": f"-index {pki_section['index']}",
         "relay_pid_file": str(run_dir / "relay.pid"),
         "relay_log_file": str(run_dir / "relay.log"),
-        "relay_command": [sys.executable, str(RELAY_SCRIPT), str(port), str(upstream_port)],
+        "relay_command": [sys.executable, str(RELAY_SCRIPT), str(port), str(upstream_port),
+                          lab_pki.CRL_PATH, pki_section["crl"]],
         "relay_process_marker": f"{RELAY_SCRIPT} {port} {upstream_port}",
         "pid": None,
     }
@@ -105,6 +109,7 @@ def _start_process(state: dict[str, Any], what: str, prefix: str, port: int) -> 
 def start(state: dict[str, Any]) -> None:
     section = state["responder"]
     Path(section["run_dir"]).mkdir(parents=True, exist_ok=True)
+    lab_pki.write_crl(state["pki"], state["leaves"])  # a lab that ran past nextUpdate gets a fresh CRL
     section["pid"] = _start_process(state, "openssl ocsp", "", section["upstream_port"])
     _start_process(state, "the OCSP relay", "relay_", section["port"])
 

@@ -15,7 +15,7 @@ from tests.lab.processes import LabError, belongs_to, children, pid_alive, port_
 
 DEFAULT_DIR = Path("/tmp/tlsops-lab")
 STATE_FILE = "lab.json"
-STATE_VERSION = 3
+STATE_VERSION = 4
 # Every port is base port + offset; a lab owns PORT_BLOCK ports (the rest are reserved).
 PORT_OFFSETS = {"responder": 0, "nginx": 1, "apache": 2, "openssl_ocsp": 3}
 PORT_BLOCK = 10

@@ -8,9 +8,10 @@
 # service starts while apt runs.
 set -euo pipefail
 
-# One list: add packages here. chromium renders the audit report in the fleet tests.
+# One list: add packages here. chromium renders the audit report in the fleet tests;
+# prometheus brings promtool, which checks the audit's ocsp-audit.prom.
 # The shellcheck package serves the ansible-test sanity test of that name.
-SYSTEM_PACKAGES="${SYSTEM_PACKAGES:-nginx apache2 openssl ssl-cert ca-certificates shellcheck chromium}"
+SYSTEM_PACKAGES="${SYSTEM_PACKAGES:-nginx apache2 openssl ssl-cert ca-certificates shellcheck chromium prometheus}"
 
 POLICY_RC=/usr/sbin/policy-rc.d
 

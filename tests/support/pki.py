@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Test PKIs and OCSP responses made with cryptography.
+"""Test PKIs, OCSP responses and CRLs made with cryptography.
 
 Shared by the unit tests, the integration tests and the lab. Works with
 cryptography 3.4.8 (the oldest a managed host ships) up to the newest, so it
@@ -13,11 +13,11 @@ import re
 import subprocess
 import time
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
@@ -74,6 +74,7 @@ def issue(
     ocsp_urls: Sequence[str] = (),
     ca_issuers_urls: Sequence[str] = (),
     crl_urls: Sequence[str] = (),
+    crl_points: Sequence[x509.DistributionPoint] = (),
     dns_names: Sequence[str] = (),
     must_staple: bool = False,
     must_staple_critical: bool = False,
@@ -83,7 +84,10 @@ def issue(
     key_kind: str = "ec",
     serial_number: Optional[int] = None,
 ) -> Issued:
-    """Issue one certificate; self-signed when no issuer is given."""
+    """Issue one certificate; self-signed when no issuer is given.
+
+    `crl_urls` become one distribution point each; `crl_points` are added as they are.
+    """
     key = new_key(key_kind)
     now = utcnow()
     not_before = not_before or now - datetime.timedelta(days=1)
@@ -111,8 +115,9 @@ def issue(
                for u in ca_issuers_urls]
     if access:
         builder = builder.add_extension(x509.AuthorityInformationAccess(access), critical=False)
-    if crl_urls:
+    if crl_urls or crl_points:
         points = [x509.DistributionPoint([x509.UniformResourceIdentifier(u)], None, None, None) for u in crl_urls]
+        points += crl_points
         builder = builder.add_extension(x509.CRLDistributionPoints(points), critical=False)
     if dns_names:
         builder = builder.add_extension(
@@ -213,6 +218,73 @@ def corrupt_signature(response_der: bytes) -> bytes:
     offset = bytes(data).rfind(signature)
     data[offset + len(signature) // 2] ^= 0x01
     return bytes(data)
+
+
+@dataclass
+class Revocation:
+    """One entry of a CRL."""
+
+    serial_number: int
+    time: datetime.datetime
+    reason: Optional[x509.ReasonFlags] = None
+
+
+def crl(issuer: Issued, revoked: Sequence[Revocation] = (), *, signer: Optional[Issued] = None,
+        this_update: Optional[datetime.datetime] = None, next_update: Optional[datetime.datetime] = None,
+        no_next_update: bool = False, number: Optional[int] = 1,
+        extensions: Sequence[Tuple[x509.ExtensionType, bool]] = (), pem: bool = False) -> bytes:
+    """A CRL in `issuer`'s name listing `revoked`, signed by `signer` (default: the issuer), DER or PEM.
+
+    Defaults: thisUpdate an hour ago, nextUpdate a day after it. `extensions`
+    are (value, critical) pairs added to the CRL.
+    """
+    signer = signer or issuer
+    this_update = this_update or utcnow() - datetime.timedelta(hours=1)
+    builder = (x509.CertificateRevocationListBuilder()
+               .issuer_name(issuer.cert.subject)
+               .last_update(this_update)
+               .next_update(next_update or this_update + datetime.timedelta(days=1)))
+    if number is not None:
+        builder = builder.add_extension(x509.CRLNumber(number), critical=False)
+    for value, critical in extensions:
+        builder = builder.add_extension(value, critical=critical)
+    for entry in revoked:
+        revoked_builder = (x509.RevokedCertificateBuilder()
+                           .serial_number(entry.serial_number).revocation_date(entry.time))
+        if entry.reason is not None:
+            revoked_builder = revoked_builder.add_extension(x509.CRLReason(entry.reason), critical=False)
+        builder = builder.add_revoked_certificate(revoked_builder.build())
+    der = builder.sign(signer.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    if no_next_update:  # cryptography builds no CRL without nextUpdate: take it out and sign again
+        der = _resigned_without_next_update(der, signer.key)
+    return x509.load_der_x509_crl(der).public_bytes(serialization.Encoding.PEM) if pem else der
+
+
+_TIME_TAGS = (0x17, 0x18)  # UTCTime, GeneralizedTime
+
+
+def _resigned_without_next_update(der: bytes, key: object) -> bytes:
+    # Imported here: the lab imports this module from a plain script, without the collection path.
+    from ansible_collections.tlsops.ocsp.plugins.module_utils._compat import der_children
+
+    (certificate_list,) = der_children(der)
+    tbs, algorithm, _signature = der_children(certificate_list.content)
+    fields = der_children(tbs.content)
+    times = [index for index, element in enumerate(fields) if element.tag in _TIME_TAGS]
+    tbs_der = _der(0x30, b"".join(element.raw for index, element in enumerate(fields) if index != times[1]))
+    if isinstance(key, rsa.RSAPrivateKey):
+        signature = key.sign(tbs_der, padding.PKCS1v15(), hashes.SHA256())
+    else:
+        signature = key.sign(tbs_der, ec.ECDSA(hashes.SHA256()))
+    return _der(0x30, tbs_der + algorithm.raw + _der(0x03, b"\x00" + signature))
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    """One DER element (definite length)."""
+    if len(content) < 0x80:
+        return bytes((tag, len(content))) + content
+    size = (len(content).bit_length() + 7) // 8
+    return bytes((tag, 0x80 | size)) + len(content).to_bytes(size, "big") + content
 
 
 class SServer:

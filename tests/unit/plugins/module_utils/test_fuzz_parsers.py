@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Property-based fuzzing: mutated DER and PEM never escape the parsers as anything but a clean error.
 
-Seeds are real certificates and OCSP responses (cryptography-vectors where
+Seeds are real certificates, OCSP responses and CRLs (cryptography-vectors where
 available, and a PKI made here); hypothesis flips bits, truncates, inserts,
 deletes and splices. Every input must end in a result, a CertificateError or
 a verdict of the vocabulary.
@@ -13,11 +13,12 @@ import os
 from typing import List
 
 import pytest
+from cryptography import x509
 from cryptography.x509 import ocsp as x509_ocsp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils import _compat, certificates, ocsp, verdicts
+from ansible_collections.tlsops.ocsp.plugins.module_utils import _compat, certificates, crl, ocsp, verdicts
 from tests.support import pki
 
 # Bounded and reproducible for `make test`; TLSOPS_FUZZ_EXAMPLES=5000 runs a longer, random campaign.
@@ -133,3 +134,46 @@ def test_mutated_responses_in_the_der_fallback(data: bytes) -> None:
 def test_seeds_themselves_give_verdicts(seed: int) -> None:
     result = ocsp.verify_response(RESPONSE_SEEDS[seed], _LEAF.cert, _PKI.intermediate.cert)
     assert result["verdict"] in verdicts.ALL
+
+
+_CRL_ISSUING_POINT = x509.IssuingDistributionPoint(
+    [x509.UniformResourceIdentifier("http://crl.example.test/i.crl")], None, True, False, None, False, False)
+_REVOKED = [pki.Revocation(_LEAF.cert.serial_number, pki.utcnow(), x509.ReasonFlags.key_compromise),
+            pki.Revocation(7, pki.utcnow())]
+CRL_SEEDS = [
+    pki.crl(_PKI.intermediate),
+    pki.crl(_PKI.intermediate, _REVOKED, extensions=[(_CRL_ISSUING_POINT, True)]),
+    pki.crl(_PKI.intermediate, _REVOKED, no_next_update=True, pem=True),
+    pki.crl(_RSA_CA, [pki.Revocation(_RSA_LEAF.cert.serial_number, pki.utcnow())]),
+    pki.crl(_PKI.intermediate, extensions=[(x509.DeltaCRLIndicator(3), True)]),
+] + _vector_seeds([
+    "x509/custom/crl_all_reasons.pem", "x509/custom/crl_idp_fullname_indirect_crl.pem",
+    "x509/PKITS_data/crls/GoodCACRL.crl", "x509/PKITS_data/crls/distributionPoint1CACRL.crl",
+])
+
+
+@FUZZ
+@given(mutated(CRL_SEEDS))
+def test_mutated_crls_end_in_a_verdict(data: bytes) -> None:
+    for cert, issuer in ((_LEAF.cert, _PKI.intermediate.cert), (_RSA_LEAF.cert, _RSA_CA.cert)):
+        result = crl.verify_crl(data, cert, issuer, at=AT)
+        assert result["verdict"] in verdicts.ALL
+        assert result["reason"]
+
+
+@FUZZ
+@given(mutated(CERT_DER_SEEDS))
+def test_mutated_certificates_through_the_crl_check(data: bytes) -> None:
+    """Whatever distribution points a loadable certificate has, the CRL check ends in a verdict."""
+    try:
+        (cert,) = certificates.load_certificates(data, "fuzz.der")
+    except certificates.CertificateError:
+        return
+    result = crl.check_certificate(cert, _PKI.intermediate.cert, lambda url, timeout, limit: (200, CRL_SEEDS[1]))
+    assert result["verdict"] in verdicts.ALL
+    assert all(entry["verdict"] in verdicts.ALL for entry in result["crls"])
+
+
+@pytest.mark.parametrize("seed", range(len(CRL_SEEDS)))
+def test_crl_seeds_themselves_give_verdicts(seed: int) -> None:
+    assert crl.verify_crl(CRL_SEEDS[seed], _LEAF.cert, _PKI.intermediate.cert)["verdict"] in verdicts.ALL

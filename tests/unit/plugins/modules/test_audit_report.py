@@ -1,0 +1,68 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""audit_report, run in-process: the files it writes, the previous run kept, check mode, errors."""
+from __future__ import annotations
+
+import datetime
+import json
+import stat
+
+import pytest
+
+from tests.support import audit_entries
+
+pytest.importorskip("ansible.module_utils.basic", reason="the modules run on ansible-core")
+
+from ansible_collections.tlsops.ocsp.plugins.modules.audit_report import main  # noqa: E402
+
+NAMES = ["ocsp-audit.json", "ocsp-audit.md", "ocsp-audit.html", "ocsp-audit.prom"]
+
+
+def realistic():
+    """The small fleet, dated from now: the module judges at the current time."""
+    return audit_entries.realistic(datetime.datetime.now(datetime.timezone.utc))
+
+
+def test_writes_four_files_and_metrics_where_asked(run_module, tmp_path):
+    result = run_module(main, endpoints=realistic(), dest=str(tmp_path / "report"),
+                        metrics_dest=str(tmp_path / "textfile"))
+    assert result["changed"] and not result.get("failed")
+    assert result["files"] == [str(tmp_path / "report" / name) for name in NAMES[:3]] + [
+        str(tmp_path / "textfile" / "ocsp-audit.prom")]
+    for path in result["files"]:
+        assert stat.S_IMODE((tmp_path / path).stat().st_mode) == 0o644
+    assert result["summary"]["critical"] == 2 and len(result["critical"]) == 2
+    assert result["since_last"] is None
+    assert (tmp_path / "textfile" / "ocsp-audit.prom").read_text().endswith("# EOF\n")
+
+
+def test_second_run_keeps_the_previous_json_and_says_what_changed(run_module, tmp_path):
+    first = realistic()
+    run_module(main, endpoints=first, dest=str(tmp_path))
+    first_json = (tmp_path / "ocsp-audit.json").read_text()
+    fixed = [dict(e, verdict="good", stapled=True, revocation_status="good", revocation_source="staple")
+             if e["server_name"] == "shop.example.test" else e for e in first]
+    result = run_module(main, endpoints=fixed, dest=str(tmp_path))
+    assert (tmp_path / "ocsp-audit.previous.json").read_text() == first_json
+    assert result["since_last"]["fixed"] == 1 and result["since_last"]["new"] == 0
+    report = json.loads((tmp_path / "ocsp-audit.json").read_text())
+    assert [i["server_name"] for i in report["since_last"]["fixed"]] == ["shop.example.test"]
+
+
+def test_unreadable_previous_report_is_a_warning_not_a_failure(run_module, tmp_path):
+    (tmp_path / "ocsp-audit.json").write_text("{not json")
+    result = run_module(main, endpoints=realistic(), dest=str(tmp_path))
+    assert not result.get("failed") and result["since_last"] is None
+    assert json.loads((tmp_path / "ocsp-audit.json").read_text())["summary"]["endpoints"] == 7
+
+
+def test_check_mode_writes_nothing(run_module, tmp_path):
+    result = run_module(main, check_mode=True, endpoints=realistic(), dest=str(tmp_path / "r"))
+    assert not result["changed"] and not (tmp_path / "r").exists()
+    assert result["summary"]["endpoints"] == 7
+
+
+def test_unwritable_dest_names_it_and_the_option(run_module, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run_module(main, endpoints=[], dest=str(blocker / "report"))
+    assert result["failed"] and str(blocker / "report") in result["msg"] and "dest" in result["msg"]
