@@ -1,7 +1,9 @@
 # tlsops.ocsp: build, test and demo entry points.
 #   make demo   the lab, end to end, on this machine
 #   make test   everything CI runs: lint, sanity, units (newest and oldest
-#               cryptography/pyOpenSSL), integration
+#               cryptography/pyOpenSSL), integration, then sanity and the
+#               server roles' integration tests on the other controllers
+#               of the matrix (ansible-core 2.17 and 2.21)
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -21,15 +23,43 @@ COLLECTION_LINK := $(COLLECTIONS_DIR)/ansible_collections/tlsops/ocsp
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: help venv venv-oldest collection-link system-deps sanity units units-oldest \
-	integration lint test demo clean
+# The controller matrix: every ansible-core release the collection supports,
+# on the Python it runs with. CORE picks the controller of `make sanity`,
+# `make integration-roles` and `make venv-core` (default: the main controller,
+# 2.19, whose venv is .venv from requirements.txt). The others have a venv
+# .venv-core<CORE> from tests/requirements-core<CORE>.txt.
+MAIN_CORE := 2.19
+OTHER_CORES := 2.17 2.21
+CORE ?= $(MAIN_CORE)
+CORE_PYTHON_VERSION_2.17 := 3.11
+CORE_PYTHON_VERSION_2.19 := 3.11
+CORE_PYTHON_VERSION_2.21 := 3.13
+ifeq ($(filter $(CORE),$(MAIN_CORE) $(OTHER_CORES)),)
+$(error CORE=$(CORE): the matrix has $(MAIN_CORE) $(OTHER_CORES))
+endif
+ifeq ($(CORE),$(MAIN_CORE))
+CORE_VENV := $(VENV)
+CORE_STAMP := $(STAMP)
+else
+CORE_VENV := $(VENV)-core$(CORE)
+CORE_STAMP := $(CORE_VENV)/.requirements-stamp
+endif
+# The server roles' integration tests: every tests/integration/test_<server>_stapling.py.
+ROLE_TESTS := $(sort $(wildcard tests/integration/test_*_stapling.py))
+
+.PHONY: help venv venv-oldest venv-core collection-link system-deps sanity units units-oldest \
+	integration integration-roles matrix lint test demo clean
 
 help:
 	@echo "make demo         run the lab demo (builds .venv, installs Debian packages)"
-	@echo "make test         lint, sanity, units (newest and oldest pair), integration"
+	@echo "make test         lint, sanity, units (newest and oldest pair), integration, matrix"
 	@echo "make venv         .venv from requirements.txt + tests/requirements.txt"
 	@echo "make venv-oldest  .venv-oldest from tests/requirements-oldest.txt"
 	@echo "make sanity | units | units-oldest | integration | lint | clean"
+	@echo "make sanity CORE=2.17 | integration-roles CORE=2.21 | venv-core CORE=2.17"
+	@echo "                  one controller of the matrix ($(MAIN_CORE) $(OTHER_CORES); default $(MAIN_CORE))"
+	@echo "make matrix-2.17  sanity and integration-roles on one other controller (also matrix-2.21)"
+	@echo "make matrix       both other controllers ($(OTHER_CORES))"
 
 # A venv is (re)filled whenever its requirement files change; the stamp
 # records the last successful install.
@@ -45,8 +75,18 @@ $(STAMP_OLDEST): tests/requirements-oldest.txt
 		-r tests/requirements-oldest.txt
 	touch $@
 
+ifneq ($(CORE),$(MAIN_CORE))
+$(CORE_STAMP): tests/requirements-core$(CORE).txt
+	test -x $(CORE_VENV)/bin/python || \
+		"$$(tests/setup/find-python.sh $(CORE_PYTHON_VERSION_$(CORE)))" -m venv $(CORE_VENV)
+	$(CORE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-r tests/requirements-core$(CORE).txt
+	touch $@
+endif
+
 venv: $(STAMP) collection-link
 venv-oldest: $(STAMP_OLDEST) collection-link
+venv-core: $(CORE_STAMP) collection-link
 
 collection-link:
 	mkdir -p $(dir $(COLLECTION_LINK))
@@ -76,28 +116,35 @@ units-oldest: venv-oldest
 integration: venv system-deps
 	$(call pytest_suite,$(PYTHON),tests/integration)
 
-# ansible-test bootstraps pip into its venvs with a script it downloads from a
-# host we cannot reach; give it an offline stand-in under the cached name
-# (pip 24.2 is the version the pinned ansible-core 2.19 bootstraps).
-ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+# The server roles' integration tests on the CORE controller. ansible-lint is
+# not in the matrix venvs: it runs once, in `make lint` and `make integration`.
+integration-roles: venv-core system-deps
+	$(CORE_VENV)/bin/python -m pytest -p no:cacheprovider -ra --durations=10 -k "not ansible_lint" $(ROLE_TESTS)
 
-$(ANSIBLE_TEST_GET_PIP):
-	install -D -m 0644 tests/setup/ansible_test_get_pip.py $@
+# ansible-test sanity of the CORE controller on a copy of the tree (see
+# tests/sanity/run-sanity.sh, which also installs the offline stand-in for the
+# get-pip script ansible-test would download); it makes and caches in
+# ~/.ansible/test/venv one venv per sanity test and Python version.
+sanity: venv-core system-deps
+	tests/sanity/run-sanity.sh $(CURDIR)/$(CORE_VENV)/bin/ansible-test
 
-# ansible-test sanity on a copy of the tree (see tests/sanity/run-sanity.sh);
-# it makes and caches in ~/.ansible/test/venv one venv per sanity test.
-sanity: venv system-deps $(ANSIBLE_TEST_GET_PIP)
-	tests/sanity/run-sanity.sh $(CURDIR)/$(VENV)/bin/ansible-test
+# One other controller of the matrix, sanity then the server roles: matrix-2.17, matrix-2.21.
+matrix-%:
+	$(MAKE) --no-print-directory sanity CORE=$*
+	$(MAKE) --no-print-directory integration-roles CORE=$*
+
+matrix: $(addprefix matrix-,$(OTHER_CORES))
 
 lint: venv
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH ansible-lint --profile production --nocolor
 	$(VENV)/bin/antsibull-changelog lint
 
-test: lint sanity units units-oldest integration
+# The main controller (2.19) first and in full, then the rest of the matrix.
+test: lint sanity units units-oldest integration matrix
 
 demo: venv system-deps
 	$(PYTHON) tests/lab/demo.py
 
 clean:
-	rm -rf $(VENV) $(VENV_OLDEST) tests/output .pytest_cache .hypothesis .ansible
+	rm -rf $(VENV) $(VENV_OLDEST) $(addprefix $(VENV)-core,$(OTHER_CORES)) tests/output .pytest_cache .hypothesis .ansible
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

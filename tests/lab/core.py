@@ -16,11 +16,14 @@ from tests.lab.processes import LabError, PortTaken, port_taken
 class Component(Protocol):
     """What the lab drives: the responder module and the two Server objects."""
 
-    def start(self, state: dict[str, Any]) -> None: ...
+    def start(self, state: dict[str, Any]) -> None:
+        """Start the component; it is running on return."""
 
-    def stop(self, state: dict[str, Any]) -> None: ...
+    def stop(self, state: dict[str, Any]) -> None:
+        """Stop the component; nothing of it runs on return."""
 
-    def status(self, state: dict[str, Any]) -> dict[str, Any]: ...
+    def status(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Whether the component runs and answers, with its pid and port."""
 
 
 COMPONENTS = ("responder", "nginx", "apache", "haproxy")

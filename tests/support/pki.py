@@ -22,6 +22,10 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 TLS_FEATURE_STATUS_REQUEST = x509.TLSFeature([x509.TLSFeatureType.status_request])
+CA_KEY_USAGE = x509.KeyUsage(
+    digital_signature=False, content_commitment=False, key_encipherment=False, data_encipherment=False,
+    key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
+)
 
 
 def utcnow() -> datetime.datetime:
@@ -105,6 +109,9 @@ def issue(
         .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
+    if is_ca:
+        # RFC 5280 4.2.1.3; Python 3.13's default TLS context (VERIFY_X509_STRICT) rejects a CA without it.
+        builder = builder.add_extension(CA_KEY_USAGE, critical=True)
     if issuer is not None:
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
