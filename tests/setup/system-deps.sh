@@ -10,7 +10,8 @@ set -euo pipefail
 
 # One list: add packages here. chromium renders the audit report in the fleet tests.
 # The shellcheck package serves the ansible-test sanity test of that name.
-SYSTEM_PACKAGES="${SYSTEM_PACKAGES:-nginx apache2 openssl ssl-cert ca-certificates shellcheck chromium}"
+# debootstrap and openssh-client: the SSH test fleet (tests/fleet builds its Debian root with debootstrap).
+SYSTEM_PACKAGES="${SYSTEM_PACKAGES:-nginx apache2 openssl ssl-cert ca-certificates shellcheck chromium debootstrap openssh-client}"
 
 POLICY_RC=/usr/sbin/policy-rc.d
 
