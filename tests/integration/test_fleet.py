@@ -15,7 +15,6 @@ from the start, which fails enable and audit (that needs a lab of its own).
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 from pathlib import Path
 from typing import Any, Iterator
@@ -31,6 +30,11 @@ HOSTS = ("h001", "h002", "h003")
 APACHE_HOST = "h002"
 # 4 nginx + 4 apache sites... per host: nginx on all three, apache on h002; no_ocsp is not applicable
 EXPECTED_VERDICTS = {"good": 12, "not_applicable": 4}
+# ansible counts a host for max_fail_percentage only when its failure ends its tasks; roles/stapling
+# fails inside a block whose `always:` writes the summary, so the host is never counted and the next
+# batch starts (a batch that fails entirely, like the canary alone, still stops the play)
+MAX_FAIL_BYPASSED = ("roles/stapling/tasks/main.yml: a failure inside block/always escapes max_fail_percentage; "
+                     "summarise in `rescue:` and fail again there (and after the block on success)")
 WARM_VARS = {"nginx_stapling_warm_retries": role_vars.WARM["retries"],
              "nginx_stapling_warm_delay": role_vars.WARM["delay"],
              "apache_stapling_warm_retries": role_vars.WARM["retries"],
@@ -137,21 +141,28 @@ def test_html_report_renders_in_chromium(enabled_fleet, run_playbook, tmp_path):
     assert screenshot.stat().st_size > 10_000
 
 
-def test_failing_canary_stops_the_rollout(enabled_fleet, run_playbook):
-    """The canary's nginx configuration is broken before the run: it fails, and no other host is touched."""
+@pytest.mark.parametrize(("serial", "reached"), [
+    (None, {"h001"}),  # the playbook's batches: the canary alone first
+    # one of two fails: 50 % > max_fail_percentage 10 %, h003 must never start
+    pytest.param([2, 1], {"h001", "h002"}, marks=pytest.mark.xfail(strict=True, reason=MAX_FAIL_BYPASSED)),
+], ids=["canary", "max-fail-percentage"])
+def test_failing_canary_stops_the_rollout(enabled_fleet, run_playbook, serial, reached):
+    """The canary's nginx configuration is broken before the run: it fails, and the later batches never start."""
     fleet, _first, _pids = enabled_fleet
     canary = fleet.host(HOSTS[0])
     broken = canary.path("/etc/nginx/sites-enabled/zz-broken.conf")
     broken.write_text("server {\n    listen 127.0.0.1:1 ssl;\n    ssl_certificate /nonexistent.pem;\n"
                       "    ssl_certificate_key /nonexistent.key;\n}\n")
     try:
-        run = run_playbook("tlsops.ocsp.enable", inventory=str(fleet.inventory))  # canary first, 10 % may fail
+        run = run_playbook("tlsops.ocsp.enable", {"tlsops_ocsp_serial": serial} if serial else {},
+                           inventory=str(fleet.inventory))
     finally:
         broken.unlink()
     assert run.returncode != 0
     assert run.failed(canary.name)
-    assert re.search(r"nonexistent", " ".join(run.failure_messages(canary.name)))
-    assert set(run.report["stats"]) == {canary.name}  # the later batches never started
+    assert "/nonexistent.pem" in " ".join(run.failure_messages(canary.name))
+    assert set(run.report["stats"]) == reached
+    assert not any(run.failed(host) for host in reached - {canary.name})
 
 
 def test_enable_and_audit_fail_and_name_a_revoked_endpoint(lab_factory, run_playbook, tmp_path):  # noqa: F811
