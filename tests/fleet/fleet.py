@@ -3,7 +3,8 @@
 
 Every host carries nginx (one server block file per TLS name, Debian's
 layout: sites-available + a link in sites-enabled) and, when asked, apache2
-(one vhost per name in a site of its own), both enabled in systemd and
+(one vhost per name in a site of its own) and haproxy (Debian's haproxy.cfg
+plus one TLS frontend, a crt-list for the names), all enabled in systemd and
 listening on ports of their own on 127.0.0.1. The certificates are the lab's,
 copied into the host; the lab's OCSP responder runs on the machine and the
 hosts reach it over the shared loopback. Root logs in over SSH with a key made
@@ -25,7 +26,7 @@ from tests.fleet import rootfs
 from tests.fleet.host import CGROUP_PARENT, HOST, Host, remove_cgroup
 
 LAB_DIR = "/etc/tlsops-lab"  # the lab's certificates inside each host
-SERVER_UNITS = {"nginx": "nginx.service", "apache": "apache2.service"}
+SERVER_UNITS = {"nginx": "nginx.service", "apache": "apache2.service", "haproxy": "haproxy.service"}
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,21 @@ def apache_sites(host: Host, site_list: Sequence[Site]) -> None:
     host.enable(SERVER_UNITS["apache"])
 
 
+def haproxy_sites(host: Host, site_list: Sequence[Site], root: Path) -> None:
+    """Debian's haproxy.cfg plus one TLS frontend: the first name's bundle by default, the others by SNI."""
+    bundles = {leaf: f"/etc/haproxy/certs/{leaf}.pem" for leaf in dict.fromkeys(site.leaf for site in site_list)}
+    for leaf, bundle in bundles.items():
+        host.write(bundle, (host.upper / f"{LAB_DIR}/{leaf}/fullchain.pem".lstrip("/")).read_bytes()
+                   + (host.upper / f"{LAB_DIR}/{leaf}/key.pem".lstrip("/")).read_bytes(), 0o600)
+    host.write("/etc/haproxy/crt-list.txt", "".join(f"{bundles[site.leaf]} {site.server_name}\n"
+                                                    for site in site_list[1:]))
+    host.write("/etc/haproxy/haproxy.cfg", (root / "etc/haproxy/haproxy.cfg").read_text() + (
+        "\nfrontend tlsops_lab\n"
+        f"    bind {HOST}:{host.ports['haproxy']} ssl crt {bundles[site_list[0].leaf]} crt-list /etc/haproxy/crt-list.txt\n"
+        "    http-request return status 200 content-type text/plain string ok\n"))
+    host.enable(SERVER_UNITS["haproxy"])
+
+
 def system_files(host: Host, public_key: str) -> None:
     host.write("/etc/hostname", f"{host.name}\n")
     host.write("/etc/hosts", f"127.0.0.1 localhost\n127.0.1.1 {host.name}\n")
@@ -170,9 +186,10 @@ def remove_stale_cgroups() -> None:
 
 @contextmanager
 def fleet(directory: Path, lab: dict[str, Any], size: int, *, names: int = 4, apache: Sequence[int] = (),
+          haproxy: Sequence[int] = (),
           group_vars: dict[str, Any] | None = None, host_vars: Callable[[Host], dict[str, Any]] = lambda _host: {},
           ) -> Iterator[Fleet]:
-    """`size` booted hosts h001.. (nginx on each, apache2 too on the 1-based indexes in `apache`).
+    """`size` booted hosts h001.. (nginx on each; apache2, haproxy too on the 1-based indexes in `apache`, `haproxy`).
 
     The inventory carries `group_vars` for all hosts and `host_vars(host)` for each.
 
@@ -186,7 +203,7 @@ def fleet(directory: Path, lab: dict[str, Any], size: int, *, names: int = 4, ap
     hosts: list[Host] = []
     try:
         for index in range(1, size + 1):
-            kinds = ["nginx", *(["apache"] if index in apache else [])]
+            kinds = ["nginx", *(["apache"] if index in apache else []), *(["haproxy"] if index in haproxy else [])]
             ssh_port, *server_ports = distinct_free_ports(1 + len(kinds))
             host = Host(host_name(index), directory / host_name(index), ssh_port, dict(zip(kinds, server_ports)))
             system_files(host, key.with_suffix(".pub").read_text())
@@ -194,6 +211,8 @@ def fleet(directory: Path, lab: dict[str, Any], size: int, *, names: int = 4, ap
             nginx_sites(host, site_list)
             if "apache" in kinds:
                 apache_sites(host, site_list)
+            if "haproxy" in kinds:
+                haproxy_sites(host, site_list, root)
             hosts.append(host)
             host.boot(root)
         for host in hosts:

@@ -3,7 +3,7 @@
 
 The fleet (tests/fleet) is three Debian 12 hosts booted from one cached root,
 each with systemd as PID 1 in namespaces of its own and sshd on its own port;
-every host runs nginx, h002 apache2 too, managed by the host's systemd and
+every host runs nginx, h002 apache2 too (and h003 haproxy, once the role exists), managed by the host's systemd and
 serving the lab's leaves. ansible-playbook reaches them with
 `ansible_connection: ssh`, pipelining and a key made for the run; the lab's
 OCSP responder runs on this machine. The report is opened in a real
@@ -28,8 +28,12 @@ from tests.lab import demo, role_vars
 ARTIFACTS = Path(__file__).resolve().parents[1] / "output"
 HOSTS = ("h001", "h002", "h003")
 APACHE_HOST = "h002"
-# 4 nginx + 4 apache sites... per host: nginx on all three, apache on h002; no_ocsp is not applicable
-EXPECTED_VERDICTS = {"good": 12, "not_applicable": 4}
+# h003 carries HAProxy too once the collection has its role
+HAPROXY_HOST = "h003" if (Path(__file__).resolve().parents[2] / "roles" / "haproxy_stapling").is_dir() else None
+SERVERS = {host: 1 + (host == APACHE_HOST) + (host == HAPROXY_HOST) for host in HOSTS}
+# every server serves the lab's 4 leaves: 3 staple good, no_ocsp is not applicable
+ENDPOINTS = 4 * sum(SERVERS.values())
+EXPECTED_VERDICTS = {"good": 3 * sum(SERVERS.values()), "not_applicable": sum(SERVERS.values())}
 # ansible counts a host for max_fail_percentage only when its failure ends its tasks; roles/stapling
 # fails inside a block whose `always:` writes the summary, so the host is never counted and the next
 # batch starts (a batch that fails entirely, like the canary alone, still stops the play)
@@ -55,7 +59,9 @@ def ssh_fleet(lab_factory, tmp_path_factory) -> Iterator[test_fleet.Fleet]:  # n
     """Three hosts over SSH serving a lab whose leaves are all good; killed when the module ends."""
     lab = lab_factory(components=("responder",), revoke_initially=False)
     with test_fleet.fleet(tmp_path_factory.mktemp("fleet"), lab.state(), len(HOSTS),
-                          apache=(HOSTS.index(APACHE_HOST) + 1,), group_vars=WARM_VARS) as started:
+                          apache=(HOSTS.index(APACHE_HOST) + 1,),
+                          haproxy=(HOSTS.index(HAPROXY_HOST) + 1,) if HAPROXY_HOST else (),
+                          group_vars=WARM_VARS) as started:
         yield started
 
 
@@ -98,6 +104,14 @@ def test_enable_reloads_or_restarts_apache_through_systemd(enabled_fleet):
     assert set(pids) >= {(APACHE_HOST, "apache2.service")}
 
 
+@pytest.mark.skipif(HAPROXY_HOST is None, reason="no haproxy_stapling role in this collection yet")
+def test_enable_reloads_haproxy_through_systemd(enabled_fleet):
+    fleet, first, _pids = enabled_fleet
+    assert first.returncode == 0
+    log = journal(fleet.host(HAPROXY_HOST), "haproxy.service")
+    assert "Reloaded" in log or log.count("Started") == 2, log
+
+
 def test_audit_over_ssh_reports_every_endpoint(enabled_fleet, run_playbook, tmp_path):
     fleet, _first, _pids = enabled_fleet
     run = audit(run_playbook, fleet.inventory, tmp_path)
@@ -110,7 +124,7 @@ def test_audit_over_ssh_reports_every_endpoint(enabled_fleet, run_playbook, tmp_
     assert (APACHE_HOST, "apache", "must-staple.lab.test") in rows
     assert {(host, "nginx", "plain.lab.test") for host in HOSTS} <= rows
     markdown = (tmp_path / "ocsp-audit.md").read_text()
-    assert [markdown.count(f"| {host} |") for host in HOSTS] == [4, 8, 4]
+    assert {host: markdown.count(f"| {host} |") for host in HOSTS} == {host: 4 * SERVERS[host] for host in HOSTS}
 
 
 def test_audit_in_check_mode_changes_nothing_and_still_reports(enabled_fleet, run_playbook, tmp_path):
@@ -131,9 +145,9 @@ def test_html_report_renders_in_chromium(enabled_fleet, run_playbook, tmp_path):
              f"--user-data-dir={tmp_path / 'chromium'}"]
     dom = subprocess.run(["chromium", *flags, "--dump-dom", page],
                          capture_output=True, text=True, timeout=120, check=True).stdout
-    assert dom.count("<tr class=") == 16
-    assert dom.count("<circle") == 16
-    assert "16 endpoints (good 12, not_applicable 4)" in dom
+    assert dom.count("<tr class=") == ENDPOINTS
+    assert dom.count("<circle") == ENDPOINTS
+    assert f"{ENDPOINTS} endpoints (good {EXPECTED_VERDICTS['good']}, not_applicable {EXPECTED_VERDICTS['not_applicable']})" in dom
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / "ocsp-audit.png"
     subprocess.run(["chromium", *flags, f"--screenshot={screenshot}", "--window-size=1400,1000", page],

@@ -10,10 +10,11 @@ set -euo pipefail
 
 # One list: add packages here. chromium renders the audit report in the fleet tests.
 # The shellcheck package serves the ansible-test sanity test of that name.
-# debootstrap and openssh-client: the SSH test fleet (tests/fleet builds its Debian root with debootstrap).
-SYSTEM_PACKAGES="${SYSTEM_PACKAGES:-nginx apache2 openssl ssl-cert ca-certificates shellcheck chromium debootstrap openssh-client}"
+SYSTEM_PACKAGES="${SYSTEM_PACKAGES:-nginx apache2 openssl ssl-cert ca-certificates shellcheck chromium}"
 
 POLICY_RC=/usr/sbin/policy-rc.d
+# The SSH test fleet (tests/fleet) builds its Debian root with debootstrap and logs in with ssh.
+FLEET_PACKAGES="debootstrap openssh-client"
 
 is_installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'
@@ -21,7 +22,7 @@ is_installed() {
 
 missing_packages() {
     local package
-    for package in $SYSTEM_PACKAGES; do
+    for package in $SYSTEM_PACKAGES $FLEET_PACKAGES; do
         is_installed "$package" || printf '%s\n' "$package"
     done
     # pyenv or other Pythons may lack ensurepip; Debian's python3 needs python3-venv.
