@@ -177,6 +177,18 @@ def write_inventory(path: Path, fleet_hosts: Sequence[Host], key: Path, known_ho
     return path
 
 
+INOTIFY_INSTANCES = Path("/proc/sys/fs/inotify/max_user_instances")
+# each host's systemd, journald and dbus hold about 8 inotify instances; they all count against root's
+# limit (Debian's default 128 stops the 17th host or so: it hangs before sshd starts)
+INOTIFY_PER_HOST = 16
+
+
+def raise_inotify_limit(size: int) -> None:
+    needed = 1024 + INOTIFY_PER_HOST * size
+    if int(INOTIFY_INSTANCES.read_text()) < needed:
+        INOTIFY_INSTANCES.write_text(f"{needed}\n")
+
+
 def remove_stale_cgroups() -> None:
     """Empty cgroups left by runs that were killed (a busy one belongs to a running fleet and stays)."""
     for cgroup in CGROUP_PARENT.glob("h*") if CGROUP_PARENT.is_dir() else ():
@@ -197,6 +209,7 @@ def fleet(directory: Path, lab: dict[str, Any], size: int, *, names: int = 4, ap
     """
     root = rootfs.ensure()
     remove_stale_cgroups()
+    raise_inotify_limit(size)
     directory.mkdir(parents=True, exist_ok=True)
     key = make_key(directory)
     site_list = sites(lab["leaves"], names)
