@@ -2,20 +2,27 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fleet benchmark (a script, not a test: `make test` never runs it).
 
-For each fleet size N: N simulated hosts on this machine (inventory hosts
-h001.. with a local connection, each with its own private nginx: own prefix,
-own port, stapling off, the lab's leaves served by SNI) and one lab for the
-PKI and the real `openssl ocsp` responder. It times, per host:
+N hosts h001.. against one lab (PKI and the real `openssl ocsp` responder on
+this machine), each serving `--names` TLS names (4: the lab's leaves; 20: the
+leaves and aliases of them) from nginx with stapling off:
+
+  --connection ssh (default): the test fleet of tests/fleet, Debian 12 hosts
+      with systemd as PID 1, reached over SSH with pipelining; nginx is the
+      host's own, reloaded through systemd (by the role and by the baseline)
+  --connection local: private nginx instances on this machine (own prefix,
+      own port), reached with a local connection
+
+It times, for the role and the baseline, each on a fresh fleet:
 
   role:      ansible-playbook tlsops.ocsp.enable, the same again (every host
              must recap changed=0), tlsops.ocsp.audit
   baseline:  tests/bench/fleet/baseline_enable.yml (lineinfile, reload,
              grep `openssl s_client -status`), the same again, and its
-             s_client check alone (`--tags check`, the baseline of the audit)
+             s_client check alone (`--tags check`: one s_client per endpoint
+             on the host, the baseline of the audit)
 
-The role and the baseline each get a fresh fleet. Everything runs on
-127.0.0.1 in a temporary directory; every server started is stopped.
-See tests/bench/README.md.
+Everything runs on 127.0.0.1 in a temporary directory; every server and host
+started is stopped. See tests/bench/README.md.
 """
 from __future__ import annotations
 
@@ -39,6 +46,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
 from tests.conftest import free_port  # noqa: E402
+from tests.fleet import fleet as test_fleet  # noqa: E402
 from tests.lab import core, nginx_instance, role_vars, state as lab_state  # noqa: E402
 from tests.support import ansible_env  # noqa: E402
 
@@ -68,7 +76,13 @@ class Run:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="10,25,50", help="fleet sizes, comma separated (default 10,25,50)")
+    parser.add_argument("--hosts", "--sizes", dest="sizes", default="25",
+                        help="fleet sizes, comma separated (default 25; e.g. 10,25,50 shows the growth)")
+    parser.add_argument("--names", type=int, default=4,
+                        help="TLS names per host (default 4, the lab's leaves; more are aliases of them)")
+    parser.add_argument("--connection", choices=("ssh", "local"), default="ssh",
+                        help="ssh: hosts with systemd over SSH (tests/fleet, default); local: private nginx "
+                             "instances on this machine")
     parser.add_argument("--forks", type=int, default=10, help="ansible forks (default 10)")
     parser.add_argument("--serial", default="",
                         help="batch sizes for both playbooks, e.g. 100%% or 1,10%%,25%% "
@@ -97,47 +111,82 @@ def responder_lab(directory: Path) -> Iterator[dict[str, Any]]:
         lab.stop()
 
 
+def site_leaves(lab: dict[str, Any], names: int) -> dict[str, dict[str, Any]]:
+    """One lab.json-like leaf per TLS name (aliases carry their leaf's certificate), for the local instances."""
+    return {site.server_name: {**lab["leaves"][site.leaf], "name": site.server_name, "server_name": site.server_name}
+            for site in test_fleet.sites(lab["leaves"], names)}
+
+
+def baseline_names(lab: dict[str, Any], names: int) -> list[str]:
+    """The names whose certificate has an OCSP URL: the ones the baseline checks."""
+    return [site.server_name for site in test_fleet.sites(lab["leaves"], names)
+            if lab["leaves"][site.leaf]["ocsp_url"]]
+
+
 @contextmanager
-def nginx_fleet(lab: dict[str, Any], directory: Path, size: int) -> Iterator[list[dict[str, Any]]]:
-    """`size` private nginx instances, each a lab state whose `nginx` section is its own; all stopped at the end."""
+def local_fleet(lab: dict[str, Any], directory: Path, size: int, names: int) -> Iterator[Path]:
+    """`size` private nginx instances on this machine and their local inventory; all stopped at the end."""
     fleet: list[dict[str, Any]] = []
+    leaves = site_leaves(lab, names)
     try:
         for index in range(1, size + 1):
             # the previous instance already listens, so free_port() cannot hand its port out again
-            section = nginx_instance.describe(directory / host_name(index), free_port(), lab["leaves"])
-            host = {**lab, "nginx": section}
+            section = nginx_instance.describe(directory / host_name(index), free_port(), leaves)
+            host = {**lab, "leaves": leaves, "nginx": section}
             nginx_instance.configure(host)
             fleet.append(host)
             nginx_instance.component.start(host)
-        yield fleet
+        yield write_local_inventory(directory / "inventory.json", lab, fleet, baseline_names(lab, names))
     finally:
         for host in fleet:
             nginx_instance.component.stop(host)
 
 
+@contextmanager
+def ssh_fleet(lab: dict[str, Any], directory: Path, size: int, names: int) -> Iterator[Path]:
+    """`size` hosts of tests/fleet over SSH (nginx under systemd) and their inventory; all killed at the end."""
+    lab_dir = test_fleet.LAB_DIR
+    common = {
+        **{key: value for key, value in role_vars.nginx(lab).items() if "warm" in key},
+        "baseline_reload_command": ["systemctl", "reload", "nginx"],
+        "baseline_trusted_certificate": f"{lab_dir}/ca-chain.pem",
+        "baseline_ca_file": f"{lab_dir}/root.pem",
+        "baseline_resolver": "127.0.0.1",  # the OCSP URL is an IP address: nginx never asks it
+        "baseline_server_names": baseline_names(lab, names),
+    }
+    sites = [test_fleet.nginx_site_path(index, site) for index, site in enumerate(test_fleet.sites(lab["leaves"], names))]
+
+    def host_vars(host: test_fleet.Host) -> dict[str, Any]:
+        return {"baseline_port": host.ports["nginx"], "baseline_sites": sites}
+
+    with test_fleet.fleet(directory, lab, size, names=names, group_vars=common, host_vars=host_vars) as fleet:
+        yield fleet.inventory
+
+
 def host_name(index: int) -> str:
-    return f"h{index:03d}"
+    return test_fleet.host_name(index)
 
 
-def host_vars(host: dict[str, Any]) -> dict[str, Any]:
-    """The role's variables for this host's nginx, and the baseline's."""
+def local_host_vars(host: dict[str, Any]) -> dict[str, Any]:
+    """The role's variables for this host's private nginx, and the baseline's."""
     section = host["nginx"]
     return {
         **role_vars.nginx(host),
         "baseline_sites": list(section["sites"].values()),
         "baseline_reload_command": section["reload_command"],
         "baseline_port": section["port"],
-        "baseline_server_names": [leaf["server_name"] for leaf in host["leaves"].values() if leaf["ocsp_url"]],
     }
 
 
-def write_inventory(path: Path, lab: dict[str, Any], fleet: Sequence[dict[str, Any]]) -> Path:
+def write_local_inventory(path: Path, lab: dict[str, Any], fleet: Sequence[dict[str, Any]],
+                          server_names: list[str]) -> Path:
     inventory = {"all": {
-        "hosts": {host_name(index): host_vars(host) for index, host in enumerate(fleet, 1)},
+        "hosts": {host_name(index): local_host_vars(host) for index, host in enumerate(fleet, 1)},
         "vars": {
             "ansible_connection": "local",
             "ansible_python_interpreter": sys.executable,
             "stapling_servers": ["nginx"],
+            "baseline_server_names": server_names,
             "baseline_trusted_certificate": lab["pki"]["ca_chain"],
             "baseline_ca_file": lab["pki"]["root"]["cert"],
             # the OCSP URL is an IP address: nginx never asks this resolver
@@ -225,8 +274,8 @@ def measure(kind: str, lab: dict[str, Any], size: int, work: Path, args: argpars
             env: dict[str, str]) -> dict[str, Run]:
     """Every phase of `kind` (role or baseline) on a fresh fleet of `size` hosts."""
     directory = work / f"{kind}-{size}"
-    with nginx_fleet(lab, directory, size) as fleet:
-        inventory = write_inventory(directory / "inventory.json", lab, fleet)
+    make_fleet = ssh_fleet if args.connection == "ssh" else local_fleet
+    with make_fleet(lab, directory, size, args.names) as inventory:
         hosts = [host_name(index) for index in range(1, size + 1)]
         common = ["-i", str(inventory), "--forks", str(args.forks),
                   "-e", json.dumps({"tlsops_ocsp_report_dir": str(directory / "report"), **serial_vars(args.serial)})]
@@ -291,7 +340,8 @@ def main() -> int:
         source = {} if args.live else {"ANSIBLE_COLLECTIONS_PATH": str(snapshot_collections(work, commit))}
         env = ansible_env.environment(work / "ansible-home", ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="True",
                                       **profile, **source)
-        print(f"fleet benchmark: sizes {sizes}, forks {args.forks}, serial {args.serial or 'playbook default'}, "
+        print(f"fleet benchmark: {args.connection}, sizes {sizes}, {args.names} names per host, forks {args.forks}, "
+              f"serial {args.serial or 'playbook default'}, "
               f"collection {'checkout' if args.live else commit}, {os.cpu_count()} cores, load {load()}; "
               f"work directory {work}", flush=True)
         with responder_lab(work / "lab") as lab:

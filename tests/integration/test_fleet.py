@@ -1,24 +1,48 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The fleet entry points end to end: tlsops.ocsp.enable and tlsops.ocsp.audit on the demo inventory.
+"""The fleet entry points end to end, as operators run them: over SSH to hosts with systemd.
 
-Real ansible-playbook runs against localhost, whose private nginx and apache2
-(from the lab) serve the lab's leaves; the report is opened in a real
+The fleet (tests/fleet) is three Debian 12 hosts booted from one cached root,
+each with systemd as PID 1 in namespaces of its own and sshd on its own port;
+every host runs nginx, h002 apache2 too (and h003 haproxy, once the role exists), managed by the host's systemd and
+serving the lab's leaves. ansible-playbook reaches them with
+`ansible_connection: ssh`, pipelining and a key made for the run; the lab's
+OCSP responder runs on this machine. The report is opened in a real
 headless Chromium.
+
+One case stays on localhost with the lab's private servers: a revoked leaf
+from the start, which fails enable and audit (that needs a lab of its own).
 """
 from __future__ import annotations
 
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
+from tests.fleet import fleet as test_fleet
 from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
-from tests.lab import demo
+from tests.lab import demo, role_vars
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "output"
-EXPECTED_VERDICTS = {"good": 6, "not_applicable": 2}
+HOSTS = ("h001", "h002", "h003")
+APACHE_HOST = "h002"
+# h003 carries HAProxy too once the collection has its role
+HAPROXY_HOST = "h003" if (Path(__file__).resolve().parents[2] / "roles" / "haproxy_stapling").is_dir() else None
+SERVERS = {host: 1 + (host == APACHE_HOST) + (host == HAPROXY_HOST) for host in HOSTS}
+# every server serves the lab's 4 leaves: 3 staple good, no_ocsp is not applicable
+ENDPOINTS = 4 * sum(SERVERS.values())
+EXPECTED_VERDICTS = {"good": 3 * sum(SERVERS.values()), "not_applicable": sum(SERVERS.values())}
+# ansible counts a host for max_fail_percentage only when its failure ends its tasks; roles/stapling
+# fails inside a block whose `always:` writes the summary, so the host is never counted and the next
+# batch starts (a batch that fails entirely, like the canary alone, still stops the play)
+MAX_FAIL_BYPASSED = ("roles/stapling/tasks/main.yml: a failure inside block/always escapes max_fail_percentage; "
+                     "summarise in `rescue:` and fail again there (and after the block on success)")
+WARM_VARS = {"nginx_stapling_warm_retries": role_vars.WARM["retries"],
+             "nginx_stapling_warm_delay": role_vars.WARM["delay"],
+             "apache_stapling_warm_retries": role_vars.WARM["retries"],
+             "apache_stapling_warm_delay": role_vars.WARM["delay"]}
 
 
 def audit(run_playbook, inventory: Path, report_dir: Path, **options: Any):
@@ -26,49 +50,137 @@ def audit(run_playbook, inventory: Path, report_dir: Path, **options: Any):
                         inventory=str(inventory), **options)
 
 
+def journal(host: test_fleet.Host, unit: str) -> str:
+    return host.nsenter("journalctl", "-b", "-u", unit, "--no-pager", "-o", "cat").stdout
+
+
 @pytest.fixture(scope="module")
-def enabled_fleet(lab_factory, run_playbook, tmp_path_factory):  # noqa: F811
-    """The demo inventory after one enable run: (lab state, inventory, first run)."""
-    lab = lab_factory(revoke_initially=False)
-    state = lab.state()
-    inventory = demo.write_inventory(state, tmp_path_factory.mktemp("fleet") / "inventory.yml")
-    first = run_playbook("tlsops.ocsp.enable", inventory=str(inventory))
-    return state, inventory, first
+def ssh_fleet(lab_factory, tmp_path_factory) -> Iterator[test_fleet.Fleet]:  # noqa: F811
+    """Three hosts over SSH serving a lab whose leaves are all good; killed when the module ends."""
+    lab = lab_factory(components=("responder",), revoke_initially=False)
+    with test_fleet.fleet(tmp_path_factory.mktemp("fleet"), lab.state(), len(HOSTS),
+                          apache=(HOSTS.index(APACHE_HOST) + 1,),
+                          haproxy=(HOSTS.index(HAPROXY_HOST) + 1,) if HAPROXY_HOST else (),
+                          group_vars=WARM_VARS) as started:
+        yield started
 
 
-def test_enable_then_second_enable_changes_nothing(enabled_fleet, run_playbook):
-    _state, inventory, first = enabled_fleet
-    assert first.returncode == 0, first.failure_messages()
-    assert first.changed() > 0
-    second = run_playbook("tlsops.ocsp.enable", inventory=str(inventory))
-    assert second.returncode == 0, second.failure_messages()
-    assert second.changed() == 0
+@pytest.fixture(scope="module")
+def enabled_fleet(ssh_fleet, run_playbook):
+    """The fleet after one enable run, with each server's MainPID before it: (fleet, first run, pids)."""
+    pids = {(host.name, unit): host.main_pid(unit) for host in ssh_fleet.hosts
+            for unit in ("nginx.service", "apache2.service") if host.main_pid(unit)}
+    first = run_playbook("tlsops.ocsp.enable", inventory=str(ssh_fleet.inventory))
+    return ssh_fleet, first, pids
 
 
-def test_audit_reports_every_endpoint(enabled_fleet, run_playbook, tmp_path):
-    _state, inventory, _first = enabled_fleet
-    run = audit(run_playbook, inventory, tmp_path)
-    assert run.returncode == 0, run.failure_messages()
+def test_enable_over_ssh_then_second_enable_changes_nothing(enabled_fleet, run_playbook):
+    fleet, first, _pids = enabled_fleet
+    assert first.returncode == 0, [first.failure_messages(host) for host in HOSTS]
+    assert all(first.changed(host) > 0 for host in HOSTS)
+    second = run_playbook("tlsops.ocsp.enable", inventory=str(fleet.inventory))
+    assert second.returncode == 0, [second.failure_messages(host) for host in HOSTS]
+    assert {host: second.changed(host) for host in HOSTS} == {host: 0 for host in HOSTS}
+
+
+def test_enable_reloads_nginx_through_systemd(enabled_fleet):
+    """systemd ran nginx's ExecReload (its journal says so) and the master process stayed: a reload, no restart."""
+    fleet, first, pids = enabled_fleet
+    assert first.returncode == 0
+    for host in fleet.hosts:
+        assert "Reloaded" in journal(host, "nginx.service"), host.name
+        assert host.main_pid("nginx.service") == pids[(host.name, "nginx.service")], host.name
+        assert "ssl_stapling on;" in host.nsenter("nginx", "-T").stdout, host.name  # what nginx now runs with
+
+
+def test_enable_reloads_or_restarts_apache_through_systemd(enabled_fleet):
+    fleet, first, pids = enabled_fleet
+    assert first.returncode == 0
+    apache = fleet.host(APACHE_HOST)
+    log = journal(apache, "apache2.service")
+    # the role restarts Apache when it adds SSLStaplingCache (a graceful restart cannot), reloads otherwise
+    assert "Reloaded" in log or log.count("Started") == 2, log
+    assert apache.main_pid("apache2.service") > 0
+    assert set(pids) >= {(APACHE_HOST, "apache2.service")}
+
+
+@pytest.mark.skipif(HAPROXY_HOST is None, reason="no haproxy_stapling role in this collection yet")
+def test_enable_reloads_haproxy_through_systemd(enabled_fleet):
+    fleet, first, _pids = enabled_fleet
+    assert first.returncode == 0
+    log = journal(fleet.host(HAPROXY_HOST), "haproxy.service")
+    assert "Reloaded" in log or log.count("Started") == 2, log
+
+
+def test_audit_over_ssh_reports_every_endpoint(enabled_fleet, run_playbook, tmp_path):
+    fleet, _first, _pids = enabled_fleet
+    run = audit(run_playbook, fleet.inventory, tmp_path)
+    assert run.returncode == 0, [run.failure_messages(host) for host in HOSTS]
+    assert {host: run.changed(host) for host in HOSTS} == {host: 0 for host in HOSTS}
     report = json.loads((tmp_path / "ocsp-audit.json").read_text())
     assert report["summary"]["by_verdict"] == EXPECTED_VERDICTS
     assert report["summary"]["critical"] == 0
-    kinds = {(row["server_kind"], row["server_name"]) for row in report["endpoints"]}
-    assert ("apache", "must-staple.lab.test") in kinds and ("nginx", "no-ocsp.lab.test") in kinds
-    no_ocsp = next(row for row in report["endpoints"] if row["server_name"] == "no-ocsp.lab.test")
-    assert "no OCSP responder URL" in no_ocsp["ocsp"]
+    rows = {(row["inventory_host"], row["server_kind"], row["server_name"]) for row in report["endpoints"]}
+    assert (APACHE_HOST, "apache", "must-staple.lab.test") in rows
+    assert {(host, "nginx", "plain.lab.test") for host in HOSTS} <= rows
     markdown = (tmp_path / "ocsp-audit.md").read_text()
-    assert markdown.count("| localhost |") == 8
+    assert {host: markdown.count(f"| {host} |") for host in HOSTS} == {host: 4 * SERVERS[host] for host in HOSTS}
 
 
 def test_audit_in_check_mode_changes_nothing_and_still_reports(enabled_fleet, run_playbook, tmp_path):
-    _state, inventory, _first = enabled_fleet
-    run = audit(run_playbook, inventory, tmp_path, check=True)
-    assert run.returncode == 0, run.failure_messages()
-    assert run.changed() == 1  # only the report, written on the controller
+    fleet, _first, _pids = enabled_fleet
+    run = audit(run_playbook, fleet.inventory, tmp_path, check=True)
+    assert run.returncode == 0, [run.failure_messages(host) for host in HOSTS]
+    assert run.changed("localhost") == 1  # only the report, written on the controller
+    assert all(run.changed(host) == 0 for host in HOSTS)
     assert (tmp_path / "ocsp-audit.html").exists()
 
 
+def test_html_report_renders_in_chromium(enabled_fleet, run_playbook, tmp_path):
+    fleet, _first, _pids = enabled_fleet
+    assert audit(run_playbook, fleet.inventory, tmp_path).returncode == 0
+    page = (tmp_path / "ocsp-audit.html").as_uri()  # chromium: Debian's, from tests/setup/system-deps.sh
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'chromium'}"]
+    dom = subprocess.run(["chromium", *flags, "--dump-dom", page],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    assert dom.count("<tr class=") == ENDPOINTS
+    assert dom.count("<circle") == ENDPOINTS
+    assert f"{ENDPOINTS} endpoints (good {EXPECTED_VERDICTS['good']}, not_applicable {EXPECTED_VERDICTS['not_applicable']})" in dom
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / "ocsp-audit.png"
+    subprocess.run(["chromium", *flags, f"--screenshot={screenshot}", "--window-size=1400,1000", page],
+                   capture_output=True, timeout=120, check=True)
+    assert screenshot.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(("serial", "reached"), [
+    (None, {"h001"}),  # the playbook's batches: the canary alone first
+    # one of two fails: 50 % > max_fail_percentage 10 %, h003 must never start
+    pytest.param([2, 1], {"h001", "h002"}, marks=pytest.mark.xfail(strict=True, reason=MAX_FAIL_BYPASSED)),
+], ids=["canary", "max-fail-percentage"])
+def test_failing_canary_stops_the_rollout(enabled_fleet, run_playbook, serial, reached):
+    """The canary's nginx configuration is broken before the run: it fails, and the later batches never start."""
+    fleet, _first, _pids = enabled_fleet
+    canary = fleet.host(HOSTS[0])
+    broken = canary.path("/etc/nginx/sites-enabled/zz-broken.conf")
+    broken.write_text("server {\n    listen 127.0.0.1:1 ssl;\n    ssl_certificate /nonexistent.pem;\n"
+                      "    ssl_certificate_key /nonexistent.key;\n}\n")
+    try:
+        run = run_playbook("tlsops.ocsp.enable", {"tlsops_ocsp_serial": serial} if serial else {},
+                           inventory=str(fleet.inventory))
+    finally:
+        broken.unlink()
+    assert run.returncode != 0
+    assert run.failed(canary.name)
+    assert "/nonexistent.pem" in " ".join(run.failure_messages(canary.name))
+    assert set(run.report["stats"]) == reached
+    assert not any(run.failed(host) for host in reached - {canary.name})
+
+
 def test_enable_and_audit_fail_and_name_a_revoked_endpoint(lab_factory, run_playbook, tmp_path):  # noqa: F811
+    """On localhost (the lab's private nginx and apache2): the revoked leaf is revoked from the start."""
     lab = lab_factory(revoke_initially=True)
     inventory = demo.write_inventory(lab.state(), tmp_path / "inventory.yml")
     enable = run_playbook("tlsops.ocsp.enable", inventory=str(inventory))
@@ -83,22 +195,3 @@ def test_enable_and_audit_fail_and_name_a_revoked_endpoint(lab_factory, run_play
                 if row["severity"] == "critical"}
     # Apache staples the revoked answer; nginx staples nothing and its responder check says revoked
     assert critical == {("apache", "revoked.lab.test"), ("nginx", "revoked.lab.test")}
-
-
-def test_html_report_renders_in_chromium(enabled_fleet, run_playbook, tmp_path):
-    _state, inventory, _first = enabled_fleet
-    assert audit(run_playbook, inventory, tmp_path).returncode == 0
-    page = (tmp_path / "ocsp-audit.html").as_uri()  # chromium: Debian's, from tests/setup/system-deps.sh
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'chromium'}"]
-    dom = subprocess.run(["chromium", *flags, "--dump-dom", page],
-                         capture_output=True, text=True, timeout=120, check=True).stdout
-    assert dom.count("<tr class=") == 8
-    assert dom.count("<circle") == 8
-    assert "8 endpoints (good 6, not_applicable 2)" in dom
-    ARTIFACTS.mkdir(exist_ok=True)
-    screenshot = ARTIFACTS / "ocsp-audit.png"
-    subprocess.run(["chromium", *flags, f"--screenshot={screenshot}", "--window-size=1400,1000", page],
-                   capture_output=True, timeout=120, check=True)
-    assert screenshot.stat().st_size > 10_000

@@ -14,6 +14,8 @@ set -euo pipefail
 SYSTEM_PACKAGES="${SYSTEM_PACKAGES:-nginx apache2 haproxy openssl ssl-cert ca-certificates shellcheck chromium prometheus}"
 
 POLICY_RC=/usr/sbin/policy-rc.d
+# The SSH test fleet (tests/fleet) builds its Debian root with debootstrap and logs in with ssh.
+FLEET_PACKAGES="debootstrap openssh-client"
 
 is_installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'
@@ -21,7 +23,7 @@ is_installed() {
 
 missing_packages() {
     local package
-    for package in $SYSTEM_PACKAGES; do
+    for package in $SYSTEM_PACKAGES $FLEET_PACKAGES; do
         is_installed "$package" || printf '%s\n' "$package"
     done
     # pyenv or other Pythons may lack ensurepip; Debian's python3 needs python3-venv.
