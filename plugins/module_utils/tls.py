@@ -243,16 +243,20 @@ class _Loop:
 
     def _advance(self, task: _Task, value: Any, error: Optional[BaseException]) -> None:
         """Resume `task` with a value or an error, then file it under what it waits for next."""
-        try:
-            step = task.steps.throw(error) if error is not None else task.steps.send(value)
-        except StopIteration as done:
-            del self._running[task.index]
-            self._active -= 1
-            self._results[task.index] = done.value
-            return
+        while True:
+            try:
+                step = task.steps.throw(error) if error is not None else task.steps.send(value)
+            except StopIteration as done:
+                del self._running[task.index]
+                self._active -= 1
+                self._results[task.index] = done.value
+                return
+            if not (isinstance(step, Io) and step.deadline <= time.monotonic()):
+                break
+            value, error = None, TlsError(step.message)  # its deadline has passed: a timeout, as in `run`
         task.waiting = step
         if isinstance(step, Io):
-            self._selector.register(step.sock, step.event, task)
+            self._selector.register(step.sock, step.event, (task, step))
             self._at(step.deadline, task, step)
         elif isinstance(step, Pause):
             self._active -= 1  # holds no socket while it waits: its place goes to another
@@ -266,15 +270,19 @@ class _Loop:
     def _poll(self) -> None:
         """Wait for the next socket event, deadline or finished lookup, and resume who was waiting."""
         timeout = max(0.0, self._timers[0][0] - time.monotonic()) if self._timers else None
-        for key, _events in self._selector.select(timeout):
+        ready = self._selector.select(timeout)
+        # Deadlines first: a socket that became ready after its deadline is still a timeout.
+        self._expire(time.monotonic())
+        for key, _events in ready:
             if key.data is None:
                 self._drain_wakeup()
                 continue
-            task = key.data
-            self._selector.unregister(key.fileobj)
+            task, step = key.data
+            if task.waiting is not step:
+                continue  # it timed out just above
+            self._selector.unregister(step.sock)
             task.waiting = None
             self._advance(task, None, None)
-        self._expire(time.monotonic())
         while self._looked_up:
             task, future = self._looked_up.popleft()
             try:
