@@ -341,7 +341,8 @@ def _judge(checked: CheckedResponse, at: datetime.datetime, skew: int, max_age: 
     if checked.rejected is not None:
         raise _Rejected(*checked.rejected)
     single = checked.single
-    assert single is not None  # set whenever nothing was rejected
+    if single is None:  # set whenever nothing was rejected
+        raise _Rejected(verdicts.MALFORMED, "the response holds no answer for this certificate")
     if checked.delegate is not None:
         _check_delegate_validity(checked.delegate, at, skew)
     result["signed_by"] = checked.signed_by
