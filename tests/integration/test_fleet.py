@@ -106,8 +106,15 @@ def test_enable_reloads_or_restarts_apache_through_systemd(enabled_fleet):
 def test_enable_reloads_haproxy_through_systemd(enabled_fleet):
     fleet, first, _pids = enabled_fleet
     assert first.returncode == 0
-    log = journal(fleet.host(HAPROXY_HOST), "haproxy.service")
+    haproxy = fleet.host(HAPROXY_HOST)
+    log = journal(haproxy, "haproxy.service")
     assert "Reloaded" in log or log.count("Started") == 2, log
+    # where systemd runs, its timer keeps the staples fresh: no Ansible on the host, no cron
+    assert haproxy.systemctl("is-active", "tlsops-ocsp-haproxy-refresh.timer").stdout.strip() == "active"
+    haproxy.systemctl("start", "tlsops-ocsp-haproxy-refresh.service")  # a oneshot: returns once it ran, fails if it did
+    assert haproxy.systemctl("show", "-p", "Result", "tlsops-ocsp-haproxy-refresh.service").stdout.strip() \
+        == "Result=success"
+    assert not haproxy.path("/etc/cron.d/tlsops-ocsp-haproxy-refresh").exists()
 
 
 def test_audit_over_ssh_reports_every_endpoint(enabled_fleet, run_playbook, tmp_path):
