@@ -56,15 +56,20 @@ def playbook(name: str, inventory: Path, env: dict[str, str], *extra: str) -> in
 def print_report(report_dir: Path) -> None:
     report = json.loads((report_dir / "ocsp-audit.json").read_text())
     print("\n=== Audit summary")
+    print(f"  {'server':7} {'endpoint':16} {'server name':24} {'staple':15} {'revocation (source)':22} "
+          f"{'configured by':13} must-staple")
     for row in report["endpoints"]:
+        revocation = f"{row.get('revocation_status') or '-'} ({row.get('revocation_source') or 'none'})"
         print(f"  {row['server_kind']:7} {row['endpoint']:16} {row.get('server_name') or '':24} "
-              f"{row['verdict']:15} {'must-staple' if row.get('must_staple') else ''}")
+              f"{row['verdict']:15} {revocation:22} {row.get('configured_by') or '-':13} "
+              f"{'yes' if row.get('must_staple') else ''}")
     summary = report["summary"]
     print(f"\n  {summary['hosts']} host(s), {summary['endpoints']} endpoints, "
           f"{summary['critical']} critical, {summary['warning']} warnings")
     print(f"\n  HTML report: {report_dir / 'ocsp-audit.html'}")
     print(f"  Markdown:    {report_dir / 'ocsp-audit.md'}")
     print(f"  JSON:        {report_dir / 'ocsp-audit.json'}")
+    print(f"  Metrics:     {report_dir / 'ocsp-audit.prom'}")
 
 
 def main(argv: list[str] | None = None) -> int:
