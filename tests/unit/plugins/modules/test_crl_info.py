@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import http.server
 import os
-import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,7 @@ import pytest
 from cryptography import x509
 
 from tests.conftest import free_port
+from tests.support.http_server import serving
 from tests.support.pki import Issued, Revocation, TestPKI, crl, utcnow
 
 pytest.importorskip("ansible.module_utils.basic", reason="the modules run on ansible-core")
@@ -63,26 +62,12 @@ def _handler(publisher: Publisher):
     return Handler
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address) -> None:
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return  # a client that gave up (timeout, size cap) is expected
-        super().handle_error(request, client_address)
-
-
 @pytest.fixture
 def publisher() -> Iterator[Publisher]:
     state = Publisher(TestPKI())
-    server = _Server(("127.0.0.1", 0), _handler(state))
-    state.url = "http://127.0.0.1:%d" % server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serving(_handler(state)) as url:
+        state.url = url
+        yield state
 
 
 def leaf_for(publisher: Publisher, **leaf_options) -> Issued:

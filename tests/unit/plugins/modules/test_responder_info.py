@@ -11,8 +11,6 @@ from __future__ import annotations
 import base64
 import http.server
 import os
-import sys
-import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from cryptography.x509 import ocsp as x509_ocsp
 from cryptography.x509.oid import OCSPExtensionOID
 
 from tests.conftest import free_port
+from tests.support.http_server import serving
 from tests.support.pki import Issued, TestPKI, error_response
 
 pytest.importorskip("ansible.module_utils.basic", reason="the modules run on ansible-core")
@@ -83,26 +82,12 @@ def _handler(responder: Responder):
     return Handler
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address) -> None:
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return  # a client that gave up waiting (the timeout test) is expected
-        super().handle_error(request, client_address)
-
-
 @pytest.fixture
 def responder() -> Iterator[Responder]:
     state = Responder(TestPKI())
-    server = _Server(("127.0.0.1", 0), _handler(state))
-    state.url = "http://127.0.0.1:%d" % server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serving(_handler(state)) as url:
+        state.url = url
+        yield state
 
 
 def leaf_for(responder: Responder, tmp_path: Path, status: str = "good", **leaf_options) -> str:
