@@ -91,13 +91,14 @@ def stapling_report(endpoints: List[Dict[str, Any]], staples: List[Dict[str, Any
     `endpoints` are the planned endpoints (certificate_path, stapling_applicable, stapling_reason and,
     where known, the certificate's must_staple), `staples` staple_info's entries in the same order, and
     `responders` responder_info results in that order too (skipped where a staple came), and `crls`
-    crl_info results in that order (skipped where OCSP answered).
+    crl_info results of a loop over certificate paths (each result's `item`): endpoints sharing a
+    certificate share its CRL answer, asked once.
     """
     if server_kind not in SERVER_KINDS:
         raise ValueError(f"server_kind must be one of {', '.join(SERVER_KINDS)}, not {server_kind!r}")
+    crl_by_path = {result.get("item"): result for result in crls or []}
     entries = [_with_revocation(_with_crl(_with_responder(_entry(endpoint, staple, server_kind, changed), answer),
-                                          crl))
-               for endpoint, staple, answer, crl in zip(endpoints, staples, _aligned(responders, len(endpoints)),
-                                                        _aligned(crls, len(endpoints)))]
+                                          crl_by_path.get(endpoint["certificate_path"])))
+               for endpoint, staple, answer in zip(endpoints, staples, _aligned(responders, len(endpoints)))]
     failures = [message for message in map(_failure, entries) if message]
     return {"endpoints": entries, "summary": [_summary_line(entry) for entry in entries], "failures": failures}

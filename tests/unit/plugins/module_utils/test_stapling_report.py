@@ -86,7 +86,8 @@ def test_report_explains_a_missing_staple_with_the_responders_answer():
 ])
 def test_revocation_status_comes_from_the_staple_then_the_responder_then_the_crl(verdict, responder, crl, expected):
     report = stapling_report([_endpoint("a")], [_staple("a", verdict, False)], changed=False, server_kind="apache",
-                             responders=[responder] if responder else None, crls=[crl] if crl else None)
+                             responders=[responder] if responder else None,
+                             crls=[dict(crl, item="/a.pem")] if crl else None)
     [entry] = report["endpoints"]
     assert (entry["revocation_status"], entry["revocation_source"]) == expected
     if crl and not crl.get("skipped"):
@@ -104,3 +105,12 @@ def test_configured_by_and_not_before_come_from_the_plan_and_a_user_line_that_ca
     assert first["configured_by"] == "role" and first["not_before"] == "2026-01-01T00:00:00Z"
     assert second["configured_by"] == "user" and second["not_before"] is None
     assert second["reason"].startswith("no OCSP URL; /s:3") and "remove that line" in second["reason"]
+
+
+def test_endpoints_sharing_a_certificate_share_its_crl_answer():
+    endpoints = [_endpoint("a"), dict(_endpoint("b"), certificate_path="/a.pem"), _endpoint("c")]
+    staples = [_staple(name, "not_applicable", False) for name in "abc"]
+    report = stapling_report(endpoints, staples, changed=False, server_kind="nginx",
+                             crls=[{"item": "/a.pem", "verdict": "revoked", "reason": "on the CRL"}])
+    assert [entry.get("crl_verdict") for entry in report["endpoints"]] == ["revoked", "revoked", None]
+    assert [entry["revocation_source"] for entry in report["endpoints"]] == ["crl", "crl", None]
