@@ -282,6 +282,13 @@ def order_chain(certs: Sequence[x509.Certificate]) -> List[x509.Certificate]:
     return chain + [cert for cert in certs if id(cert) not in in_chain]
 
 
+def leaf_and_issuer(in_file: Sequence[x509.Certificate],
+                    more_issuers: Sequence[x509.Certificate] = ()) -> Tuple[x509.Certificate, Optional[x509.Certificate]]:
+    """The leaf of a certificate file's certificates and its issuer, from `more_issuers` or the file (None: not found)."""
+    leaf = order_chain(in_file)[0]
+    return leaf, find_issuer(leaf, [*more_issuers, *(cert for cert in in_file if cert is not leaf)])
+
+
 def describe_certificates(certs: Sequence[x509.Certificate], path: Optional[str] = None) -> List[dict]:
     """certificate_facts per certificate, in order, plus `issuer_in_file`."""
     index = _IssuerIndex(certs)

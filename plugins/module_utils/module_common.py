@@ -120,11 +120,8 @@ def certificate_and_issuer(module: AnsibleModule) -> Tuple[Any, Any]:
                                    "certificate")
     else:
         in_file = read_certificates(module, certificate_path, "certificate_path")
-    leaf = certificates.order_chain(in_file)[0]
-    candidates = [cert for cert in in_file if cert is not leaf]
-    if issuer_path:
-        candidates = read_certificates(module, issuer_path, "issuer_path") + candidates
-    issuer = certificates.find_issuer(leaf, candidates)
+    more_issuers = read_certificates(module, issuer_path, "issuer_path") if issuer_path else []
+    leaf, issuer = certificates.leaf_and_issuer(in_file, more_issuers)
     if issuer is None:
         searched = " and ".join(path for path in (issuer_path, certificate_path) if path)
         module.fail_json(

@@ -111,6 +111,24 @@ def query(url: str, request: Union[OcspRequestInfo, bytes], fetch: HttpFetch, me
     return result
 
 
+def ask(urls: List[str], cert: x509.Certificate, issuer: x509.Certificate, fetch: HttpFetch, method: str = "POST",
+        timeout: float = 10.0, nonce: bool = False, hash_name: str = "sha1") -> Dict[str, Any]:
+    """Ask each responder URL in turn until one answers, and verify that answer (or return the last failure).
+
+    Returns url, http_status and elapsed_ms of the exchange plus verify_response's fields.
+    """
+    request = build_request(cert, issuer, hash_name=hash_name, nonce=nonce)
+    answer: Dict[str, Any] = {}
+    for url in urls:
+        answer = query(url, request, method=method, timeout=timeout, fetch=fetch)
+        if answer["error"] is None:
+            break
+    exchange = {key: answer[key] for key in ("url", "http_status", "elapsed_ms")}
+    if answer["error"] is not None:
+        return dict(exchange, **unverified(answer["verdict"], answer["reason"]))
+    return dict(exchange, **verify_response(answer["body"], cert, issuer, expected_nonce=request.nonce))
+
+
 def _causes(error: BaseException) -> Iterator[BaseException]:
     """The error, then what it wraps (urllib's `reason`, `__cause__`, `__context__`)."""
     seen = set()

@@ -17,8 +17,8 @@ one can go in.
 ``Model``: the TLS sites, the user's stapling directives at the global level, the
 certificate facts (certificate_info entries) and the role's settings.
 
-The adapter interface (a module ``plan_<kind>``, listed by kind in plugins/filter/stapling_plan.py)
----------------------------------------------------------------------------------------------
+The adapter interface (a module ``plan_<kind>``, listed by kind in plan_servers.py)
+-----------------------------------------------------------------------------------
 ``VOCABULARY: Vocabulary``
     the role's words: variable prefix, scope names (``global`` and ``site`` levels),
     what global stapling does to a certificate without OCSP URL.

@@ -37,6 +37,7 @@ options:
     type: path
 extends_documentation_fragment:
   - tlsops.ocsp.attributes
+  - tlsops.ocsp.stapling_check
   - tlsops.ocsp.attributes.info_module
 author:
   - tlsops maintainers (@tlsops)
@@ -113,6 +114,34 @@ files_with_include:
   type: list
   elements: str
   returned: when RV(config_ok)
+plan:
+  description:
+    - With O(check), the stapling plan of this server (what the C(tlsops.ocsp.stapling_plan) filter returns).
+  type: dict
+  returned: when O(check) is given
+  sample: {scope: none, errors: [], warnings: [], endpoints: [], checks: []}
+checked:
+  description: With O(check), what the check found.
+  type: dict
+  returned: when O(check) is given
+  contains:
+    endpoints:
+      description: One entry per planned endpoint, in the plan's order, as M(tlsops.ocsp.staple_info) returns it.
+      type: list
+      elements: dict
+    responders:
+      description:
+        - One entry per planned endpoint, as M(tlsops.ocsp.responder_info) returns it where the endpoint
+          should staple but stapled nothing (C(skipped) elsewhere; C(failed) and C(msg) when the
+          certificate file cannot be read or lacks its issuer).
+      type: list
+      elements: dict
+    crls:
+      description:
+        - One entry per certificate file without OCSP URL, as M(tlsops.ocsp.crl_info) returns it, with the
+          file's path in C(item).
+      type: list
+      elements: dict
 """
 
 import json
@@ -130,6 +159,7 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils.apache_config import (
     parse_version,
     server_directives,
 )
+from ansible_collections.tlsops.ocsp.plugins.module_utils.discovery_check import CHECK_SPEC, plan_and_check
 from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import describe_certificate_files
 
 
@@ -190,7 +220,7 @@ def _describe(module: AnsibleModule, main_file: str) -> Dict[str, Any]:
                   server_directives=server_directives(main_file, _read_text, server_root, variables),
                   server_root_matches=not config_dir or os.path.realpath(server_root) == os.path.realpath(config_dir),
                   files_with_include=_files_with(files, include_line) if include_line else [])
-    if module.params["inspect"]:
+    if module.params["inspect"] or module.params["check"]:
         paths = sorted({vhost["certificate_file"] for vhost in vhosts if is_tls(vhost) and "$" not in vhost["certificate_file"]})
         result["certificates"] = describe_certificate_files(module, paths, "SSLCertificateFile")
     return result
@@ -204,6 +234,7 @@ def main() -> None:
             state_path=dict(type="path"),
             config_dir=dict(type="path"),
             inspect=dict(type="bool", default=False),
+            check=CHECK_SPEC,
         ),
         supports_check_mode=True,
     )
@@ -217,6 +248,8 @@ def main() -> None:
                                   recorded_modules=_recorded_modules(module))
     if rc == 0:
         result.update(_describe(module, parse_config_file(compiled) or "apache2.conf"))
+    if module.params["check"]:
+        result.update(plan_and_check(module, "apache", result, result.get("certificates", [])))
     module.exit_json(**result)
 
 

@@ -22,8 +22,13 @@ options:
     type: list
     elements: path
     default: [/etc/haproxy/haproxy.cfg]
+  inspect:
+    description: Also inspect every certificate file the TLS binds serve (RV(certificate_facts)).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - tlsops.ocsp.attributes
+  - tlsops.ocsp.stapling_check
   - tlsops.ocsp.attributes.info_module
 """
 
@@ -86,11 +91,47 @@ config_files:
   type: list
   elements: str
   sample: [/etc/haproxy/haproxy.cfg]
+certificate_facts:
+  description: With O(inspect), the facts of every certificate in every served file
+    (as M(tlsops.ocsp.certificate_info) returns them).
+  type: list
+  elements: dict
+  returned: when O(inspect) is true or O(check) is given
+plan:
+  description:
+    - With O(check), the stapling plan of this server (what the C(tlsops.ocsp.stapling_plan) filter returns).
+  type: dict
+  returned: when O(check) is given
+  sample: {scope: none, errors: [], warnings: [], endpoints: [], checks: []}
+checked:
+  description: With O(check), what the check found.
+  type: dict
+  returned: when O(check) is given
+  contains:
+    endpoints:
+      description: One entry per planned endpoint, in the plan's order, as M(tlsops.ocsp.staple_info) returns it.
+      type: list
+      elements: dict
+    responders:
+      description:
+        - One entry per planned endpoint, as M(tlsops.ocsp.responder_info) returns it where the endpoint
+          should staple but stapled nothing (C(skipped) elsewhere; C(failed) and C(msg) when the
+          certificate file cannot be read or lacks its issuer).
+      type: list
+      elements: dict
+    crls:
+      description:
+        - One entry per certificate file without OCSP URL, as M(tlsops.ocsp.crl_info) returns it, with the
+          file's path in C(item).
+      type: list
+      elements: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils import haproxy_config
+from ansible_collections.tlsops.ocsp.plugins.module_utils.discovery_check import CHECK_SPEC, plan_and_check
+from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import describe_certificate_files
 
 
 def main() -> None:
@@ -98,6 +139,8 @@ def main() -> None:
         argument_spec={
             "binary": {"type": "path", "default": "/usr/sbin/haproxy"},
             "config_files": {"type": "list", "elements": "path", "default": ["/etc/haproxy/haproxy.cfg"]},
+            "inspect": {"type": "bool", "default": False},
+            "check": CHECK_SPEC,
         },
         supports_check_mode=True,
     )
@@ -119,7 +162,13 @@ def main() -> None:
                      for path in sorted({entry["crt_list"] for entry in model["certificates"] if entry["crt_list"]})}
     except haproxy_config.HaproxyConfigError as error:
         module.fail_json(msg=str(error))
-    module.exit_json(changed=False, version="%d.%d" % version, crt_lists=crt_lists, **model)
+    result = dict(changed=False, version="%d.%d" % version, crt_lists=crt_lists, **model)
+    if module.params["inspect"] or module.params["check"]:
+        served = [entry["path"] for entry in model["certificates"]]
+        result["certificate_facts"] = describe_certificate_files(module, served, "crt")
+    if module.params["check"]:
+        result.update(plan_and_check(module, "haproxy", result, result["certificate_facts"]))
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

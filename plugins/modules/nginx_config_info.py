@@ -54,6 +54,7 @@ options:
     default: false
 extends_documentation_fragment:
   - tlsops.ocsp.attributes
+  - tlsops.ocsp.stapling_check
   - tlsops.ocsp.attributes.info_module
 author:
   - tlsops maintainers (@tlsops)
@@ -126,6 +127,34 @@ warnings_seen:
   type: list
   elements: str
   returned: always
+plan:
+  description:
+    - With O(check), the stapling plan of this server (what the C(tlsops.ocsp.stapling_plan) filter returns).
+  type: dict
+  returned: when O(check) is given
+  sample: {scope: none, errors: [], warnings: [], endpoints: [], checks: []}
+checked:
+  description: With O(check), what the check found.
+  type: dict
+  returned: when O(check) is given
+  contains:
+    endpoints:
+      description: One entry per planned endpoint, in the plan's order, as M(tlsops.ocsp.staple_info) returns it.
+      type: list
+      elements: dict
+    responders:
+      description:
+        - One entry per planned endpoint, as M(tlsops.ocsp.responder_info) returns it where the endpoint
+          should staple but stapled nothing (C(skipped) elsewhere; C(failed) and C(msg) when the
+          certificate file cannot be read or lacks its issuer).
+      type: list
+      elements: dict
+    crls:
+      description:
+        - One entry per certificate file without OCSP URL, as M(tlsops.ocsp.crl_info) returns it, with the
+          file's path in C(item).
+      type: list
+      elements: dict
 """
 
 import os
@@ -133,6 +162,7 @@ import re
 from typing import Any, Dict, List
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tlsops.ocsp.plugins.module_utils.discovery_check import CHECK_SPEC, plan_and_check
 from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import describe_certificate_files
 from ansible_collections.tlsops.ocsp.plugins.module_utils.nginx_config import (
     NginxConfigError,
@@ -193,6 +223,7 @@ def main() -> None:
             marker_line=dict(type="str"),
             resolv_conf=dict(type="path"),
             inspect=dict(type="bool", default=False),
+            check=CHECK_SPEC,
         ),
         supports_check_mode=True,
     )
@@ -216,12 +247,14 @@ def main() -> None:
         http_stapling_directives=config.http_stapling_directives,
         resolvers=_resolvers(module),
     )
-    if params["inspect"]:
+    if params["inspect"] or params["check"]:
         # a certificate named by variables is chosen per handshake and cannot be read here
         paths = sorted({path for server in servers if server["ssl"] for path in server["certificates"] if "$" not in path})
         result["certificates"] = describe_certificate_files(module, paths, "ssl_certificate")
     if params["dropin_path"]:
         result["dropin_included"] = config.http_is_including(params["dropin_path"])
+    if params["check"]:
+        result.update(plan_and_check(module, "nginx", result, result["certificates"]))
     module.exit_json(**result)
 
 

@@ -158,7 +158,7 @@ signed_by:
 """
 
 import traceback
-from typing import Any, Dict, List, Optional
+from typing import Optional
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -177,22 +177,6 @@ else:
     ENGINE_IMPORT_ERROR = None
 
 
-def ask_responders(module: AnsibleModule, urls: List[str], cert: Any, issuer: Any) -> Dict[str, Any]:
-    """Ask each URL in turn until one answers; verify that answer, or return the last failure."""
-    request = ocsp.build_request(cert, issuer, hash_name=module.params["hash_algorithm"],
-                                 nonce=module.params["nonce"])
-    answer: Dict[str, Any] = {}
-    for url in urls:
-        answer = ocsp.query(url, request, method=module.params["method"], timeout=module.params["timeout"],
-                            fetch=open_url_fetch)
-        if answer["error"] is None:
-            break
-    exchange = {key: answer[key] for key in ("url", "http_status", "elapsed_ms")}
-    if answer["error"] is not None:
-        return dict(exchange, **ocsp.unverified(answer["verdict"], answer["reason"]))
-    return dict(exchange, **ocsp.verify_response(answer["body"], cert, issuer, expected_nonce=request.nonce))
-
-
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
@@ -206,14 +190,17 @@ def main() -> None:
         supports_check_mode=True,
     )
     require_libraries(module, ENGINE_IMPORT_ERROR)
+    params = module.params
     cert, issuer = certificate_and_issuer(module)
-    urls = [module.params["url"]] if module.params["url"] else certificates.ocsp_uris(cert)
+    urls = [params["url"]] if params["url"] else certificates.ocsp_uris(cert)
     if not urls:
         reason = ("%s names no OCSP responder, so there is nothing to ask; set url to ask a responder anyway"
-                  % module.params["certificate_path"])
+                  % params["certificate_path"])
         module.exit_json(changed=False, url=None, http_status=None, elapsed_ms=None,
                          **ocsp.unverified(verdicts.NOT_APPLICABLE, reason))
-    module.exit_json(changed=False, **ask_responders(module, urls, cert, issuer))
+    module.exit_json(changed=False, **ocsp.ask(urls, cert, issuer, open_url_fetch, method=params["method"],
+                                               timeout=params["timeout"], nonce=params["nonce"],
+                                               hash_name=params["hash_algorithm"]))
 
 
 if __name__ == "__main__":
