@@ -1,5 +1,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The C(check) option of the discovery modules (nginx_config_info, apache_config_info, haproxy_config_info)."""
+"""The check phase's options.
+
+C(tlsops.ocsp.stapling_check): the C(check) option of the discovery modules (nginx_config_info,
+apache_config_info, haproxy_config_info); C(tlsops.ocsp.stapling_check.check_options): the options of
+stapling_check_info.
+"""
 from __future__ import annotations
 
 
@@ -34,4 +39,20 @@ options:
         description: Seconds allowed for each handshake, responder request and CRL download.
         type: float
         default: 10
+"""
+
+    CHECK_OPTIONS = r"""
+options:
+  retries:
+    description: Handshakes to retry per endpoint while it staples nothing valid yet.
+    type: int
+    default: 0
+  retry_delay:
+    description: Seconds between those handshakes.
+    type: float
+    default: 1
+  timeout:
+    description: Seconds allowed for each handshake, responder request and CRL download.
+    type: float
+    default: 10
 """

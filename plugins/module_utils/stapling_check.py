@@ -7,8 +7,9 @@ staples nothing, to say why (responder_info), and asks the CRL once per
 certificate without an OCSP URL (crl_info). The results have the shapes the
 roles' check phase registers, so stapling_report reads both alike.
 
-The audit's one read-only call per server (the discovery modules' ``check``
-option) runs this; the HTTP transports are given, so this file needs no Ansible.
+The enable's check (stapling_check_info) and the audit's one read-only call per
+server (the discovery modules' ``check`` option) run this; the HTTP transports
+are given, so this file needs no Ansible.
 """
 from __future__ import annotations
 
@@ -21,15 +22,15 @@ UNSTAPLED = (verdicts.NO_STAPLE, verdicts.UNREACHABLE)
 ENDPOINT_KEYS = ("host", "port", "server_name")
 
 
-def check_plan(plan: Mapping[str, Any], fetch: ocsp.HttpFetch, download: crl.Download, retries: int = 0,
-               retry_delay: float = 1.0, timeout: float = 10.0) -> Dict[str, List[Dict[str, Any]]]:
-    """`endpoints` (staple_info's entries, in the plan's order), `responders` (one per endpoint; `skipped`
-    where nothing was asked) and `crls` (one per certificate without OCSP URL, its path in `item`)."""
-    checks = [{key: check[key] for key in ENDPOINT_KEYS} for check in plan["checks"]]
-    if not checks:
+def check_planned(planned: List[Mapping[str, Any]], fetch: ocsp.HttpFetch, download: crl.Download, retries: int = 0,
+                  retry_delay: float = 1.0, timeout: float = 10.0) -> Dict[str, List[Dict[str, Any]]]:
+    """Check the plan's endpoints: `endpoints` (staple_info's entries, in the plan's order), `responders` (one
+    per endpoint; `skipped` where nothing was asked) and `crls` (one per certificate without OCSP URL, its
+    path in `item`)."""
+    if not planned:
         return {"endpoints": [], "responders": [], "crls": []}
+    checks = [{key: endpoint[key] for key in ENDPOINT_KEYS} for endpoint in planned]
     staples = staple.check_endpoints(checks, retries=retries, retry_delay=retry_delay, timeout=timeout)
-    planned = plan["endpoints"]
     responders = [_responder(endpoint, checked, fetch, timeout) for endpoint, checked in zip(planned, staples)]
     without_ocsp = dict.fromkeys(endpoint["certificate_path"] for endpoint in planned
                                  if not endpoint["stapling_applicable"])

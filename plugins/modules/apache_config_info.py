@@ -159,7 +159,7 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils.apache_config import (
     parse_version,
     server_directives,
 )
-from ansible_collections.tlsops.ocsp.plugins.module_utils.discovery_check import CHECK_SPEC, plan_and_check
+from ansible_collections.tlsops.ocsp.plugins.module_utils.module_check import CHECK_SPEC, plan_and_check
 from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import describe_certificate_files
 
 

@@ -130,7 +130,7 @@ checked:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils import haproxy_config
-from ansible_collections.tlsops.ocsp.plugins.module_utils.discovery_check import CHECK_SPEC, plan_and_check
+from ansible_collections.tlsops.ocsp.plugins.module_utils.module_check import CHECK_SPEC, plan_and_check
 from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import describe_certificate_files
 
 

@@ -162,7 +162,7 @@ import re
 from typing import Any, Dict, List
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tlsops.ocsp.plugins.module_utils.discovery_check import CHECK_SPEC, plan_and_check
+from ansible_collections.tlsops.ocsp.plugins.module_utils.module_check import CHECK_SPEC, plan_and_check
 from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import describe_certificate_files
 from ansible_collections.tlsops.ocsp.plugins.module_utils.nginx_config import (
     NginxConfigError,

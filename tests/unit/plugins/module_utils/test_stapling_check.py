@@ -47,11 +47,6 @@ def planned(port: int, path: str, applicable: bool, name: str = SERVER_NAME) -> 
             "stapling_applicable": applicable, "stapling_reason": "", "must_staple": False}
 
 
-def plan_of(*endpoints: Dict[str, object]) -> Dict[str, object]:
-    return {"endpoints": list(endpoints),
-            "checks": [{key: endpoint[key] for key in ("host", "port", "server_name")} for endpoint in endpoints]}
-
-
 @pytest.fixture(scope="module")
 def no_ocsp_leaf(pki: TestPKI) -> Issued:
     return pki.leaf(SERVER_NAME, ocsp_urls=(), crl_urls=(CRL_URL,))
@@ -66,12 +61,12 @@ def test_one_call_checks_staples_asks_the_responder_where_none_and_each_crl_once
     transports = Transports(pki, {silent_leaf.cert.serial_number: pki.response(silent_leaf.cert, "revoked")},
                             revoked=(no_ocsp_leaf.cert.serial_number,))
     no_ocsp_path = chain_file(tmp_path, no_ocsp_leaf, pki)
-    plan = plan_of(planned(stapled, chain_file(tmp_path, leaf, pki), True),
-                   planned(silent, chain_file(tmp_path, silent_leaf, pki), True),
-                   planned(no_ocsp, no_ocsp_path, False),
-                   planned(no_ocsp, no_ocsp_path, False, name="alias.example.test"))
+    planned_endpoints = [planned(stapled, chain_file(tmp_path, leaf, pki), True),
+                         planned(silent, chain_file(tmp_path, silent_leaf, pki), True),
+                         planned(no_ocsp, no_ocsp_path, False),
+                         planned(no_ocsp, no_ocsp_path, False, name="alias.example.test")]
 
-    checked = stapling_check.check_plan(plan, transports.fetch, transports.download, timeout=5)
+    checked = stapling_check.check_planned(planned_endpoints, transports.fetch, transports.download, timeout=5)
 
     assert [entry["verdict"] for entry in checked["endpoints"]] == [
         verdicts.GOOD, verdicts.NO_STAPLE, verdicts.NOT_APPLICABLE, verdicts.NOT_APPLICABLE]
@@ -80,7 +75,7 @@ def test_one_call_checks_staples_asks_the_responder_where_none_and_each_crl_once
     assert transports.ocsp_urls == [pki.ocsp_url]
     assert transports.crl_urls == [CRL_URL]  # two names, one certificate: one CRL answer
     assert [(answer["item"], answer["verdict"]) for answer in checked["crls"]] == [(no_ocsp_path, verdicts.REVOKED)]
-    report = stapling_report.stapling_report(plan["endpoints"], checked["endpoints"], False, "nginx",
+    report = stapling_report.stapling_report(planned_endpoints, checked["endpoints"], False, "nginx",
                                              checked["responders"], checked["crls"])
     assert [(entry["revocation_status"], entry["revocation_source"]) for entry in report["endpoints"]] == [
         ("good", "staple"), ("revoked", "responder"), ("revoked", "crl"), ("revoked", "crl")]
@@ -92,8 +87,8 @@ def test_a_certificate_file_without_its_issuer_is_reported_not_raised(tmp_path, 
     path = chain_file(tmp_path, lonely, pki, with_issuer=False)
     transports = Transports(pki, {})
 
-    checked = stapling_check.check_plan(plan_of(planned(port, path, True), planned(port, path, False)),
-                                        transports.fetch, transports.download, timeout=5)
+    checked = stapling_check.check_planned([planned(port, path, True), planned(port, path, False)],
+                                           transports.fetch, transports.download, timeout=5)
 
     assert checked["responders"][0]["failed"] and path in checked["responders"][0]["msg"]
     assert checked["crls"][0]["failed"] and "must hold the chain" in checked["crls"][0]["msg"]
@@ -101,5 +96,5 @@ def test_a_certificate_file_without_its_issuer_is_reported_not_raised(tmp_path, 
 
 
 def test_nothing_to_check_asks_nothing():
-    assert stapling_check.check_plan({"endpoints": [], "checks": []}, None, None) == {
+    assert stapling_check.check_planned([], None, None) == {
         "endpoints": [], "responders": [], "crls": []}

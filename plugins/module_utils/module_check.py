@@ -1,8 +1,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The discovery modules' `check` option: plan and check the server just read, in the same call.
+"""The check phase as the modules run it: on the engine's stapling_check, with Ansible's HTTP transports.
 
-The server roles' audit makes this one read-only call per server instead of
-discovery, inspection, staple_info, responder_info and crl_info round trips.
+stapling_check_info checks the endpoints of a plan the controller made (the
+roles' enable); the discovery modules' `check` option plans on the host and
+checks in the same call (the roles' audit: one read-only call per server).
 """
 from __future__ import annotations
 
@@ -25,16 +26,29 @@ except ImportError:
 else:
     ENGINE_IMPORT_ERROR = None
 
-# the argument spec of `check` (doc fragment tlsops.ocsp.stapling_check)
+# how long and how often every check call handshakes (doc fragment tlsops.ocsp.stapling_check.check_options)
+CHECK_OPTIONS: Dict[str, Dict[str, Any]] = {
+    "retries": {"type": "int", "default": 0},
+    "retry_delay": {"type": "float", "default": 1},
+    "timeout": {"type": "float", "default": 10},
+}
+# the discovery modules' `check` option (doc fragment tlsops.ocsp.stapling_check)
 CHECK_SPEC: Dict[str, Any] = {
     "type": "dict",
-    "options": {
-        "settings": {"type": "dict", "required": True},
-        "retries": {"type": "int", "default": 0},
-        "retry_delay": {"type": "float", "default": 1},
-        "timeout": {"type": "float", "default": 10},
-    },
+    "options": dict(CHECK_OPTIONS, settings={"type": "dict", "required": True}),
 }
+
+
+def check_endpoints(module: AnsibleModule, planned: List[Mapping[str, Any]], options: Mapping[str, Any],
+                    prefix: str = "") -> Dict[str, List[Dict[str, Any]]]:
+    """stapling_check.check_planned with the CHECK_OPTIONS in `options` (named with `prefix` in messages)."""
+    require_libraries(module, ENGINE_IMPORT_ERROR, pyopenssl=True)
+    if options["retries"] < 0 or options["retry_delay"] < 0 or options["timeout"] <= 0:
+        module.fail_json(msg="%sretries and %sretry_delay must be 0 or more and %stimeout more than 0 (got %s, %s "
+                             "and %s)" % (prefix, prefix, prefix, options["retries"], options["retry_delay"],
+                                          options["timeout"]))
+    return stapling_check.check_planned(planned, open_url_fetch, open_url_download, retries=options["retries"],
+                                        retry_delay=options["retry_delay"], timeout=options["timeout"])
 
 
 def plan_and_check(module: AnsibleModule, kind: str, discovery: Mapping[str, Any],
@@ -45,9 +59,6 @@ def plan_and_check(module: AnsibleModule, kind: str, discovery: Mapping[str, Any
     """
     require_libraries(module, ENGINE_IMPORT_ERROR, pyopenssl=True)
     options = module.params["check"]
-    if options["retries"] < 0 or options["retry_delay"] < 0 or options["timeout"] <= 0:
-        module.fail_json(msg="check: retries and retry_delay must be 0 or more and timeout more than 0 "
-                             "(got %s, %s and %s)" % (options["retries"], options["retry_delay"], options["timeout"]))
     # the plan reads discovery as the roles' filter does: as JSON, the way the result leaves the module
     as_returned = json.loads(json.dumps([dict(discovery), certificate_facts]))
     try:
@@ -57,6 +68,4 @@ def plan_and_check(module: AnsibleModule, kind: str, discovery: Mapping[str, Any
                              "setting its adapter plan_%s reads" % (kind, error, kind))
     except ValueError as error:
         module.fail_json(msg="check.settings: cannot plan stapling on this %s: %s" % (kind, error))
-    checked = stapling_check.check_plan(plan, open_url_fetch, open_url_download, retries=options["retries"],
-                                        retry_delay=options["retry_delay"], timeout=options["timeout"])
-    return {"plan": plan, "checked": checked}
+    return {"plan": plan, "checked": check_endpoints(module, plan["endpoints"], options, prefix="check.")}
