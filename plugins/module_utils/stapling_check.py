@@ -69,4 +69,3 @@ def _leaf_and_issuer(path: str) -> Tuple[Any, Any, Optional[str]]:
         return None, None, ("no certificate in %s issued %s (issuer %s): the file must hold the chain"
                             % (path, leaf.subject.rfc4514_string(), leaf.issuer.rfc4514_string()))
     return leaf, issuer, None
-

@@ -19,8 +19,9 @@ options:
   endpoints:
     description:
       - The plan's endpoints (the C(endpoints) of the C(tlsops.ocsp.stapling_plan) filter's result).
-      - Each has C(host), C(port), C(server_name) (the SNI; none when null), C(certificate_path) (the file
-        the endpoint serves: leaf first, then its chain) and C(stapling_applicable) (whether the
+      - >-
+        Each has C(host), C(port), C(server_name) (the SNI; none when null), C(certificate_path) (the file
+        the endpoint serves, leaf first, then its chain) and C(stapling_applicable) (whether the
         certificate names an OCSP responder, so that a staple is expected); other keys are ignored.
     type: list
     elements: dict
