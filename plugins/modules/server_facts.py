@@ -8,7 +8,7 @@ short_description: "Internal: the facts the stapling roles read and the web serv
 version_added: 0.3.0
 description:
   - Internal helper of the C(stapling) role and the server roles (C(nginx_stapling), C(apache_stapling),
-    C(haproxy_stapling)): one round trip instead of C(ansible.builtin.setup) with C(gather_subset: [min])
+    C(haproxy_stapling)). One round trip replaces C(ansible.builtin.setup) with C(gather_subset=min)
     followed by C(ps).
   - Sets the facts C(os_family), C(service_mgr) and C(python), computed by ansible-core's own fact
     collectors (platform, distribution, service manager, Python), so they are what
