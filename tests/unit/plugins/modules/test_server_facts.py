@@ -3,8 +3,6 @@
 processes started by the tests (copies of /bin/sleep named like the servers) found in /proc and by ps."""
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Iterator
 
@@ -15,26 +13,16 @@ pytest.importorskip("ansible.module_utils.basic", reason="the modules run on ans
 from ansible.modules import setup  # noqa: E402
 
 from ansible_collections.tlsops.ocsp.plugins.modules import server_facts  # noqa: E402
+from tests.support.programs import Programs  # noqa: E402
 
 FACTS = ("ansible_os_family", "ansible_service_mgr", "ansible_python")
 
 
 @pytest.fixture
-def start_program(tmp_path: Path) -> Iterator:
-    """start_program(name) -> a running copy of sleep named `name`; every one is killed at the end."""
-    started = []
-
-    def start(name: str) -> subprocess.Popen:
-        program = tmp_path / name
-        shutil.copy(shutil.which("sleep"), program)
-        process = subprocess.Popen([str(program), "600"])
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.kill()
-        process.wait()
+def programs(tmp_path: Path) -> Iterator[Programs]:
+    started = Programs(tmp_path)
+    yield started
+    started.stop_all()
 
 
 def test_the_facts_are_what_setup_gives(run_module):
@@ -45,33 +33,32 @@ def test_the_facts_are_what_setup_gives(run_module):
     assert result["ansible_facts"]["ansible_python"]["executable"]
 
 
-def test_a_server_is_found_while_it_runs_and_not_after(run_module, start_program):
+def test_a_server_is_found_while_it_runs_and_not_after(run_module, programs):
     # httpd: the name Debian's Apache does not run under, so no other server on this machine has it
-    httpd = start_program("httpd")
-    start_program("haproxy")
+    httpd = programs.start("httpd")
+    programs.start("haproxy")
     running = run_module(server_facts.main)
     assert {"httpd", "haproxy"} <= set(running["programs"])
     assert {"apache", "haproxy"} <= set(running["servers"])
     assert set(running["programs"]) <= set(server_facts.SERVER_KINDS), "only the servers' names are returned"
 
-    httpd.kill()
-    httpd.wait()
+    programs.stop(httpd)
     stopped = run_module(server_facts.main)
     assert "httpd" not in stopped["programs"]
     assert "haproxy" in stopped["programs"]
 
 
-def test_ps_finds_them_when_proc_cannot_be_read(run_module, start_program, monkeypatch):
-    start_program("httpd")
-    start_program("nginx")
+def test_ps_finds_them_when_proc_cannot_be_read(run_module, programs, monkeypatch):
+    programs.start("httpd")
+    programs.start("nginx")
     monkeypatch.setattr(server_facts, "programs_from_proc", lambda: None)
     result = run_module(server_facts.main)
     assert {"httpd", "nginx"} <= set(result["programs"])
     assert {"apache", "nginx"} <= set(result["servers"])
 
 
-def test_check_mode_and_facts_only(run_module, start_program):
-    start_program("nginx")
+def test_check_mode_and_facts_only(run_module, programs):
+    programs.start("nginx")
     result = run_module(server_facts.main, check_mode=True, detect_servers=False)
     assert result["servers"] == [] and result["programs"] == []
     assert set(result["ansible_facts"]) == set(FACTS)
