@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import List
 
@@ -24,6 +25,11 @@ class Programs:
         shutil.copy(shutil.which("sleep") or "/bin/sleep", program)
         process = subprocess.Popen([str(program), "600"])
         self.started.append(process)
+        # Popen may return before the kernel renamed the child after its new program
+        comm = Path("/proc/%d/comm" % process.pid)
+        deadline = time.monotonic() + 5
+        while comm.read_text().strip() != name and time.monotonic() < deadline:
+            time.sleep(0.01)
         return process
 
     @staticmethod
