@@ -92,6 +92,8 @@ SERVER_KINDS = {"nginx": "nginx", "apache2": "apache", "httpd": "apache", "hapro
 # in the order setup runs them: the service manager collector reads the platform and distribution facts
 COLLECTORS = (PlatformFactCollector, DistributionFactCollector, ServiceMgrFactCollector, PythonFactCollector)
 RETURNED_FACTS = ("ansible_os_family", "ansible_service_mgr", "ansible_python")
+PS_FAILED = ("listing the running programs failed: /proc lists no process and %s; "
+             "set stapling_servers to name the servers instead")
 
 
 def collect_facts(module: AnsibleModule) -> Dict[str, Any]:
@@ -120,10 +122,12 @@ def programs_from_proc() -> Optional[List[str]]:
 
 
 def programs_from_ps(module: AnsibleModule) -> List[str]:
-    rc, out, err = module.run_command(["ps", "-e", "-o", "comm="])
+    ps = module.get_bin_path("ps")
+    if ps is None:
+        module.fail_json(msg=PS_FAILED % "ps is not installed")
+    rc, out, err = module.run_command([ps, "-e", "-o", "comm="])
     if rc != 0:
-        module.fail_json(msg="listing the running programs failed: /proc cannot be read and `ps -e -o comm=` "
-                             "exited with %d: %s; set stapling_servers to name the servers instead" % (rc, err.strip()))
+        module.fail_json(msg=PS_FAILED % ("`ps -e -o comm=` exited with %d: %s" % (rc, err.strip())))
     return [os.path.basename(line.strip()) for line in out.splitlines()]
 
 

@@ -57,6 +57,14 @@ def test_ps_finds_them_when_proc_cannot_be_read(run_module, programs, monkeypatc
     assert {"apache", "nginx"} <= set(result["servers"])
 
 
+def test_without_proc_and_ps_the_failure_says_what_to_do(run_module, tmp_path, monkeypatch):
+    monkeypatch.setattr(server_facts, "programs_from_proc", lambda: None)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no ps on it
+    result = run_module(server_facts.main)
+    assert result["failed"] is True
+    assert "ps is not installed" in result["msg"] and "stapling_servers" in result["msg"]
+
+
 def test_check_mode_and_facts_only(run_module, programs):
     programs.start("nginx")
     result = run_module(server_facts.main, check_mode=True, detect_servers=False)
