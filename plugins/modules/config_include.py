@@ -168,23 +168,12 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils.config_edit import (
     ensure_lines,
     remove_lines,
 )
-
-# surrogateescape keeps every byte of files that are not valid UTF-8
-ENCODING = "utf-8"
-ERRORS = "surrogateescape"
+from ansible_collections.tlsops.ocsp.plugins.module_utils.file_install import ENCODING, ERRORS, write_atomic
 
 
 def _read(path: str) -> str:
     with open(path, "rb") as handle:
         return handle.read().decode(ENCODING, ERRORS)
-
-
-def _write(module: AnsibleModule, path: str, text: str) -> None:
-    directory = os.path.dirname(path) or "."
-    temp_path = os.path.join(directory, f".{os.path.basename(path)}.tlsops-ocsp.{os.getpid()}")
-    with open(temp_path, "wb") as handle:
-        handle.write(text.encode(ENCODING, ERRORS))
-    module.atomic_move(temp_path, path, unsafe_writes=module.params.get("unsafe_writes", False))
 
 
 def _targets(module: AnsibleModule) -> List[Tuple[str, List[int]]]:
@@ -236,7 +225,7 @@ def _apply(module: AnsibleModule, path: str, result: EditResult) -> Dict[str, An
     if result.changed and not module.check_mode:
         if module.params["backup"]:
             entry["backup_file"] = module.backup_local(path)
-        _write(module, path, result.text)
+        write_atomic(module, path, result.text.encode(ENCODING, ERRORS))
     return entry
 
 

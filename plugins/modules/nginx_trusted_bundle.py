@@ -85,12 +85,11 @@ missing:
   returned: always
 """
 
-import os
-import tempfile
 import traceback
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tlsops.ocsp.plugins.module_utils.file_install import install
 from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import read_certificates, require_libraries
 
 try:
@@ -123,43 +122,6 @@ def _issuers(path: str, chain: List[Any], anchors: List[Any],
         current = issuer
 
 
-def _current(module: AnsibleModule, dest: str) -> Optional[bytes]:
-    """The bytes at dest now, or None when there is no file yet."""
-    if not os.path.lexists(dest):
-        return None
-    if not os.path.isfile(dest):
-        module.fail_json(msg=f"{dest}: exists but is not a regular file; remove it or choose another dest")
-    with open(dest, "rb") as handle:
-        return handle.read()
-
-
-def _write(module: AnsibleModule, dest: str, data: bytes) -> None:
-    """Replace dest atomically; an existing file keeps its owner, group and mode until the mode is set."""
-    directory = os.path.dirname(dest) or "."
-    if not os.path.isdir(directory):
-        module.fail_json(msg=f"{dest}: the directory {directory} does not exist; create it first")
-    handle, temp_path = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(dest)}.")
-    with os.fdopen(handle, "wb") as temp:
-        temp.write(data)
-    module.atomic_move(temp_path, dest)
-
-
-def _install(module: AnsibleModule, dest: str, content: str) -> Dict[str, Any]:
-    """Write content to dest with the given mode when either differs; the result's changed and diff."""
-    data = content.encode("ascii")
-    before = _current(module, dest)
-    changed = before != data
-    if changed and not module.check_mode:
-        _write(module, dest, data)
-    if os.path.exists(dest):  # in check mode a new file is not there
-        changed = module.set_mode_if_different(dest, module.params["mode"], changed)
-    result: Dict[str, Any] = dict(changed=changed)
-    if module._diff:
-        result["diff"] = dict(before=(before or b"").decode("ascii", "replace"), after=content,
-                              before_header=dest, after_header=dest)
-    return result
-
-
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
@@ -184,7 +146,8 @@ def main() -> None:
             missing.append(problem)
             module.warn(problem)
     content = "".join(cert.public_bytes(serialization.Encoding.PEM).decode("ascii") for cert in bundle.values())
-    written = _install(module, module.params["dest"], content) if module.params["dest"] else dict(changed=False)
+    dest = module.params["dest"]
+    written = install(module, dest, content.encode("ascii"), module.params["mode"]) if dest else dict(changed=False)
     module.exit_json(
         content=content,
         subjects=[cert.subject.rfc4514_string() for cert in bundle.values()],
