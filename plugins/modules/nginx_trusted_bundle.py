@@ -4,7 +4,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: nginx_trusted_bundle
-short_description: "Internal: assemble the issuer chain nginx needs to verify OCSP responses"
+short_description: "Internal: assemble (and write) the issuer chain nginx needs to verify OCSP responses"
 version_added: 0.1.0
 description:
   - Internal helper of the C(nginx_stapling) role. Returns the PEM text for
