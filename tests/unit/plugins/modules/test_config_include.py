@@ -122,7 +122,7 @@ def test_targets_edit_several_files_in_one_call_and_say_which_changed(tmp_path, 
 
 
 def test_targets_check_mode_writes_nothing_and_diff_has_one_entry_per_changed_file(tmp_path, sites):
-    a, b, _ = sites
+    a, b = sites[:2]
     run_module(tmp_path, path=str(b), line=MARK, after_lines=[5])
     b_before = b.read_text()
     result = run_module(tmp_path, check=True, diff=True, line=MARK, targets=[
@@ -135,7 +135,7 @@ def test_targets_check_mode_writes_nothing_and_diff_has_one_entry_per_changed_fi
 
 
 def test_targets_bad_line_in_one_file_fails_naming_it_and_writes_no_file(tmp_path, sites):
-    a, b, _ = sites
+    a, b = sites[:2]
     result = run_module(tmp_path, line=MARK, targets=[
         dict(path=str(a), after_lines=[1]), dict(path=str(b), after_lines=[42])])
     assert result["failed"] is True
