@@ -4,11 +4,11 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: nginx_trusted_bundle
-short_description: "Internal: assemble the issuer chain nginx needs to verify OCSP responses"
+short_description: "Internal: assemble (and write) the issuer chain nginx needs to verify OCSP responses"
 version_added: 0.1.0
 description:
-  - Internal helper of the C(nginx_stapling) role. Changes nothing; returns PEM text for
-    C(ssl_trusted_certificate).
+  - Internal helper of the C(nginx_stapling) role. Returns the PEM text for
+    C(ssl_trusted_certificate) and, given O(dest), writes it there, so one call does both.
   - For every served certificate file, walks from the leaf up to a self-signed root, taking each
     issuer from the served file first and from O(ca_paths) (the host's trust store, or a given CA
     file) next. The result holds every issuer once, in a stable order, and never a leaf.
@@ -23,9 +23,30 @@ options:
     type: list
     elements: path
     default: []
+  dest:
+    description:
+      - Write the bundle to this file, atomically (a temporary file in the same directory, then
+        renamed over it), only when its content or mode differs. The directory must exist.
+      - An existing file keeps its owner and group.
+      - Without O(dest) the module changes nothing and only returns RV(content).
+    type: path
+  mode:
+    description:
+      - The permissions of O(dest), in the forms M(ansible.builtin.file) takes (V('0644'), V(u=rw,g=r,o=r)).
+      - Required with O(dest).
+    type: raw
 extends_documentation_fragment:
   - tlsops.ocsp.attributes
-  - tlsops.ocsp.attributes.info_module
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details:
+      - With O(dest), the file's content before and after.
+  platform:
+    support: full
+    platforms: posix
 requirements:
   - cryptography >= 3.4.8
 author:
@@ -38,11 +59,18 @@ EXAMPLES = r"""
     chain_paths: [/etc/nginx/tls/example.pem]
     ca_paths: [/etc/ssl/certs/ca-certificates.crt]
   register: bundle
+
+- name: Assemble it and write it for nginx in the same call
+  tlsops.ocsp.nginx_trusted_bundle:
+    chain_paths: [/etc/nginx/tls/example.pem]
+    ca_paths: [/etc/ssl/certs/ca-certificates.crt]
+    dest: /etc/nginx/tlsops-ocsp/trusted.pem
+    mode: "0644"
 """
 
 RETURN = r"""
 content:
-  description: The issuers as PEM text, intermediates before roots.
+  description: The issuers as PEM text, intermediates before roots (what O(dest) holds when given).
   type: str
   returned: always
 subjects:
@@ -61,6 +89,7 @@ import traceback
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tlsops.ocsp.plugins.module_utils.file_install import install
 from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import read_certificates, require_libraries
 
 try:
@@ -98,7 +127,10 @@ def main() -> None:
         argument_spec=dict(
             chain_paths=dict(type="list", elements="path", required=True),
             ca_paths=dict(type="list", elements="path", default=[]),
+            dest=dict(type="path"),
+            mode=dict(type="raw"),
         ),
+        required_together=[("dest", "mode")],
         supports_check_mode=True,
     )
     require_libraries(module, ENGINE_IMPORT_ERROR)
@@ -113,11 +145,14 @@ def main() -> None:
         if problem:
             missing.append(problem)
             module.warn(problem)
+    content = "".join(cert.public_bytes(serialization.Encoding.PEM).decode("ascii") for cert in bundle.values())
+    dest = module.params["dest"]
+    written = install(module, dest, content.encode("ascii"), module.params["mode"]) if dest else dict(changed=False)
     module.exit_json(
-        changed=False,
-        content="".join(cert.public_bytes(serialization.Encoding.PEM).decode("ascii") for cert in bundle.values()),
+        content=content,
         subjects=[cert.subject.rfc4514_string() for cert in bundle.values()],
         missing=missing,
+        **written,
     )
 
 
