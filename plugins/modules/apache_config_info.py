@@ -115,33 +115,15 @@ files_with_include:
   elements: str
   returned: when RV(config_ok)
 plan:
-  description:
-    - With O(check), the stapling plan of this server (what the C(tlsops.ocsp.stapling_plan) filter returns).
+  description: With O(check), the stapling plan of this server (what the C(tlsops.ocsp.stapling_plan) filter returns).
   type: dict
   returned: when O(check) is given
-  sample: {scope: none, errors: [], warnings: [], endpoints: [], checks: []}
 checked:
-  description: With O(check), what the check found.
+  description:
+    - With O(check), what the check found, as M(tlsops.ocsp.stapling_check_info) returns it for the plan's
+      endpoints (C(endpoints), C(responders), C(crls)).
   type: dict
   returned: when O(check) is given
-  contains:
-    endpoints:
-      description: One entry per planned endpoint, in the plan's order, as M(tlsops.ocsp.staple_info) returns it.
-      type: list
-      elements: dict
-    responders:
-      description:
-        - One entry per planned endpoint, as M(tlsops.ocsp.responder_info) returns it where the endpoint
-          should staple but stapled nothing (C(skipped) elsewhere; C(failed) and C(msg) when the
-          certificate file cannot be read or lacks its issuer).
-      type: list
-      elements: dict
-    crls:
-      description:
-        - One entry per certificate file without OCSP URL, as M(tlsops.ocsp.crl_info) returns it, with the
-          file's path in C(item).
-      type: list
-      elements: dict
 """
 
 import json
