@@ -20,6 +20,8 @@ It times, for the role and the baseline, each on a fresh fleet:
              grep `openssl s_client -status`), the same again, and its
              s_client check alone (`--tags check`: one s_client per endpoint
              on the host, the baseline of the audit)
+  floor:     tests/bench/fleet/one_round_trip.yml (one ping per host), the
+             least any playbook that reaches every host costs
 
 Everything runs on 127.0.0.1 in a temporary directory; every server and host
 started is stopped. See tests/bench/README.md.
@@ -51,6 +53,9 @@ from tests.lab import core, nginx_instance, role_vars, state as lab_state  # noq
 from tests.support import ansible_env  # noqa: E402
 
 BASELINE_PLAYBOOK = str(Path(__file__).resolve().parent / "fleet" / "baseline_enable.yml")
+# one ping per host: what any per-host work costs at the least (measured on the baseline's fleet)
+FLOOR_PLAYBOOK = str(Path(__file__).resolve().parent / "fleet" / "one_round_trip.yml")
+FLOOR = "one round trip"
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 # (phase, role's argv, baseline's argv); the audit's baseline is the s_client check alone
 PHASES = (
@@ -285,6 +290,9 @@ def measure(kind: str, lab: dict[str, Any], size: int, work: Path, args: argpars
             log = directory / f"{index}-{phase.split()[0]}.log"
             runs[phase] = run_phase(argv, phase, hosts, env, log, args.timeout)
             print(f"  {kind:<8} N={size:<3} {phase:<14} {runs[phase].seconds:7.1f} s", flush=True)
+        if kind == "baseline":
+            runs[FLOOR] = run_phase([*common, FLOOR_PLAYBOOK], FLOOR, hosts, env, directory / "floor.log", args.timeout)
+            print(f"  {'ping':<8} N={size:<3} {FLOOR:<14} {runs[FLOOR].seconds:7.1f} s", flush=True)
         return runs
 
 
@@ -308,6 +316,9 @@ def print_table(results: dict[int, dict[str, dict[str, Run]]], profile: bool) ->
             flag = "!" if role.problems or baseline.problems else ""
             print(f"{size:>4}  {phase:<14} {role.seconds / size:8.2f} {baseline.seconds / size:9.2f} "
                   f"{role.seconds / baseline.seconds:6.2f}{flag}")
+        floor, audit_baseline = kinds["baseline"][FLOOR].seconds, kinds["baseline"][PHASES[-1][0]].seconds
+        print(f"{size:>4}  {FLOOR + ' (ping)':<25} {floor / size:9.2f} = {floor / audit_baseline:.2f} x the audit's "
+              f"baseline: no playbook that reaches every host costs less")
         if profile:
             for phase, _role_argv, _baseline_argv in PHASES:
                 print(f"      slowest tasks of the role, {phase} (all hosts and batches):")
