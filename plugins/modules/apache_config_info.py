@@ -221,7 +221,7 @@ def main() -> None:
         supports_check_mode=True,
     )
     if not module.get_bin_path(module.params["ctl"]):
-        module.fail_json(msg="%s was not found; is Apache httpd installed? Set apache_stapling_ctl to its control "
+        module.fail_json(msg="%s was not found; is Apache httpd installed? Set the ctl option to its control "
                              "command" % module.params["ctl"])
     rc, out, err = _ctl(module, "-t")
     compiled = _ctl_output(module, "-V")

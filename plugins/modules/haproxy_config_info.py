@@ -132,7 +132,7 @@ def main() -> None:
     rc, out, err = module.run_command([binary, "-v"])
     version = haproxy_config.parse_version(out) if rc == 0 else None
     if version is None:
-        module.fail_json(msg="%s -v did not print a HAProxy version (exit %d: %s); set haproxy_stapling_binary "
+        module.fail_json(msg="%s -v did not print a HAProxy version (exit %d: %s); set the binary option "
                              "to the haproxy program" % (binary, rc, (err or out).strip()))
     rc, out, err = module.run_command([binary, "-c", *arguments])
     if rc != 0:

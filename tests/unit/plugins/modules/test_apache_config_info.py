@@ -78,7 +78,7 @@ def test_recorded_modules_come_from_the_role_state_file(run_module, confdir: Pat
 
 def test_a_missing_control_command_says_what_to_set(run_module, confdir: Path):
     failed = run_module(apache_config_info.main, ctl="no-such-apachectl")
-    assert failed["failed"] and "apache_stapling_ctl" in failed["msg"]
+    assert failed["failed"] and "Set the ctl option to its control command" in failed["msg"]
 
 
 def test_server_context_stapling_lines_inspection_and_server_root(run_module, confdir: Path):

@@ -50,7 +50,7 @@ def test_config_info_fails_on_a_configuration_haproxy_rejects(run_module, config
 
 def test_config_info_names_a_binary_that_is_not_haproxy(run_module, tmp_path: Path):
     result = run_module(haproxy_config_info.main, binary="/bin/false", config_files=[str(tmp_path / "x.cfg")])
-    assert result["failed"] and "haproxy_stapling_binary" in result["msg"]
+    assert result["failed"] and "set the binary option to the haproxy program" in result["msg"]
 
 
 def test_ocsp_file_absent_removes_only_existing_files_and_honours_check_mode(run_module, tmp_path: Path):
@@ -67,3 +67,44 @@ def test_ocsp_file_absent_removes_only_existing_files_and_honours_check_mode(run
 def test_ocsp_file_rejects_a_mode_that_is_not_octal(run_module, tmp_path: Path):
     result = run_module(haproxy_ocsp_file.main, certificates=[str(tmp_path / "a.pem")], mode="rw-r--r--")
     assert result["failed"] and "octal" in result["msg"]
+
+
+# what roles/haproxy_stapling/tasks/settings.yml builds for the plan, on audit
+AUDIT_SETTINGS = {
+    "state": "present", "audit": True, "scope": "certificate", "selected": [], "manage_includes": True,
+    "binary": HAPROXY, "config_files": [], "reload_method": "auto", "service_mgr": "", "private": True,
+    "check_host": "127.0.0.1", "socket_path": "", "refresher": "auto", "library_dir": "/usr/local/lib/tlsops-ocsp",
+    "renew_before": 0, "file_mode": "0644", "timeout": 1.0,
+}
+
+
+@needs_haproxy
+def test_config_info_inspects_in_the_same_call(run_module, config: Path):
+    result = run_module(haproxy_config_info.main, binary=HAPROXY, config_files=[str(config)], inspect=True)
+    assert not result.get("failed"), result
+    site = str(config.parent / "certs" / "site.pem")
+    assert [(facts["path"], facts["subject"]) for facts in result["certificate_facts"]][0] == (
+        site, "CN=www.example.test,O=tlsops test")
+
+
+@needs_haproxy
+def test_config_info_plans_and_checks_in_the_same_call(run_module, config: Path):
+    settings = dict(AUDIT_SETTINGS, config_files=[str(config)])
+    result = run_module(haproxy_config_info.main, binary=HAPROXY, config_files=[str(config)],
+                        check={"settings": settings, "timeout": 1})
+    assert not result.get("failed"), result
+    assert [(endpoint["port"], endpoint["server_name"]) for endpoint in result["plan"]["endpoints"]] == [
+        (8443, "www.example.test")]
+    # nothing was started: the endpoint is unreachable, so the responder was asked (and is down too)
+    (staple,) = result["checked"]["endpoints"]
+    (responder,) = result["checked"]["responders"]
+    assert staple["verdict"] == "unreachable" and responder["verdict"] == "unreachable", result["checked"]
+    assert result["checked"]["crls"] == []
+
+
+@needs_haproxy
+def test_config_info_check_names_a_missing_setting(run_module, config: Path):
+    result = run_module(haproxy_config_info.main, binary=HAPROXY, config_files=[str(config)],
+                        check={"settings": {"state": "present"}})
+    assert result["failed"]
+    assert result["msg"].startswith("check.settings: the stapling plan of this haproxy needs '")
