@@ -77,8 +77,7 @@ programs:
   sample: [apache2, nginx]
 """
 
-import os
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.facts.namespace import PrefixFactNamespace
@@ -87,13 +86,11 @@ from ansible.module_utils.facts.system.platform import PlatformFactCollector
 from ansible.module_utils.facts.system.python import PythonFactCollector
 from ansible.module_utils.facts.system.service_mgr import ServiceMgrFactCollector
 
-# process name -> the server kind (the role) that handles it
-SERVER_KINDS = {"nginx": "nginx", "apache2": "apache", "httpd": "apache", "haproxy": "haproxy"}
+from ansible_collections.tlsops.ocsp.plugins.module_utils.server_processes import running_servers
+
 # in the order setup runs them: the service manager collector reads the platform and distribution facts
 COLLECTORS = (PlatformFactCollector, DistributionFactCollector, ServiceMgrFactCollector, PythonFactCollector)
 RETURNED_FACTS = ("ansible_os_family", "ansible_service_mgr", "ansible_python")
-PS_FAILED = ("listing the running programs failed: /proc lists no process and %s; "
-             "set stapling_servers to name the servers instead")
 
 
 def collect_facts(module: AnsibleModule) -> Dict[str, Any]:
@@ -105,45 +102,16 @@ def collect_facts(module: AnsibleModule) -> Dict[str, Any]:
     return {name: collected[name] for name in RETURNED_FACTS}
 
 
-def programs_from_proc() -> Optional[List[str]]:
-    """The names of the running processes, or None when /proc lists none."""
-    try:
-        pids = [entry for entry in os.listdir("/proc") if entry.isdigit()]
-    except OSError:
-        return None
-    names = []
-    for pid in pids:
-        try:
-            with open("/proc/%s/comm" % pid, encoding="utf-8", errors="replace") as handle:
-                names.append(handle.read().strip())
-        except OSError:  # gone meanwhile, or hidden from this user
-            continue
-    return names or None
-
-
-def programs_from_ps(module: AnsibleModule) -> List[str]:
-    ps = module.get_bin_path("ps")
-    if ps is None:
-        module.fail_json(msg=PS_FAILED % "ps is not installed")
-    rc, out, err = module.run_command([ps, "-e", "-o", "comm="])
-    if rc != 0:
-        module.fail_json(msg=PS_FAILED % ("`ps -e -o comm=` exited with %d: %s" % (rc, err.strip())))
-    return [os.path.basename(line.strip()) for line in out.splitlines()]
-
-
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(detect_servers=dict(type="bool", default=True)),
         supports_check_mode=True,
     )
-    found: List[str] = []
+    servers: List[str] = []
+    programs: List[str] = []
     if module.params["detect_servers"]:
-        running = programs_from_proc()
-        if running is None:
-            running = programs_from_ps(module)
-        found = sorted(set(running) & set(SERVER_KINDS))
-    module.exit_json(changed=False, ansible_facts=collect_facts(module),
-                     servers=sorted({SERVER_KINDS[name] for name in found}), programs=found)
+        servers, programs = running_servers(module, "pass detect_servers=false and name the servers yourself")
+    module.exit_json(changed=False, ansible_facts=collect_facts(module), servers=servers, programs=programs)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ pytest.importorskip("ansible.module_utils.basic", reason="the modules run on ans
 
 from ansible.modules import setup  # noqa: E402
 
+from ansible_collections.tlsops.ocsp.plugins.module_utils import server_processes  # noqa: E402
 from ansible_collections.tlsops.ocsp.plugins.modules import server_facts  # noqa: E402
 from tests.support.programs import Programs  # noqa: E402
 
@@ -40,7 +41,7 @@ def test_a_server_is_found_while_it_runs_and_not_after(run_module, programs):
     running = run_module(server_facts.main)
     assert {"httpd", "haproxy"} <= set(running["programs"])
     assert {"apache", "haproxy"} <= set(running["servers"])
-    assert set(running["programs"]) <= set(server_facts.SERVER_KINDS), "only the servers' names are returned"
+    assert set(running["programs"]) <= set(server_processes.SERVER_KINDS), "only the servers' names are returned"
 
     programs.stop(httpd)
     stopped = run_module(server_facts.main)
@@ -51,18 +52,18 @@ def test_a_server_is_found_while_it_runs_and_not_after(run_module, programs):
 def test_ps_finds_them_when_proc_cannot_be_read(run_module, programs, monkeypatch):
     programs.start("httpd")
     programs.start("nginx")
-    monkeypatch.setattr(server_facts, "programs_from_proc", lambda: None)
+    monkeypatch.setattr(server_processes, "programs_from_proc", lambda: None)
     result = run_module(server_facts.main)
     assert {"httpd", "nginx"} <= set(result["programs"])
     assert {"apache", "nginx"} <= set(result["servers"])
 
 
 def test_without_proc_and_ps_the_failure_says_what_to_do(run_module, tmp_path, monkeypatch):
-    monkeypatch.setattr(server_facts, "programs_from_proc", lambda: None)
+    monkeypatch.setattr(server_processes, "programs_from_proc", lambda: None)
     monkeypatch.setenv("PATH", str(tmp_path))  # no ps on it
     result = run_module(server_facts.main)
     assert result["failed"] is True
-    assert "ps is not installed" in result["msg"] and "stapling_servers" in result["msg"]
+    assert "ps is not installed" in result["msg"] and "detect_servers=false" in result["msg"]
 
 
 def test_check_mode_and_facts_only(run_module, programs):
