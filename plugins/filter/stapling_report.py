@@ -18,6 +18,17 @@ def stapling_report(endpoints: List[Dict[str, Any]], staples: List[Dict[str, Any
         raise AnsibleFilterError(str(error)) from error
 
 
+def stapling_host_summary(endpoints: List[Dict[str, Any]], host: str, servers: List[str]) -> Dict[str, Any]:
+    """The stapling role's summary of one host from its tagged endpoint entries."""
+    return report.host_summary(host, servers, endpoints)
+
+
+def stapling_summary_line(summary: Dict[str, Any]) -> str:
+    """The one line the stapling role prints per host."""
+    return report.host_summary_line(summary)
+
+
 class FilterModule:
     def filters(self) -> Dict[str, Callable[..., Any]]:
-        return {"stapling_report": stapling_report}
+        return {"stapling_report": stapling_report, "stapling_host_summary": stapling_host_summary,
+                "stapling_summary_line": stapling_summary_line}

@@ -102,3 +102,19 @@ def stapling_report(endpoints: List[Dict[str, Any]], staples: List[Dict[str, Any
                for endpoint, staple, answer in zip(endpoints, staples, _aligned(responders, len(endpoints)))]
     failures = [message for message in map(_failure, entries) if message]
     return {"endpoints": entries, "summary": [_summary_line(entry) for entry in entries], "failures": failures}
+
+
+def host_summary(host: str, servers: List[str], endpoints: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """The stapling role's summary of one host: its servers, endpoint count, verdict counts, whether it changed."""
+    verdicts: Dict[str, int] = {}
+    for entry in endpoints:
+        verdicts[entry["verdict"]] = verdicts.get(entry["verdict"], 0) + 1
+    return {"host": host, "servers": list(servers), "endpoints": len(endpoints),
+            "verdicts": dict(sorted(verdicts.items())), "changed": any(entry.get("changed") for entry in endpoints)}
+
+
+def host_summary_line(summary: Dict[str, Any]) -> str:
+    """One line a person reads: `web1: nginx; 4 endpoints (good 3, no_ocsp_url 1); configuration unchanged`."""
+    verdicts = ", ".join(f"{verdict} {count}" for verdict, count in summary["verdicts"].items()) or "none"
+    return (f"{summary['host']}: {', '.join(summary['servers']) or 'no web server'}; {summary['endpoints']} endpoints "
+            f"({verdicts}); configuration {'changed' if summary['changed'] else 'unchanged'}")

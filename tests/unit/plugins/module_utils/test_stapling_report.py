@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.tlsops.ocsp.plugins.module_utils import stapling_report as report
 from ansible_collections.tlsops.ocsp.plugins.module_utils.stapling_report import stapling_report
 
 
@@ -114,3 +115,14 @@ def test_endpoints_sharing_a_certificate_share_its_crl_answer():
                              crls=[{"item": "/a.pem", "verdict": "revoked", "reason": "on the CRL"}])
     assert [entry.get("crl_verdict") for entry in report["endpoints"]] == ["revoked", "revoked", None]
     assert [entry["revocation_source"] for entry in report["endpoints"]] == ["crl", "crl", None]
+
+
+def test_host_summary_counts_verdicts_and_says_whether_anything_changed():
+    endpoints = [{"verdict": "good", "changed": False}, {"verdict": "not_applicable"}, {"verdict": "good", "changed": True}]
+    summary = report.host_summary("web1", ["nginx"], endpoints)
+    assert summary == {"host": "web1", "servers": ["nginx"], "endpoints": 3,
+                       "verdicts": {"good": 2, "not_applicable": 1}, "changed": True}
+    assert report.host_summary_line(summary) == \
+        "web1: nginx; 3 endpoints (good 2, not_applicable 1); configuration changed"
+    empty = report.host_summary("web2", [], [])
+    assert report.host_summary_line(empty) == "web2: no web server; 0 endpoints (none); configuration unchanged"
