@@ -13,6 +13,8 @@ from types import ModuleType
 from typing import Any, Dict, List, Mapping, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import (
     open_url_download,
@@ -31,6 +33,20 @@ CHECK_SPEC: Dict[str, Any] = {
     "type": "dict",
     "options": dict(CHECK_OPTIONS, settings={"type": "dict", "required": True}),
 }
+
+
+def server_params(module: AnsibleModule, spec: Mapping[str, Any], given: Mapping[str, Any],
+                  prefix: str) -> Dict[str, Any]:
+    """`given` validated against the argument spec `spec` (options without aliases) as AnsibleModule validates
+    its own: defaults filled, types converted; fails naming each option with `prefix` ("nginx." for nginx.binary)."""
+    validator = ArgumentSpecValidator({prefix + name: option for name, option in spec.items()})
+    result = validator.validate({prefix + name: value for name, value in given.items()})
+    errors = result.errors.errors  # the list: AnsibleValidationErrorMultiple itself is always true
+    if errors:
+        # as AnsibleModule words its own, with every error rather than the first
+        module.fail_json(msg="; ".join(("unsupported parameters: " if isinstance(error, UnsupportedError) else "")
+                                       + error.error_message for error in errors))
+    return {name[len(prefix):]: value for name, value in result.validated_parameters.items()}
 
 
 def _check_engine(module: AnsibleModule) -> Tuple[ModuleType, ModuleType]:
