@@ -15,7 +15,6 @@ import urllib.error
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.urls import open_url
 
 try:
     import cryptography  # noqa: F401 pylint: disable=unused-import
@@ -36,7 +35,7 @@ else:
     PYOPENSSL_IMPORT_ERROR = None
 
 try:
-    from ansible_collections.tlsops.ocsp.plugins.module_utils import certificates, ocsp
+    from ansible_collections.tlsops.ocsp.plugins.module_utils import certificates
 except ImportError:
     pass  # every module calls require_libraries(), which reports what is missing, before any use
 
@@ -155,7 +154,12 @@ def open_url_fetch(url: str, body: Optional[bytes], headers: Dict[str, str], tim
     error statuses come back as (status, body) for the engine to judge;
     transport errors (DNS, refused, timeout) propagate for it to name. At
     most `limit` bytes of the body are read (default: ocsp.MAX_RESPONSE_BYTES).
+    Imported here, not at the top: a module run that fetches nothing (every endpoint
+    stapled) saves loading Ansible's HTTP stack (AnsiballZ packs these imports all the same).
     """
+    from ansible.module_utils.urls import open_url
+    from ansible_collections.tlsops.ocsp.plugins.module_utils import ocsp
+
     limit = ocsp.MAX_RESPONSE_BYTES if limit is None else limit
     try:
         response = open_url(url, data=body, headers=headers, method="POST" if body is not None else "GET",

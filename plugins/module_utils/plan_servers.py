@@ -2,18 +2,32 @@
 """Every server kind's plan adapter: the one lookup the plan filter and the audit's one-call check share."""
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any, Dict, List, Mapping
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils import plan_apache, plan_haproxy, plan_iis, plan_nginx
 from ansible_collections.tlsops.ocsp.plugins.module_utils.stapling_plan import stapling_plan
 
-# one adapter per server kind (stapling_plan.py documents the interface)
-ADAPTERS = {"nginx": plan_nginx, "apache": plan_apache, "haproxy": plan_haproxy, "iis": plan_iis}
+# the server kinds, one adapter module plan_<kind> each (stapling_plan.py documents the interface)
+KINDS = ("nginx", "apache", "haproxy", "iis")
+
+
+def adapter(kind: str) -> ModuleType:
+    """The adapter of `kind`, imported only when asked: a module run plans one kind (AnsiballZ still packs each,
+    as it reads every import statement); ValueError for an unknown kind."""
+    if kind == "nginx":
+        from ansible_collections.tlsops.ocsp.plugins.module_utils import plan_nginx as found
+    elif kind == "apache":
+        from ansible_collections.tlsops.ocsp.plugins.module_utils import plan_apache as found
+    elif kind == "haproxy":
+        from ansible_collections.tlsops.ocsp.plugins.module_utils import plan_haproxy as found
+    elif kind == "iis":
+        from ansible_collections.tlsops.ocsp.plugins.module_utils import plan_iis as found
+    else:
+        raise ValueError(f"the server kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    return found
 
 
 def plan_for(kind: str, discovery: Mapping[str, Any], certificates: List[Mapping[str, Any]],
              settings: Mapping[str, Any]) -> Dict[str, Any]:
     """The stapling plan of one server of `kind`; ValueError for an unknown kind, KeyError for a missing setting."""
-    if kind not in ADAPTERS:
-        raise ValueError(f"the server kind must be one of {', '.join(ADAPTERS)}, not {kind!r}")
-    return stapling_plan(discovery, ADAPTERS[kind], certificates, settings)
+    return stapling_plan(discovery, adapter(kind), certificates, settings)

@@ -126,113 +126,13 @@ checked:
   returned: when O(check) is given
 """
 
-import json
-import os
-from typing import Any, Dict, List
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tlsops.ocsp.plugins.module_utils.apache_config import (
-    ApacheConfigError,
-    describe_vhosts,
-    is_tls,
-    parse_config_file,
-    parse_loaded_modules,
-    parse_run_config,
-    parse_version,
-    server_directives,
-)
-from ansible_collections.tlsops.ocsp.plugins.module_utils.module_check import CHECK_SPEC, plan_and_check
-from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import describe_certificate_files
-
-
-def _ctl(module: AnsibleModule, *args: str) -> tuple:
-    """(rc, stdout, stderr) of Apache's control command."""
-    return module.run_command([module.params["ctl"], *args])
-
-
-def _ctl_output(module: AnsibleModule, *args: str) -> str:
-    """What the control command printed, both streams: Apache writes some dumps to stderr."""
-    unused_rc, out, err = _ctl(module, *args)
-    return out + err
-
-
-def _read_text(path: str) -> str:
-    with open(path, encoding="utf-8", errors="surrogateescape") as handle:
-        return handle.read()
-
-
-def _files_with(paths: List[str], line: str) -> List[str]:
-    wanted = line.strip()
-    return [path for path in paths if any(candidate.strip() == wanted for candidate in _read_text(path).splitlines())]
-
-
-def _recorded_modules(module: AnsibleModule) -> List[str]:
-    path = module.params["state_path"]
-    if not path or not os.path.exists(path):
-        return []
-    try:
-        return [str(name) for name in json.loads(_read_text(path)).get("modules", [])]
-    except (ValueError, AttributeError) as error:
-        module.fail_json(msg="%s is the role's record of the modules it enabled, but it is not the JSON the role "
-                             "writes (%s); remove it, then disable by hand what the role enabled" % (path, error))
-
-
-def _describe(module: AnsibleModule, main_file: str) -> Dict[str, Any]:
-    """Everything but the configuration test, for a configuration Apache accepts."""
-    settings, defines = parse_run_config(_ctl_output(module, "-t", "-D", "DUMP_RUN_CFG"))
-    server_root = settings.get("ServerRoot", "")
-    modules = _ctl_output(module, "-M")
-    rc, dump, err = _ctl(module, "-t", "-D", "DUMP_VHOSTS")
-    if rc != 0:
-        module.fail_json(msg="%s -t -D DUMP_VHOSTS failed: %s" % (module.params["ctl"], err.strip() or dump.strip()))
-    variables = dict(os.environ)
-    variables.update(defines)
-    include_line = module.params["include_line"]
-    try:
-        vhosts = describe_vhosts(dump, _read_text, server_root, variables, include_line)
-    except (ApacheConfigError, OSError) as error:
-        module.fail_json(msg="cannot read the virtual hosts Apache names: %s" % error)
-    for vhost in vhosts:
-        # edit the file a sites-enabled link points at, never replace the link
-        vhost["path"] = os.path.realpath(vhost["path"])
-    files = sorted({vhost["path"] for vhost in vhosts})
-    config_dir = module.params["config_dir"]
-    result = dict(server_root=server_root, pid_file=settings.get("PidFile", ""),
-                  loaded_modules=parse_loaded_modules(modules), vhosts=vhosts,
-                  server_directives=server_directives(main_file, _read_text, server_root, variables),
-                  server_root_matches=not config_dir or os.path.realpath(server_root) == os.path.realpath(config_dir),
-                  files_with_include=_files_with(files, include_line) if include_line else [])
-    if module.params["inspect"] or module.params["check"]:
-        paths = sorted({vhost["certificate_file"] for vhost in vhosts if is_tls(vhost) and "$" not in vhost["certificate_file"]})
-        result["certificates"] = describe_certificate_files(module, paths, "SSLCertificateFile")
-    return result
+from ansible_collections.tlsops.ocsp.plugins.module_utils.discover_apache import ARGUMENT_SPEC, discover
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=dict(
-            ctl=dict(type="str", default="apache2ctl"),
-            include_line=dict(type="str", default=""),
-            state_path=dict(type="path"),
-            config_dir=dict(type="path"),
-            inspect=dict(type="bool", default=False),
-            check=CHECK_SPEC,
-        ),
-        supports_check_mode=True,
-    )
-    if not module.get_bin_path(module.params["ctl"]):
-        module.fail_json(msg="%s was not found; is Apache httpd installed? Set the ctl option to its control "
-                             "command" % module.params["ctl"])
-    rc, out, err = _ctl(module, "-t")
-    compiled = _ctl_output(module, "-V")
-    result: Dict[str, Any] = dict(changed=False, config_ok=rc == 0, config_messages=(err + out).strip(),
-                                  version=parse_version(compiled),
-                                  recorded_modules=_recorded_modules(module))
-    if rc == 0:
-        result.update(_describe(module, parse_config_file(compiled) or "apache2.conf"))
-    if module.params["check"]:
-        result.update(plan_and_check(module, "apache", result, result.get("certificates", [])))
-    module.exit_json(**result)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.exit_json(**discover(module, module.params))
 
 
 if __name__ == "__main__":

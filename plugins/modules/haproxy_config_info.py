@@ -111,46 +111,12 @@ checked:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils import haproxy_config
-from ansible_collections.tlsops.ocsp.plugins.module_utils.module_check import CHECK_SPEC, plan_and_check
-from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import describe_certificate_files
+from ansible_collections.tlsops.ocsp.plugins.module_utils.discover_haproxy import ARGUMENT_SPEC, discover
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "binary": {"type": "path", "default": "/usr/sbin/haproxy"},
-            "config_files": {"type": "list", "elements": "path", "default": ["/etc/haproxy/haproxy.cfg"]},
-            "inspect": {"type": "bool", "default": False},
-            "check": CHECK_SPEC,
-        },
-        supports_check_mode=True,
-    )
-    binary = module.params["binary"]
-    paths = module.params["config_files"]
-    arguments = [argument for path in paths for argument in ("-f", path)]
-    rc, out, err = module.run_command([binary, "-v"])
-    version = haproxy_config.parse_version(out) if rc == 0 else None
-    if version is None:
-        module.fail_json(msg="%s -v did not print a HAProxy version (exit %d: %s); set the binary option "
-                             "to the haproxy program" % (binary, rc, (err or out).strip()))
-    rc, out, err = module.run_command([binary, "-c", *arguments])
-    if rc != 0:
-        module.fail_json(msg="HAProxy rejects its configuration (%s -c %s, exit %d): %s; fix it before enabling "
-                             "stapling" % (binary, " ".join(arguments), rc, (err or out).strip()))
-    try:
-        model = haproxy_config.discover(paths)
-        crt_lists = {path: haproxy_config.read_text(path)
-                     for path in sorted({entry["crt_list"] for entry in model["certificates"] if entry["crt_list"]})}
-    except haproxy_config.HaproxyConfigError as error:
-        module.fail_json(msg=str(error))
-    result = dict(changed=False, version="%d.%d" % version, crt_lists=crt_lists, **model)
-    if module.params["inspect"] or module.params["check"]:
-        served = [entry["path"] for entry in model["certificates"]]
-        result["certificate_facts"] = describe_certificate_files(module, served, "crt")
-    if module.params["check"]:
-        result.update(plan_and_check(module, "haproxy", result, result["certificate_facts"]))
-    module.exit_json(**result)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.exit_json(**discover(module, module.params))
 
 
 if __name__ == "__main__":

@@ -139,105 +139,13 @@ checked:
   returned: when O(check) is given
 """
 
-import os
-import re
-from typing import Any, Dict, List
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tlsops.ocsp.plugins.module_utils.module_check import CHECK_SPEC, plan_and_check
-from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import describe_certificate_files
-from ansible_collections.tlsops.ocsp.plugins.module_utils.nginx_config import (
-    NginxConfigError,
-    load_dump,
-    resolvers,
-    server_endpoints,
-)
-
-
-def _nginx(module: AnsibleModule, *args: str) -> List[str]:
-    params = module.params
-    command = [params["binary"]]
-    if params["prefix"]:
-        command += ["-p", params["prefix"]]
-    return command + [*params["extra_args"], "-c", params["config_file"], *args]
-
-
-def _run_dump(module: AnsibleModule) -> tuple:
-    command = _nginx(module, "-T")
-    rc, out, err = module.run_command(command)
-    if rc != 0:
-        module.fail_json(msg="nginx -T failed for %s, so nothing was changed: %s"
-                         % (module.params["config_file"], err.strip() or out.strip()),
-                         cmd=command, rc=rc, stderr=err)
-    return out, err
-
-
-def _version(module: AnsibleModule) -> str:
-    _rc, out, err = module.run_command([module.params["binary"], "-v"])
-    found = re.search(r"nginx/(\S+)", err + out)
-    return found.group(1) if found else ""
-
-
-def _files_with(texts: Dict[str, str], line: str) -> List[str]:
-    wanted = line.strip()
-    return [path for path, text in texts.items()
-            if any(candidate.strip() == wanted for candidate in text.split("\n"))]
-
-
-def _resolvers(module: AnsibleModule) -> List[str]:
-    path = module.params["resolv_conf"]
-    if not path or not os.path.exists(path):
-        return []
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        return resolvers(handle.read())
+from ansible_collections.tlsops.ocsp.plugins.module_utils.discover_nginx import ARGUMENT_SPEC, discover
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=dict(
-            binary=dict(type="path", default="/usr/sbin/nginx"),
-            config_file=dict(type="path", default="/etc/nginx/nginx.conf"),
-            prefix=dict(type="str", default=""),
-            extra_args=dict(type="list", elements="str", default=[]),
-            check_host=dict(type="str", default="127.0.0.1"),
-            check_host_v6=dict(type="str", default="::1"),
-            dropin_path=dict(type="path"),
-            marker_line=dict(type="str"),
-            resolv_conf=dict(type="path"),
-            inspect=dict(type="bool", default=False),
-            check=CHECK_SPEC,
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    dump, stderr = _run_dump(module)
-    try:
-        config = load_dump(dump)
-    except NginxConfigError as error:
-        module.fail_json(msg="cannot read the nginx -T output of %s: %s" % (params["config_file"], error))
-    servers: List[Dict[str, Any]] = []
-    for server in config.servers:
-        entry = server.as_dict()
-        entry["endpoints"] = server_endpoints(entry, params["check_host"], params["check_host_v6"])
-        servers.append(entry)
-    resolver_files = config.http_directive_files.get("resolver", [])
-    result: Dict[str, Any] = dict(
-        changed=False, version=_version(module), main_file=config.main_file, files=list(config.files),
-        servers=servers, http_resolver=any(path != params["dropin_path"] for path in resolver_files),
-        files_with_marker=_files_with(config.texts, params["marker_line"]) if params["marker_line"] else [],
-        warnings_seen=[line for line in stderr.splitlines() if "[warn]" in line],
-        http_stapling_directives=config.http_stapling_directives,
-        resolvers=_resolvers(module),
-    )
-    if params["inspect"] or params["check"]:
-        # a certificate named by variables is chosen per handshake and cannot be read here
-        paths = sorted({path for server in servers if server["ssl"] for path in server["certificates"] if "$" not in path})
-        result["certificates"] = describe_certificate_files(module, paths, "ssl_certificate")
-    if params["dropin_path"]:
-        result["dropin_included"] = config.http_is_including(params["dropin_path"])
-    if params["check"]:
-        result.update(plan_and_check(module, "nginx", result, result["certificates"]))
-    module.exit_json(**result)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.exit_json(**discover(module, module.params))
 
 
 if __name__ == "__main__":
