@@ -154,8 +154,9 @@ def open_url_fetch(url: str, body: Optional[bytes], headers: Dict[str, str], tim
     error statuses come back as (status, body) for the engine to judge;
     transport errors (DNS, refused, timeout) propagate for it to name. At
     most `limit` bytes of the body are read (default: ocsp.MAX_RESPONSE_BYTES).
-    Imported here, not at the top: a module run that fetches nothing (every endpoint
-    stapled) saves loading Ansible's HTTP stack (AnsiballZ packs these imports all the same).
+    open_url and the OCSP engine are imported here, not at the top: a module run that
+    fetches nothing (every endpoint stapled) never loads Ansible's HTTP stack (AnsiballZ
+    packs them all the same: it reads every import statement).
     """
     from ansible.module_utils.urls import open_url
     from ansible_collections.tlsops.ocsp.plugins.module_utils import ocsp

@@ -17,7 +17,7 @@ import pytest
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tlsops.ocsp.plugins.module_utils import discover_apache, discover_haproxy, discover_nginx
 from ansible_collections.tlsops.ocsp.plugins.module_utils.module_check import server_params
-from ansible_collections.tlsops.ocsp.plugins.modules import apache_config_info, haproxy_config_info, nginx_config_info
+from ansible_collections.tlsops.ocsp.plugins.modules import apache_config_info, nginx_config_info
 from tests.support.debian_nginx import BINARY as NGINX, DebianNginx
 from tests.support.pki import TestPKI
 # the private configurations of these modules' own tests
