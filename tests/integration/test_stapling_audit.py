@@ -1,0 +1,98 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The stapling role's audit on Linux: one read-only call per host (tlsops.ocsp.stapling_audit_info).
+
+One lab (nginx, Apache and HAProxy with stapling turned on by their roles) and real runs of the
+tlsops.ocsp.audit playbook: the call finds the servers, reads the roles' variables (defaults and the
+user's), and reports what each server role's own audit reports, without including the roles.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
+from tests.lab import core, role_vars
+from tests.support.role_checks import endpoint_facts
+
+INTEGRATION = Path(__file__).resolve().parent
+ONE_CALL = "Discover, inspect, plan and check every web server of the host in one read-only call"
+ROLE_TASK = "Record the result of every endpoint"  # the server roles' report task
+COMPARED = ("host", "port", "server_name", "certificate_path", "verdict", "stapling_applicable",
+            "revocation_status", "revocation_source", "server_kind", "must_staple")
+
+
+def all_role_vars(state: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {**role_vars.nginx(state), **role_vars.apache(state), **role_vars.haproxy(state), **extra}
+
+
+@pytest.fixture(scope="module")
+def enabled_lab(lab_factory, run_playbook):  # noqa: F811
+    lab = lab_factory(revoke_initially=False)
+    state = lab.state()
+    for kind, playbook in (("nginx", "nginx/enable.yml"), ("apache", "apache/enable.yml"),
+                           ("haproxy", "haproxy/enable.yml")):
+        run = run_playbook(INTEGRATION / playbook, getattr(role_vars, kind)(state))
+        assert run.returncode == 0, (kind, run.failure_messages())
+    return lab
+
+
+def audit(run_playbook, state: dict[str, Any], report_dir: Path, **extra: Any):
+    return run_playbook("tlsops.ocsp.audit", {**all_role_vars(state, **extra), "tlsops_ocsp_report_dir": str(report_dir)})
+
+
+def compared(entries: list[dict[str, Any]]) -> list[tuple]:
+    return sorted(tuple(entry.get(key) for key in COMPARED) for entry in entries)
+
+
+def test_one_call_reports_what_each_server_roles_own_audit_reports(enabled_lab: core.Lab, run_playbook, tmp_path):
+    state = enabled_lab.state()
+    run = audit(run_playbook, state, tmp_path, stapling_servers=["nginx", "apache", "haproxy"])
+    assert run.returncode == 0, run.failure_messages()
+    [call] = run.results(ONE_CALL)
+    assert call["changed"] is False  # (the report play on localhost writes its files: that is its change)
+    assert call["servers"] == ["apache", "haproxy", "nginx"]
+    assert not run.results(ROLE_TASK), "no server role was included"
+    by_kind = {kind: [entry for entry in call["endpoints"] if entry["server_kind"] == kind]
+               for kind in ("nginx", "apache", "haproxy")}
+    assert all(entry["inventory_host"] == "localhost" for entry in call["endpoints"])
+    assert call["summary"]["endpoints"] == len(call["endpoints"]) > 0
+    assert call["lines"][0].startswith("localhost: apache, haproxy, nginx; ")
+
+    for kind in ("nginx", "haproxy"):  # the roles with an audit playbook of their own in the tests
+        own = run_playbook(INTEGRATION / kind / "audit.yml", getattr(role_vars, kind)(state))
+        assert own.returncode == 0, own.failure_messages()
+        assert compared(by_kind[kind]) == compared(endpoint_facts(own, "%s_stapling" % kind).values()), kind
+    verdicts = {entry["server_name"]: entry["verdict"] for entry in by_kind["apache"]}
+    assert verdicts[state["leaves"]["must_staple"]["server_name"]] == "good"
+    assert verdicts[state["leaves"]["no_ocsp"]["server_name"]] == "not_applicable"
+
+    report = json.loads((tmp_path / "ocsp-audit.json").read_text())
+    assert len(report["endpoints"]) == len(call["endpoints"])
+
+
+def test_the_running_servers_are_found_without_stapling_servers(enabled_lab: core.Lab, run_playbook, tmp_path):
+    run = audit(run_playbook, enabled_lab.state(), tmp_path)
+    assert run.returncode == 0, run.failure_messages()
+    [call] = run.results(ONE_CALL)
+    assert {"nginx", "apache", "haproxy"} <= set(call["servers"])
+
+
+def test_a_role_variable_of_the_wrong_type_fails_with_the_roles_specification(enabled_lab: core.Lab, run_playbook,
+                                                                              tmp_path):
+    run = audit(run_playbook, enabled_lab.state(), tmp_path, stapling_servers=["nginx"],
+                nginx_stapling_warm_retries="many")
+    assert run.returncode != 0
+    [message] = [message for message in run.failure_messages() if "argument specification" in message]
+    assert "tlsops.ocsp.nginx_stapling" in message and "nginx_stapling_warm_retries" in message
+
+
+def test_check_mode_changes_nothing_and_reports_the_same(enabled_lab: core.Lab, run_playbook, tmp_path):
+    state = enabled_lab.state()
+    checked = run_playbook("tlsops.ocsp.audit", {**all_role_vars(state), "stapling_servers": ["nginx"],
+                                                 "tlsops_ocsp_report_dir": str(tmp_path)}, check=True)
+    assert checked.returncode == 0, checked.failure_messages()
+    [call] = checked.results(ONE_CALL)
+    assert {entry["verdict"] for entry in call["endpoints"]} == {"good", "not_applicable"}
