@@ -44,8 +44,9 @@ else
 CORE_VENV := $(VENV)-core$(CORE)
 CORE_STAMP := $(CORE_VENV)/.requirements-stamp
 endif
-# The server roles' integration tests: every tests/integration/test_<server>_stapling.py.
-ROLE_TESTS := $(sort $(wildcard tests/integration/test_*_stapling.py))
+# The server roles' integration tests: every tests/integration/test_<server>_stapling.py, and the
+# stapling role's one-call audit (its action plugin uses ansible-core's templar and argument spec validator).
+ROLE_TESTS := $(sort $(wildcard tests/integration/test_*_stapling.py)) tests/integration/test_stapling_audit.py
 
 .PHONY: help venv venv-oldest venv-core collection-link system-deps sanity units units-oldest \
 	integration integration-roles matrix lint test demo clean
