@@ -145,7 +145,7 @@ def audit_server(module: AnsibleModule, kind: str, role_vars: Mapping[str, Any],
     check = dict(server_settings.check_options(kind, role_vars, module.check_mode), settings=settings)
     discovery = discovery_of(kind)
     given = dict(server_settings.discovery_options(kind, role_vars, settings), check=check)
-    params = server_params(module, discovery.ARGUMENT_SPEC, given, "role_vars.%s: " % kind)
+    params = server_params(module, discovery.ARGUMENT_SPEC, given, "role_vars.%s." % kind)
     with environment(role_vars.get("%s_stapling_environment" % kind) or {}):
         found = discovery.discover(module, params)
     checked = found["checked"]
