@@ -7,7 +7,6 @@ variables, checks them against each role's `audit` argument specification, and r
 """
 from __future__ import annotations
 
-import functools
 import os
 from typing import Any, Dict, Optional, Tuple
 
@@ -18,18 +17,19 @@ from ansible.plugins.action import ActionBase
 ROLES_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "roles")
 KINDS = ("nginx", "apache", "haproxy")
 MODULE = "tlsops.ocsp.stapling_audit_info"
+# libyaml where PyYAML has it: each host's worker process reads the roles' files
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # the stapling role passes its stapling_state to every server role as <kind>_stapling_state
 STATE_FROM = "stapling_state"
 
 
-@functools.lru_cache(maxsize=None)
 def role_files(kind: str) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """(defaults, the `audit` entry point's options) of the server role of `kind`, read once per process."""
+    """(defaults, the `audit` entry point's options) of the server role of `kind`."""
     role = os.path.join(ROLES_DIR, "%s_stapling" % kind)
     with open(os.path.join(role, "defaults", "main.yml"), encoding="utf-8") as handle:
-        defaults = yaml.safe_load(handle) or {}
+        defaults = yaml.load(handle, Loader=LOADER) or {}
     with open(os.path.join(role, "meta", "argument_specs.yml"), encoding="utf-8") as handle:
-        options = yaml.safe_load(handle)["argument_specs"]["audit"]["options"]
+        options = yaml.load(handle, Loader=LOADER)["argument_specs"]["audit"]["options"]
     return defaults, options
 
 
