@@ -7,7 +7,7 @@ module: stapling_audit_info
 short_description: "Internal: audit every web server of a host in one read-only call"
 version_added: 0.4.0
 description:
-  - Internal helper of the C(stapling) role's audit (O(stapling_action=audit) on Linux hosts); its options
+  - Internal helper of the C(stapling) role's audit (C(stapling_action=audit) on Linux hosts); its options
     and results may change between minor releases.
   - Finds the running web servers (as M(tlsops.ocsp.server_facts) does) unless O(servers) names them, and
     for each one settles the server role's settings from its variables, discovers what the server serves,

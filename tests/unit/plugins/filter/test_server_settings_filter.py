@@ -19,8 +19,8 @@ def test_filter_settles_the_settings() -> None:
     role_vars = dict(NGINX_DEFAULTS, nginx_stapling_prefix="/srv/ngx")
     settings = server_settings(role_vars, "nginx", "RedHat", "systemd", True)
     assert settings["command"] == ["/usr/sbin/nginx", "-p", "/srv/ngx", "-c", "/etc/nginx/nginx.conf"]
-    assert (settings["ca_file"], settings["audit"], settings["private"]) == ("/etc/pki/tls/certs/ca-bundle.crt",
-                                                                            True, True)
+    expected = ("/etc/pki/tls/certs/ca-bundle.crt", True, True)
+    assert (settings["ca_file"], settings["audit"], settings["private"]) == expected
 
 
 def test_unknown_kind() -> None:

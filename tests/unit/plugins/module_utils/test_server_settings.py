@@ -8,8 +8,8 @@ from typing import Any, Dict
 import pytest
 import yaml
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils.server_settings import (check_options, discovery_options,
-                                                                                   server_settings)
+from ansible_collections.tlsops.ocsp.plugins.module_utils.server_settings import (
+    check_options, discovery_options, server_settings)
 
 ROLES = Path(__file__).resolve().parents[4] / "roles"
 KINDS = ("nginx", "apache", "haproxy")
