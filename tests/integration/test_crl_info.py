@@ -24,7 +24,7 @@ from tests.conftest import PlaybookRun, free_port
 from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
 from tests.integration.test_modules import host_python  # noqa: F401 pylint: disable=unused-import
 from tests.lab import core
-from tests.support.pki import TestPKI
+from tests.support.pki import TestPKI, utcnow
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 
@@ -97,7 +97,7 @@ def test_the_certificate_without_ocsp_url_is_good_by_its_crl(crl_run: PlaybookRu
     assert (entry["url"], entry["verdict"]) == (state["pki"]["crl_url"], "good")
     assert entry["size"] > 0 and entry["crl_number"] > 0
     next_update = datetime.datetime.strptime(entry["next_update"], ISO)
-    assert datetime.timedelta(days=6) < next_update - datetime.datetime.utcnow() <= datetime.timedelta(days=7)
+    assert datetime.timedelta(days=6) < next_update - utcnow() <= datetime.timedelta(days=7)
 
 
 def test_the_revoked_leaf_is_revoked_with_its_reason(crl_run: PlaybookRun, crl_lab: core.Lab) -> None:

@@ -30,7 +30,7 @@ CA_KEY_USAGE = x509.KeyUsage(
 
 def utcnow() -> datetime.datetime:
     """Naive UTC now, truncated to seconds (ASN.1 times have no fractions)."""
-    return datetime.datetime.utcnow().replace(microsecond=0)
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
 def new_key(kind: str = "ec"):

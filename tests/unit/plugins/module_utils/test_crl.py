@@ -107,7 +107,7 @@ def test_not_yet_valid_crl(pki, leaf):
 
     assert result["verdict"] == verdicts.NOT_YET_VALID
     assert "check the clocks" in result["reason"]
-    at_that_time = verify(data, leaf, pki, at=datetime.datetime.utcnow() + 3 * HOUR)
+    at_that_time = verify(data, leaf, pki, at=utcnow() + 3 * HOUR)
     assert at_that_time["verdict"] == verdicts.GOOD
 
 
