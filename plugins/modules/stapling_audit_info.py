@@ -167,8 +167,8 @@ def main() -> None:
     params = module.params
     servers: List[str] = sorted(set(params["servers"]))
     if not servers:
-        found, _programs = running_servers(module, "name the servers in the servers option instead")
-        servers = [kind for kind in found if kind in KINDS]
+        # the kinds of server_processes.SERVER_KINDS: the ones this module audits
+        servers, _programs = running_servers(module, "name the servers in the servers option instead")
     missing = [kind for kind in servers if not isinstance(params["role_vars"].get(kind), dict)]
     if missing:
         module.fail_json(msg="role_vars has no variables for %s; pass each audited server's role variables "
