@@ -1,11 +1,11 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The settings of every server role: the decisions live in module_utils/server_settings.py."""
+"""The settings of every server role: the decisions live in module_utils/_servers/server_settings.py."""
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.tlsops.ocsp.plugins.module_utils import server_settings as settings
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import server_settings as settings
 
 DOCUMENTATION = r"""
 name: server_settings

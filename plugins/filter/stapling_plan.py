@@ -1,11 +1,11 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The stapling plan of every server role: the decisions live in module_utils/stapling_plan.py and its adapters."""
+"""The stapling plan of every server role: the decisions live in module_utils/_servers/stapling_plan.py and its adapters (_servers/<kind>/adapter.py)."""
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.tlsops.ocsp.plugins.module_utils.plan_servers import plan_for
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.registry import plan_for
 
 
 def stapling_plan(discovery: Mapping[str, Any], kind: str, certificates: List[Mapping[str, Any]],

@@ -1,11 +1,11 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The report of every server role: the rules live in module_utils/stapling_report.py."""
+"""The report of every server role: the rules live in module_utils/_report/stapling_report.py."""
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.tlsops.ocsp.plugins.module_utils import stapling_report as report
+from ansible_collections.tlsops.ocsp.plugins.module_utils._report import stapling_report as report
 
 
 def stapling_report(endpoints: List[Dict[str, Any]], staples: List[Dict[str, Any]], changed: bool,

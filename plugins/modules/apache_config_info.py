@@ -127,7 +127,7 @@ checked:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tlsops.ocsp.plugins.module_utils.discover_apache import ARGUMENT_SPEC, discover
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.apache.discovery import ARGUMENT_SPEC, discover
 
 
 def main() -> None:

@@ -125,13 +125,16 @@ from typing import Any, Callable, Dict, Optional
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils import report, report_html, report_markdown, report_metrics
+from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_report as report
+from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_html
+from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_markdown
+from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_metrics
 
 RENDERERS: Dict[str, Callable[[dict], str]] = {
     "json": report.render_json,
-    "markdown": report_markdown.render_markdown,
-    "html": report_html.render_html,
-    "metrics": report_metrics.render_metrics,
+    "markdown": audit_markdown.render_markdown,
+    "html": audit_html.render_html,
+    "metrics": audit_metrics.render_metrics,
 }
 FILE_NAMES = {"json": "ocsp-audit.json", "markdown": "ocsp-audit.md", "html": "ocsp-audit.html",
               "metrics": "ocsp-audit.prom"}

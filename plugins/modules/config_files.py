@@ -94,7 +94,7 @@ import os
 from typing import Any, Dict, List
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tlsops.ocsp.plugins.module_utils.file_install import (
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.file_install import (
     ENCODING,
     ERRORS,
     diff_entry,

@@ -162,13 +162,13 @@ import os
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tlsops.ocsp.plugins.module_utils.config_edit import (
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.config_include import (
     ConfigEditError,
     EditResult,
     ensure_lines,
     remove_lines,
 )
-from ansible_collections.tlsops.ocsp.plugins.module_utils.file_install import ENCODING, ERRORS, write_atomic
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.file_install import ENCODING, ERRORS, write_atomic
 
 
 def _read(path: str) -> str:

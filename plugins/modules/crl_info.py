@@ -187,14 +187,14 @@ from typing import Optional
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import (
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import (
     certificate_and_issuer,
     open_url_download,
     require_libraries,
 )
 
 try:
-    from ansible_collections.tlsops.ocsp.plugins.module_utils import crl
+    from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import crl
 except ImportError:
     ENGINE_IMPORT_ERROR: Optional[str] = traceback.format_exc()
 else:

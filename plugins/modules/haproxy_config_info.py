@@ -111,7 +111,7 @@ checked:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils.discover_haproxy import ARGUMENT_SPEC, discover
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy.discovery import ARGUMENT_SPEC, discover
 
 
 def main() -> None:

@@ -97,10 +97,10 @@ from typing import Any, Dict, Optional
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import open_url_fetch, require_libraries
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import open_url_fetch, require_libraries
 
 try:
-    from ansible_collections.tlsops.ocsp.plugins.module_utils import haproxy_refresh
+    from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy import refresh as haproxy_refresh
 except ImportError:
     ENGINE_IMPORT_ERROR: Optional[str] = traceback.format_exc()
 else:

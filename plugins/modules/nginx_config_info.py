@@ -140,7 +140,7 @@ checked:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tlsops.ocsp.plugins.module_utils.discover_nginx import ARGUMENT_SPEC, discover
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.nginx.discovery import ARGUMENT_SPEC, discover
 
 
 def main() -> None:

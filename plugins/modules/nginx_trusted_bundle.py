@@ -89,12 +89,12 @@ import traceback
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tlsops.ocsp.plugins.module_utils.file_install import install
-from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import read_certificates, require_libraries
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.file_install import install
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import read_certificates, require_libraries
 
 try:
     from cryptography.hazmat.primitives import hashes, serialization
-    from ansible_collections.tlsops.ocsp.plugins.module_utils import certificates
+    from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import certificates
 except ImportError:
     ENGINE_IMPORT_ERROR = traceback.format_exc()
 else:

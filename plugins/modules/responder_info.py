@@ -162,7 +162,7 @@ from typing import Optional
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import (
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import (
     CERTIFICATE_PAIR_SPEC,
     certificate_and_issuer,
     open_url_fetch,
@@ -170,7 +170,9 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import (
 )
 
 try:
-    from ansible_collections.tlsops.ocsp.plugins.module_utils import certificates, ocsp, verdicts
+    from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import certificates
+    from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import ocsp
+    from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import verdicts
 except ImportError:
     ENGINE_IMPORT_ERROR: Optional[str] = traceback.format_exc()
 else:

@@ -132,7 +132,7 @@ from typing import Optional
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import (
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import (
     CERTIFICATE_PAIR_SPEC,
     certificate_and_issuer,
     parse_time,
@@ -141,7 +141,7 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import (
 )
 
 try:
-    from ansible_collections.tlsops.ocsp.plugins.module_utils import ocsp
+    from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import ocsp
 except ImportError:
     ENGINE_IMPORT_ERROR: Optional[str] = traceback.format_exc()
 else:

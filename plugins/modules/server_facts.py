@@ -86,7 +86,7 @@ from ansible.module_utils.facts.system.platform import PlatformFactCollector
 from ansible.module_utils.facts.system.python import PythonFactCollector
 from ansible.module_utils.facts.system.service_mgr import ServiceMgrFactCollector
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils.server_processes import running_servers
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.server_processes import running_servers
 
 # in the order setup runs them: the service manager collector reads the platform and distribution facts
 COLLECTORS = (PlatformFactCollector, DistributionFactCollector, ServiceMgrFactCollector, PythonFactCollector)

@@ -211,10 +211,10 @@ from typing import Any, Dict, List, Optional
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils.module_common import read_certificates, require_libraries
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import read_certificates, require_libraries
 
 try:
-    from ansible_collections.tlsops.ocsp.plugins.module_utils import staple
+    from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import staple
 except ImportError:
     ENGINE_IMPORT_ERROR: Optional[str] = traceback.format_exc()
 else:

@@ -109,9 +109,11 @@ from typing import Any, Dict, Iterator, List, Mapping
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils import os_family, server_settings, stapling_report
-from ansible_collections.tlsops.ocsp.plugins.module_utils.module_check import server_params
-from ansible_collections.tlsops.ocsp.plugins.module_utils.server_processes import running_servers
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import os_family
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import server_settings
+from ansible_collections.tlsops.ocsp.plugins.module_utils._report import stapling_report
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.check_glue import server_params
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.server_processes import running_servers
 
 KINDS = ("nginx", "apache", "haproxy")
 
@@ -119,11 +121,11 @@ KINDS = ("nginx", "apache", "haproxy")
 def discovery_of(kind: str) -> Any:
     """The discovery of one kind, imported only when that server is audited (each import costs host CPU)."""
     if kind == "nginx":
-        from ansible_collections.tlsops.ocsp.plugins.module_utils import discover_nginx as discovery
+        from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.nginx import discovery
     elif kind == "apache":
-        from ansible_collections.tlsops.ocsp.plugins.module_utils import discover_apache as discovery
+        from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.apache import discovery
     else:
-        from ansible_collections.tlsops.ocsp.plugins.module_utils import discover_haproxy as discovery
+        from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy import discovery
     return discovery
 
 

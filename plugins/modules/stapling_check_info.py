@@ -70,7 +70,7 @@ crls:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils.module_check import CHECK_OPTIONS, check_endpoints
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.check_glue import CHECK_OPTIONS, check_endpoints
 
 REQUIRED_KEYS = ("host", "port", "server_name", "certificate_path", "stapling_applicable")
 

@@ -44,7 +44,8 @@ sys.path.insert(0, str(REPO_ROOT))
 from tests.conftest import COLLECTIONS_PATH  # noqa: E402  (makes the collection importable)
 from tests.support.pki import Issued, SServer, TestPKI, corrupt_signature  # noqa: E402
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils import staple, tls  # noqa: E402
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import staple
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import tls  # noqa: E402
 
 SERVER_NAME = "www.example.test"
 MODULE = "tlsops.ocsp.staple_info"

@@ -19,7 +19,7 @@ from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: dis
 from tests.lab import role_vars
 from tests.support.debian_nginx import DebianNginx
 from tests.support.role_checks import by_leaf, endpoint_facts, s_client_status, tree_digest
-from ansible_collections.tlsops.ocsp.plugins.module_utils import report
+from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_report as report
 
 HERE = Path(__file__).resolve().parent
 NGINX_ENABLE = HERE / "nginx" / "enable.yml"

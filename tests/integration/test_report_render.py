@@ -21,7 +21,8 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils import report, report_html
+from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_report as report
+from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_html
 from tests.support import audit_entries
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "output" / "report-render"
@@ -92,7 +93,7 @@ def dump(tmp_path: Path, page: Path, query: str = "") -> Dom:
 def synthetic_page(tmp_path_factory) -> Path:
     data = report.build(audit_entries.synthetic(1000), now=audit_entries.NOW)
     page = tmp_path_factory.mktemp("synthetic") / "ocsp-audit.html"
-    page.write_text(report_html.render_html(data), encoding="utf-8")
+    page.write_text(audit_html.render_html(data), encoding="utf-8")
     return page
 
 
@@ -106,7 +107,7 @@ def test_synthetic_1000_summary_and_fix_first_order(synthetic_page, tmp_path):
                       ("warning", "certificate_expiring"), ("warning", "no_staple"), ("warning", "not_renewable")]
     assert len(dom.rows()) == 1000 and dom.text("filter-count") == "1000 endpoints"
     svg_rects = sum(1 for tag, _a in dom.elements if tag == "rect")
-    assert svg_rects <= 3 * (len(report_html.EXPIRY_BINS) + len(report_html.STAPLE_BINS) + 2)
+    assert svg_rects <= 3 * (len(audit_html.EXPIRY_BINS) + len(audit_html.STAPLE_BINS) + 2)
     shot = screenshot(tmp_path, synthetic_page, "ocsp-audit-1000.png", 2000)
     print("screenshot:", shot)
 

@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A standard-library HTTP transport for ocsp.query, for tests and scripts that run without Ansible.
 
-The modules pass one built on Ansible's open_url (module_common.open_url_fetch).
+The modules pass one built on Ansible's open_url (module_helpers.open_url_fetch).
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 from typing import Dict, Optional, Tuple
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils.ocsp import MAX_RESPONSE_BYTES
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine.ocsp import MAX_RESPONSE_BYTES
 
 
 def urllib_fetch(url: str, body: Optional[bytes], headers: Dict[str, str], timeout: float) -> Tuple[int, bytes]:

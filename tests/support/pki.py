@@ -272,7 +272,7 @@ _TIME_TAGS = (0x17, 0x18)  # UTCTime, GeneralizedTime
 
 def _resigned_without_next_update(der: bytes, key: object) -> bytes:
     # Imported here: the lab imports this module from a plain script, without the collection path.
-    from ansible_collections.tlsops.ocsp.plugins.module_utils._compat import der_children
+    from ansible_collections.tlsops.ocsp.plugins.module_utils._engine.compat import der_children
 
     (certificate_list,) = der_children(der)
     tbs, algorithm, _signature = der_children(certificate_list.content)

@@ -19,8 +19,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils.haproxy_refresh import refresh_all  # noqa: E402
-from ansible_collections.tlsops.ocsp.plugins.module_utils.ocsp import MAX_RESPONSE_BYTES  # noqa: E402
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy.refresh import refresh_all  # noqa: E402
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine.ocsp import MAX_RESPONSE_BYTES  # noqa: E402
 
 USER_AGENT = "tlsops.ocsp haproxy refresher"
 

@@ -11,7 +11,7 @@ from tests.support.pki import TestPKI, issue
 
 pytest.importorskip("ansible.module_utils.basic", reason="the modules run on ansible-core")
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils import module_common  # noqa: E402
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible import module_helpers  # noqa: E402
 from ansible_collections.tlsops.ocsp.plugins.modules import certificate_info  # noqa: E402
 
 main = certificate_info.main
@@ -145,8 +145,8 @@ def test_one_source_is_required(run_module):
 
 
 def test_missing_cryptography_ends_in_missing_required_lib(run_module, pki, tmp_path):
-    with mock.patch.object(module_common, "HAS_CRYPTOGRAPHY", False), \
-            mock.patch.object(module_common, "CRYPTOGRAPHY_IMPORT_ERROR", "Traceback: no cryptography"):
+    with mock.patch.object(module_helpers, "HAS_CRYPTOGRAPHY", False), \
+            mock.patch.object(module_helpers, "CRYPTOGRAPHY_IMPORT_ERROR", "Traceback: no cryptography"):
         result = run_module(main, path=write(tmp_path, "leaf.pem", pki.leaf().pem))
 
     assert result["failed"] is True

@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The discovery another module runs per server: module_check.server_params, then discover_<kind>.discover.
+"""The discovery another module runs per server: check_glue.server_params, then discover_<kind>.discover.
 
 Each main() here is a module of its own options that discovers one server with another dict of options, as a
 module auditing every server of a host does. Those options come only from the dict: the module's own
@@ -15,8 +15,10 @@ from typing import Any, Callable, Dict, Mapping
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.tlsops.ocsp.plugins.module_utils import discover_apache, discover_haproxy, discover_nginx
-from ansible_collections.tlsops.ocsp.plugins.module_utils.module_check import server_params
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.apache import discovery as discover_apache
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy import discovery as discover_haproxy
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.nginx import discovery as discover_nginx
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.check_glue import server_params
 from ansible_collections.tlsops.ocsp.plugins.modules import apache_config_info, nginx_config_info
 from tests.support.debian_nginx import BINARY as NGINX, DebianNginx
 from tests.support.pki import TestPKI

@@ -12,7 +12,7 @@ pytest.importorskip("ansible.module_utils.basic", reason="the modules run on ans
 
 from ansible.modules import setup  # noqa: E402
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils import server_processes  # noqa: E402
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import server_processes  # noqa: E402
 from ansible_collections.tlsops.ocsp.plugins.modules import server_facts  # noqa: E402
 from tests.support.programs import Programs  # noqa: E402
 

@@ -13,7 +13,7 @@ from tests.unit.conftest import SERVER_NAME
 pytest.importorskip("ansible.module_utils.basic", reason="the modules run on ansible-core")
 pytest.importorskip("OpenSSL", reason="staple_info needs pyOpenSSL")
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils import module_common  # noqa: E402
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible import module_helpers  # noqa: E402
 from ansible_collections.tlsops.ocsp.plugins.modules.staple_info import endpoints_to_check, main  # noqa: E402
 
 
@@ -119,8 +119,8 @@ def test_negative_retries_are_refused(run_module):
 
 
 def test_missing_pyopenssl_ends_in_missing_required_lib(run_module):
-    with mock.patch.object(module_common, "HAS_PYOPENSSL", False), \
-            mock.patch.object(module_common, "PYOPENSSL_IMPORT_ERROR", "Traceback: no OpenSSL"):
+    with mock.patch.object(module_helpers, "HAS_PYOPENSSL", False), \
+            mock.patch.object(module_helpers, "PYOPENSSL_IMPORT_ERROR", "Traceback: no OpenSSL"):
         result = run_module(main, host="127.0.0.1")
 
     assert result["failed"] is True

@@ -1,0 +1,75 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The check phase of a stapling plan in one call, on the host.
+
+Handshakes with every planned endpoint and verifies its staple (staple_info),
+asks the OCSP responder from the host where an endpoint that should staple
+staples nothing, to say why (responder_info), and asks the CRL once per
+certificate without an OCSP URL (crl_info). The results have the shapes the
+roles' check phase registers, so stapling_report reads both alike.
+
+The enable's check (stapling_check_info) and the audit's one read-only call per
+server (the discovery modules' ``check`` option) run this; the HTTP transports
+are given, so this file needs no Ansible.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import certificates
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import crl
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import ocsp
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import staple
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import verdicts
+
+# where the responder is asked: the server staples nothing, or the handshake failed
+UNSTAPLED = (verdicts.NO_STAPLE, verdicts.UNREACHABLE)
+ENDPOINT_KEYS = ("host", "port", "server_name")
+
+
+def check_planned(planned: List[Mapping[str, Any]], fetch: ocsp.HttpFetch, download: crl.Download, retries: int = 0,
+                  retry_delay: float = 1.0, timeout: float = 10.0) -> Dict[str, List[Dict[str, Any]]]:
+    """Check the plan's endpoints: `endpoints` (staple_info's entries, in the plan's order), `responders` (one
+    per endpoint; `skipped` where nothing was asked) and `crls` (one per certificate without OCSP URL, its
+    path in `item`)."""
+    if not planned:
+        return {"endpoints": [], "responders": [], "crls": []}
+    checks = [{key: endpoint[key] for key in ENDPOINT_KEYS} for endpoint in planned]
+    staples = staple.check_endpoints(checks, retries=retries, retry_delay=retry_delay, timeout=timeout)
+    responders = [_responder(endpoint, checked, fetch, timeout) for endpoint, checked in zip(planned, staples)]
+    without_ocsp = dict.fromkeys(endpoint["certificate_path"] for endpoint in planned
+                                 if not endpoint["stapling_applicable"])
+    cache: Dict[str, Any] = {}  # a CRL shared by several certificates is downloaded once
+    crls = [dict(_crl(path, download, timeout, cache), item=path) for path in without_ocsp]
+    return {"endpoints": staples, "responders": responders, "crls": crls}
+
+
+def _responder(endpoint: Mapping[str, Any], checked: Mapping[str, Any], fetch: ocsp.HttpFetch,
+               timeout: float) -> Dict[str, Any]:
+    if not endpoint["stapling_applicable"] or checked["verdict"] not in UNSTAPLED:
+        return {"skipped": True}
+    leaf, issuer, problem = _leaf_and_issuer(endpoint["certificate_path"])
+    if problem is not None:
+        return {"failed": True, "msg": problem}
+    urls = certificates.ocsp_uris(leaf)
+    if not urls:
+        return ocsp.unverified(verdicts.NOT_APPLICABLE, "%s names no OCSP responder" % endpoint["certificate_path"])
+    return ocsp.ask(urls, leaf, issuer, fetch, timeout=timeout)
+
+
+def _crl(path: str, download: crl.Download, timeout: float, cache: Dict[str, Any]) -> Dict[str, Any]:
+    leaf, issuer, problem = _leaf_and_issuer(path)
+    if problem is not None:
+        return {"failed": True, "msg": problem}
+    return crl.check_certificate(leaf, issuer, download, timeout=timeout, cache=cache)
+
+
+def _leaf_and_issuer(path: str) -> Tuple[Any, Any, Optional[str]]:
+    """(leaf, issuer, None), or (None, None, what is wrong): the file must hold the leaf's issuer, as servers need."""
+    try:
+        leaf, issuer = certificates.leaf_and_issuer(certificates.load_certificate_file(path))
+    except certificates.CertificateError as error:
+        return None, None, str(error)
+    if issuer is None:
+        return None, None, ("no certificate in %s issued %s (issuer %s): the file must hold the chain"
+                            % (path, leaf.subject.rfc4514_string(), leaf.issuer.rfc4514_string()))
+    return leaf, issuer, None

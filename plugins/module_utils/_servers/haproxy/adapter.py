@@ -1,0 +1,196 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The HAProxy adapter of the stapling plan (see stapling_plan.py for the interface).
+
+Sites are the certificate files a ``bind ... ssl`` serves (``crt`` files and
+directories, crt-list entries), each with its endpoint (the bind's address; SNI
+from the crt-list filter or the certificate's first DNS name). A crt-list
+``[ocsp-update on|off]`` is the user's directive for its certificate, the
+global ``ocsp-update.mode`` (3.x) the user's directive at the global level; a
+``<crt>.ocsp`` beside a certificate is the role's. HAProxy has no include lines
+(the role's scope is always ``certificate``); what it decides besides the
+shared plan:
+
+- how responses get fetched: HAProxy < 2.8 staples ``<crt>.ocsp`` files that the
+  role and its refresher keep fresh (mode ``refresher``); 2.8 and 2.9 fetch by
+  themselves for crt-list entries with ``[ocsp-update on]`` (mode ``native``; a
+  certificate named by ``crt`` on a bind line stays with the refresher); 3.x
+  turns the updater on for every certificate with the global
+  ``ocsp-update.mode on``;
+- the admin-level stats socket the refresher pushes through: the
+  configuration's own, else one in the role's stanza of the global section;
+- the refresher: systemd timer or cron entry, its settings, the engine modules it imports.
+
+HAProxy's own reload method is ``signal`` (SIGUSR2 to the master, master-worker mode).
+
+Extra settings: ``check_host``, ``socket_path``, ``refresher`` (auto | systemd | cron),
+``library_dir``, ``renew_before``, ``file_mode``, ``timeout``.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import stapling_plan as common
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy.config import (
+    CRT_LIST_OCSP_UPDATE, parse_crt_list, resolve,
+)
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.stapling_plan import ROLE, USER, Found, Model, Plan, Site
+
+VOCABULARY = common.Vocabulary(prefix="haproxy_stapling", global_scope="global", site_scope="certificate",
+                               global_trouble="have HAProxy's updater ask for a certificate without OCSP URL")
+NATIVE_SINCE = (2, 8)
+GLOBAL_MODE_SINCE = (3, 0)
+OCSP_UPDATE_ON = "%s on" % CRT_LIST_OCSP_UPDATE
+WILDCARD_LABEL = "www"
+# The engine modules the refresher imports on the host (copied, never rewritten).
+ENGINE_MODULES = ["_engine/compat.py", "_engine/verdicts.py", "_engine/certificates.py", "_engine/ocsp.py",
+                  "_servers/haproxy/runtime.py", "_servers/haproxy/refresh.py"]
+
+
+def version_tuple(version: Any) -> Tuple[int, int]:
+    """(major, minor) from "2.6", "2.6.12-1+deb12u4" or a [major, minor] list."""
+    if isinstance(version, (list, tuple)):
+        return int(version[0]), int(version[1])
+    major, minor = str(version).split("-", maxsplit=1)[0].split(".")[:2]
+    return int(major), int(minor)
+
+
+def endpoint_address(addresses: List[str], check_host: str) -> Optional[Tuple[str, int]]:
+    """(host, port) to connect to for a bind's first TCP address; wildcard hosts become `check_host`."""
+    for address in addresses:
+        if address.startswith(("unix@", "abns@", "fd@", "sockpair@", "/")):
+            continue
+        address = address.split("@", 1)[-1]
+        host, _colon, port = address.rpartition(":")
+        if not port.split("-")[0].isdigit():
+            continue
+        host = host.strip("[]")
+        if host in ("", "*", "0.0.0.0", "::"):
+            host = check_host
+        return host, int(port.split("-")[0])
+    return None
+
+
+def server_name(entry: Mapping[str, Any], facts: Optional[Mapping[str, Any]]) -> Optional[str]:
+    """The SNI to ask with: the crt-list's first positive filter, else the certificate's first DNS name."""
+    names = [name for name in entry.get("sni_filters", []) if not name.startswith("!")]
+    if not names and facts:
+        names = [name[len("DNS:"):] for name in facts.get("subject_alt_names", []) if name.startswith("DNS:")]
+    if not names:
+        return None
+    name = names[0]
+    return WILDCARD_LABEL + name[1:] if name.startswith("*.") else name
+
+
+def render_crt_list(text: str, source: str, enable: List[str], crt_base: Optional[str]) -> str:
+    """The crt-list with `[ocsp-update on]` on each line whose certificate is in `enable`.
+
+    Lines that already say `ocsp-update` (on or off: the user's choice) are kept as they are.
+    """
+    entries = {entry["line"]: entry for entry in parse_crt_list(text, source)}
+    lines = text.splitlines(True)
+    for number, entry in entries.items():
+        if entry["ocsp_update"] is not None or resolve(entry["crt"], crt_base) not in enable:
+            continue
+        line = lines[number - 1]
+        body = line.rstrip("\r\n")
+        ending = line[len(body):]
+        if "[" in body:
+            head, _bracket, rest = body.partition("[")
+            lines[number - 1] = "%s[%s %s%s" % (head, OCSP_UPDATE_ON, rest.lstrip(), ending)
+        else:
+            crt_word, _space, rest = body.strip().partition(" ")
+            indent = body[:len(body) - len(body.lstrip())]
+            tail = " " + rest.strip() if rest.strip() else ""
+            lines[number - 1] = "%s%s [%s]%s%s" % (indent, crt_word, OCSP_UPDATE_ON, tail, ending)
+    return "".join(lines)
+
+
+def socket_stanza(discovery: Mapping[str, Any], settings: Mapping[str, Any], needs_socket: bool,
+                  global_mode: bool) -> Dict[str, Any]:
+    """The role's lines for the global section: an admin socket when none exists, the 3.x global updater."""
+    lines = []
+    path = discovery.get("admin_socket")
+    if needs_socket and path is None:
+        path = settings["socket_path"]
+        lines.append("stats socket %s mode 600 level admin" % path)
+    if global_mode and not discovery.get("ocsp_update_mode"):
+        lines.append("ocsp-update.mode on")
+    return {"path": path, "lines": lines, "owned": bool(lines) and path == settings["socket_path"]}
+
+
+def _refresher_kind(settings: Mapping[str, Any]) -> str:
+    """systemd timer where systemd runs the host, cron otherwise (or what the settings force)."""
+    wanted = settings.get("refresher", "auto")
+    if wanted != "auto":
+        return wanted
+    return "systemd" if settings.get("service_mgr") == "systemd" else "cron"
+
+
+def refresher_settings(refresh: List[str], socket_path: Optional[str], settings: Mapping[str, Any]) -> Dict[str, Any]:
+    """The JSON document the refresher program reads on the host."""
+    return {
+        "certificates": refresh,
+        "socket": socket_path,
+        "renew_before": settings["renew_before"],
+        "file_mode": settings["file_mode"],
+        "timeout": settings["timeout"],
+    }
+
+
+def library_files(library_dir: str, modules: List[str]) -> List[Dict[str, str]]:
+    """Where each engine module (a path below module_utils) goes below the refresher's library directory."""
+    package = os.path.join(library_dir, "ansible_collections", "tlsops", "ocsp", "plugins", "module_utils")
+    return [{"name": name, "dest": os.path.join(package, name)} for name in modules]
+
+
+def _site(entry: Mapping[str, Any], leaves: Mapping[str, Mapping[str, Any]], check_host: str) -> Site:
+    address = endpoint_address(entry.get("addresses", []), check_host)
+    endpoints = [{"host": address[0], "port": address[1], "server_name": server_name(entry, leaves.get(entry["path"]))}
+                 ] if address else []
+    stapling = None
+    if entry.get("ocsp_update"):
+        stapling = Found(value=str(entry["ocsp_update"]).lower(), where="%s (crt-list)" % entry["crt_list"], origin=USER)
+    elif entry.get("ocsp_exists"):
+        stapling = Found(value="on", where=entry["ocsp_path"], origin=ROLE)
+    return Site(file=entry.get("bind_file", entry["path"]), line=entry.get("bind_line", 0), endpoints=endpoints,
+                certificates=[entry["path"]], stapling=stapling,
+                extra={"crt_list": entry.get("crt_list"), "binds": entry.get("binds", [])})
+
+
+def model(discovery: Mapping[str, Any], certificates: List[Mapping[str, Any]], settings: Mapping[str, Any]) -> Model:
+    leaves = common.leaf_facts(certificates)
+    mode = discovery.get("ocsp_update_mode")
+    return Model(sites=[_site(entry, leaves, settings["check_host"]) for entry in discovery.get("certificates", [])],
+                 certificates=certificates,
+                 global_stapling=Found(value=str(mode).lower(), where="global ocsp-update.mode", origin=USER)
+                 if mode else None)
+
+
+def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
+    """Mode, the stanza, the certificates the role keeps fresh, the crt-lists to write, the refresher."""
+    version = version_tuple(discovery["version"])
+    global_mode = version >= GLOBAL_MODE_SINCE
+    native = version >= NATIVE_SINCE
+    stapleable = [site for site in plan.sites if site["stapling_applicable"] and site["configured_by"] != USER]
+    refresh, crt_list_enable = [], []
+    for site in stapleable:
+        if global_mode:
+            continue
+        (crt_list_enable if native and site.get("crt_list") else refresh).extend(site["certificates"])
+    crt_lists = {path: render_crt_list(text, path, crt_list_enable, discovery.get("crt_base"))
+                 for path, text in sorted(discovery.get("crt_lists", {}).items())}
+    stanza = socket_stanza(discovery, settings, bool(refresh), global_mode)
+    return {
+        "include_targets": [],  # HAProxy has no include lines
+        "version": "%d.%d" % version,
+        "mode": "native" if native and not refresh else "refresher",
+        "stanza": stanza,
+        "refresh": refresh,
+        "crt_lists": {path: text for path, text in crt_lists.items() if text != discovery["crt_lists"][path]},
+        "refresher": _refresher_kind(settings) if refresh else "none",
+        "refresher_settings": refresher_settings(refresh, stanza["path"], settings),
+        "library_files": library_files(settings["library_dir"], ENGINE_MODULES),
+        "reload": "reload",
+        "reload_method": common.reload_method(settings, "signal"),
+    }

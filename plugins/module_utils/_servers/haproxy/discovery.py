@@ -1,0 +1,53 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""haproxy_config_info's discovery as a function any module can call (Ansible glue, like check_glue.py).
+
+discover() reads the options from the `params` it is given, never from
+module.params (see _servers/nginx/discovery.py).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Mapping
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy import config as haproxy_config
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.check_glue import CHECK_SPEC, plan_and_check
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import describe_certificate_files
+
+# haproxy_config_info's options (documented there)
+ARGUMENT_SPEC: Dict[str, Any] = {
+    "binary": {"type": "path", "default": "/usr/sbin/haproxy"},
+    "config_files": {"type": "list", "elements": "path", "default": ["/etc/haproxy/haproxy.cfg"]},
+    "inspect": {"type": "bool", "default": False},
+    "check": CHECK_SPEC,
+}
+
+
+def discover(module: AnsibleModule, params: Mapping[str, Any]) -> Dict[str, Any]:
+    """haproxy_config_info's result for the options in `params` (ARGUMENT_SPEC, validated); fails the module
+    through fail_json when the binary is not HAProxy, HAProxy rejects its configuration or the check cannot plan."""
+    binary = params["binary"]
+    paths = params["config_files"]
+    arguments = [argument for path in paths for argument in ("-f", path)]
+    rc, out, err = module.run_command([binary, "-v"])
+    version = haproxy_config.parse_version(out) if rc == 0 else None
+    if version is None:
+        module.fail_json(msg="%s -v did not print a HAProxy version (exit %d: %s); set the binary option "
+                             "to the haproxy program" % (binary, rc, (err or out).strip()))
+    rc, out, err = module.run_command([binary, "-c", *arguments])
+    if rc != 0:
+        module.fail_json(msg="HAProxy rejects its configuration (%s -c %s, exit %d): %s; fix it before enabling "
+                             "stapling" % (binary, " ".join(arguments), rc, (err or out).strip()))
+    try:
+        model = haproxy_config.discover(paths)
+        crt_lists = {path: haproxy_config.read_text(path)
+                     for path in sorted({entry["crt_list"] for entry in model["certificates"] if entry["crt_list"]})}
+    except haproxy_config.HaproxyConfigError as error:
+        module.fail_json(msg=str(error))
+    result = dict(changed=False, version="%d.%d" % version, crt_lists=crt_lists, **model)
+    if params["inspect"] or params["check"]:
+        served = [entry["path"] for entry in model["certificates"]]
+        result["certificate_facts"] = describe_certificate_files(module, served, "crt")
+    if params["check"]:
+        result.update(plan_and_check(module, "haproxy", result, result["certificate_facts"], params["check"]))
+    return result
