@@ -14,7 +14,7 @@ description:
     for another run's lock. A lock older than O(hold) seconds is stale (its run died) and is taken over.
   - O(state=unlocked) removes the lock when O(token) still holds it.
   - The lock is taken in check mode too (a check run reads what a real run is changing), and the module
-    always reports C(changed=false): the lock is not a change to the host's configuration.
+    always reports C(changed=false), as the lock is not a change to the host's configuration.
 options:
   name:
     description: What is locked, usually the server kind and its main configuration file; it names the lock file.

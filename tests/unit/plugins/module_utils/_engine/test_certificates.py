@@ -226,8 +226,8 @@ def test_rsa_pss_signatures_verify() -> None:
     algorithm = compat.signature_hash(leaf, compat.certificate_algorithm)
     assert algorithm.name == "sha256"
     assert compat.signature_valid(ca.public_key(), leaf.signature, leaf.tbs_certificate_bytes, algorithm,
-                              leaf.signature_algorithm_oid)
+                                  leaf.signature_algorithm_oid)
     assert not compat.signature_valid(ca.public_key(), leaf.signature, leaf.tbs_certificate_bytes + b"x",
-                                  algorithm, leaf.signature_algorithm_oid)
+                                      algorithm, leaf.signature_algorithm_oid)
     pss_without_parameters = bytes.fromhex("300b06092a864886f70d01010a")
     assert compat.pss_hash(pss_without_parameters).name == "sha1"  # RFC 4055 default

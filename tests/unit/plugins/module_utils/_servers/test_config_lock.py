@@ -75,11 +75,11 @@ def _hold(path: str, queue: "multiprocessing.Queue[tuple]") -> None:
 def test_processes_that_overlap_hold_the_lock_one_after_the_other(tmp_path):
     path = config_lock.lock_path(str(tmp_path), "nginx")
     queue: "multiprocessing.Queue[tuple]" = multiprocessing.Queue()
-    workers = [multiprocessing.Process(target=_hold, args=(path, queue)) for _ in range(4)]
+    workers = [multiprocessing.Process(target=_hold, args=(path, queue)) for unused in range(4)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(30)
-    spans = sorted(queue.get(timeout=5) for _ in workers)
+    spans = sorted(queue.get(timeout=5) for unused in workers)
     assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:]))
     assert config_lock.read_holder(path) is None
