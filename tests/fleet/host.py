@@ -44,6 +44,8 @@ exec chroot "$4" /lib/systemd/systemd --system --show-status=false --log-target=
 """
 PR_SET_PDEATHSIG = 1
 HOST = "127.0.0.1"
+# what a unit says while systemd is still starting or reloading it
+TRANSIENT_STATES = ("activating", "reloading")
 
 
 class HostError(RuntimeError):
@@ -151,10 +153,13 @@ class Host:
                                 f"{timeout:.0f} s; {self.diagnosis()}")
             time.sleep(0.2)
         for unit in units:
-            state = self.systemctl("is-active", "--wait", unit, check=False)  # --wait: not while activating
-            if state.stdout.strip() != "active":
-                raise HostError(f"fleet host {self.name}: {unit} is {state.stdout.strip() or 'unknown'}; "
-                                f"{self.diagnosis()}")
+            # `is-active --wait` can still answer "activating" on a busy machine: ask again until the deadline
+            state = self.systemctl("is-active", "--wait", unit, check=False).stdout.strip()
+            while state in TRANSIENT_STATES and time.monotonic() < deadline:
+                time.sleep(0.2)
+                state = self.systemctl("is-active", unit, check=False).stdout.strip()
+            if state != "active":
+                raise HostError(f"fleet host {self.name}: {unit} is {state or 'unknown'}; {self.diagnosis()}")
 
     def diagnosis(self) -> str:
         failed = self.systemctl("list-units", "--failed", "--no-legend", "--plain", check=False).stdout
