@@ -2,35 +2,21 @@
 """stapling_audit_info's controller half: the server roles' variables, defaults included, for the host.
 
 The stapling role's audit includes no server role (each include costs a task per host), so the roles'
-defaults are not loaded. This reads them from the roles' own files, takes the host's values of their
+defaults are not loaded. This reads them through plugin_utils/role_files.py, takes the host's values of their
 variables, checks them against each role's `audit` argument specification, and runs the module once.
 """
 from __future__ import annotations
 
-import os
 from typing import Any, Dict, Optional, Tuple
 
-import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
+from ansible_collections.tlsops.ocsp.plugins.plugin_utils.role_files import role_files
 
-ROLES_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "roles")
 KINDS = ("nginx", "apache", "haproxy")
 MODULE = "tlsops.ocsp.stapling_audit_info"
-# libyaml where PyYAML has it: each host's worker process reads the roles' files
-LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # the stapling role passes its stapling_state to every server role as <kind>_stapling_state
 STATE_FROM = "stapling_state"
-
-
-def role_files(kind: str) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """(defaults, the `audit` entry point's options) of the server role of `kind`."""
-    role = os.path.join(ROLES_DIR, "%s_stapling" % kind)
-    with open(os.path.join(role, "defaults", "main.yml"), encoding="utf-8") as handle:
-        defaults = yaml.load(handle, Loader=LOADER) or {}
-    with open(os.path.join(role, "meta", "argument_specs.yml"), encoding="utf-8") as handle:
-        options = yaml.load(handle, Loader=LOADER)["argument_specs"]["audit"]["options"]
-    return defaults, options
 
 
 class ActionModule(ActionBase):

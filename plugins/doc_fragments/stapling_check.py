@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The check phase's options.
 
-C(tlsops.ocsp.stapling_check): the C(check) option of the discovery modules (nginx_config_info,
+C(tlsops.ocsp.stapling_check): the C(settings) and C(check) options of the discovery modules (nginx_config_info,
 apache_config_info, haproxy_config_info); C(tlsops.ocsp.stapling_check.check_options): the options of
 stapling_check_info.
 """
@@ -11,6 +11,13 @@ from __future__ import annotations
 class ModuleDocFragment:
     DOCUMENTATION = r"""
 options:
+  settings:
+    description:
+      - The settled settings of the server's role, as the C(tlsops.ocsp.server_settings) filter returns them,
+        passed as one value. When given, the module takes its options from the C(discovery) key of this
+        value (and, where it says C(audit), the O(check) option from its C(check) key) instead of its own
+        options: the mapping from role variables to module options lives in that filter only.
+    type: dict
   check:
     description:
       - Also plan stapling for this server, check it, and return both, in this one read-only call (the

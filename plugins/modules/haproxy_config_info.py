@@ -111,12 +111,13 @@ checked:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.check_glue import SETTINGS_SPEC, discovery_params
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy.discovery import ARGUMENT_SPEC, discover
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.exit_json(**discover(module, module.params))
+    module = AnsibleModule(argument_spec=dict(ARGUMENT_SPEC, settings=SETTINGS_SPEC), supports_check_mode=True)
+    module.exit_json(**discover(module, discovery_params(module, ARGUMENT_SPEC)))
 
 
 if __name__ == "__main__":

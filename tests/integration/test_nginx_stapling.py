@@ -92,11 +92,11 @@ def test_check_mode_reports_changes_and_shows_the_snippet_but_writes_nothing(fre
                        check=True, diff=True)
     assert run.returncode == 0, run.failure_messages()
     assert run.changed() > 0
-    (written,) = run.results("Write the stapling directives and remove the files this run does not use")
+    (written,) = run.results("Write the files the role owns and remove the ones this run does not use")
     assert "ssl_stapling on;" in written["diff"][0]["after"]
     (bundle,) = run.results("Write the trusted chain, the issuers nginx needs to verify the responses")
     assert bundle["changed"] and "BEGIN CERTIFICATE" in bundle["diff"]["after"]
-    (included,) = run.results("Add the marked include line to the server blocks that staple")
+    (included,) = run.results("Add the marked include line to the server blocks or virtual hosts that staple")
     assert [diff["before_header"] for diff in included["diff"]] == [
         entry["path"] for entry in included["files"] if entry["changed"]] != []
     assert tree_digest(state, "nginx") == before

@@ -49,6 +49,25 @@ def server_params(module: AnsibleModule, spec: Mapping[str, Any], given: Mapping
     return {name[len(prefix):]: value for name, value in result.validated_parameters.items()}
 
 
+# the discovery modules' `settings` option: the server roles pass their settled settings as one value
+SETTINGS_SPEC: Dict[str, Any] = {"type": "dict"}
+
+
+def discovery_params(module: AnsibleModule, spec: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A discovery module's options: its own, or, when `settings` is given, those its `discovery` key holds (the
+    server_settings mapping), with the audit's `check` where the settings say audit."""
+    settings = module.params.get("settings")
+    if not settings:
+        return module.params
+    if not isinstance(settings.get("discovery"), dict):
+        module.fail_json(msg="settings must be the result of the tlsops.ocsp.server_settings filter (it has no "
+                             "discovery options); pass it unchanged, or set this module's own options instead")
+    given = dict(settings["discovery"])
+    if settings.get("audit"):
+        given["check"] = dict(settings.get("check") or {}, settings=settings)
+    return server_params(module, spec, given, "settings.discovery.")
+
+
 def _check_engine(module: AnsibleModule) -> Tuple[ModuleType, ModuleType]:
     """registry and stapling_check, imported at first use: a run without a check never loads the
     handshake side (staple, tls, pyOpenSSL); fails the module cleanly when a library is missing."""

@@ -7,14 +7,22 @@ audit a host on the host itself. ``role_vars`` holds the role's variables by the
 
 - ``server_settings``: the dict the plan (stapling_plan.py and its adapters), the check
   (the discovery modules' ``check`` option) and the role's tasks read as ``__<kind>_stapling_settings``.
-- ``discovery_options``: what the role passes to ``tlsops.ocsp.<kind>_config_info`` (without ``check``).
-- ``check_options``: the warm-up and timeout of the audit's ``check`` option.
+- ``discovery_options``: the options of ``tlsops.ocsp.<kind>_config_info`` (without ``check``).
+- ``check_options``: the warm-up and timeout of the check.
+
+``server_settings`` carries both (``discovery``, ``check``) and what the shared phases run (``validate``,
+``environment``, ``lock``): the one mapping from role variables to module options; the roles pass the settled
+settings as one value.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Mapping
 
 DEFAULT_FAMILY = "Debian"  # OS families without a table of their own use Debian's
+# how messages name each kind of server
+LABELS = {"nginx": "nginx", "apache": "Apache", "haproxy": "HAProxy"}
+# a validation warning the role's change causes where discovery saw none (nginx warns where stapling cannot apply)
+VALIDATION_WARNINGS = {"nginx": '"ssl_stapling" ignored'}
 
 # The OS family's paths, used where the role's path variables are empty.
 OS_TABLES: Dict[str, Dict[str, Dict[str, Any]]] = {
@@ -87,7 +95,26 @@ def _common(prefix: str, role_vars: Mapping[str, Any], audit: bool) -> Dict[str,
         "state": role_vars[f"{prefix}state"],
         "audit": audit,
         "selected": role_vars[f"{prefix}certificates"],
+        # the modes of the files and directories the role writes
+        "file_mode": role_vars.get(f"{prefix}file_mode", "0644"),
+        "directory_mode": role_vars.get(f"{prefix}directory_mode", "0755"),
     }
+
+
+def _validate_command(kind: str, settings: Mapping[str, Any]) -> List[str]:
+    """The server's own check of its whole configuration."""
+    if kind == "nginx":
+        return list(settings["command"]) + ["-t"]
+    if kind == "apache":
+        return [settings["ctl"], "configtest"]
+    return [settings["binary"], "-c"] + [word for path in settings["config_files"] for word in ("-f", path)]
+
+
+def _lock(kind: str, role_vars: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
+    """The lock runs that overlap take on this server's configuration: one per configuration file."""
+    main = {"nginx": "config_file", "apache": "config_dir"}.get(kind)
+    where = settings[main] if main else settings["config_files"][0]
+    return {"name": f"{kind}-{where}", "wait": int(role_vars.get(f"{kind}_stapling_lock_wait", 600))}
 
 
 def _nginx(role_vars: Mapping[str, Any], paths: Mapping[str, Any], service_mgr: str) -> Dict[str, Any]:
@@ -199,10 +226,22 @@ BUILDERS: Dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], str], Dict[s
 
 
 def server_settings(kind: str, role_vars: Mapping[str, Any], os_family: str, service_mgr: str,
-                    audit: bool) -> Dict[str, Any]:
-    """The role's ``__<kind>_stapling_settings``: paths, commands and the plan's settings."""
+                    audit: bool, check_mode: bool = False) -> Dict[str, Any]:
+    """The settings the shared phases hold as ``__stapling_phases_settings``: paths, commands, the plan's
+    settings, the discovery module's options (``discovery``), the check's (``check``), the validation command
+    (``validate``), the environment the server's commands need (``environment``) and the ``lock``."""
     paths = os_table(kind, os_family)
-    return dict(_common(f"{kind}_stapling_", role_vars, audit), **BUILDERS[kind](role_vars, paths, service_mgr))
+    settings = dict(_common(f"{kind}_stapling_", role_vars, audit), **BUILDERS[kind](role_vars, paths, service_mgr))
+    settings.update(
+        discovery=discovery_options(kind, role_vars, settings),
+        check=check_options(kind, role_vars, check_mode),
+        label=LABELS[kind],
+        validate=_validate_command(kind, settings),
+        validate_warning=VALIDATION_WARNINGS.get(kind, ""),
+        environment=dict(role_vars.get(f"{kind}_stapling_environment") or {}),
+        lock=_lock(kind, role_vars, settings),
+    )
+    return settings
 
 
 def discovery_options(kind: str, role_vars: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:

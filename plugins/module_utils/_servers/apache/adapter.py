@@ -118,21 +118,32 @@ def _contents(scope: str, lines: List[str], recorded: List[str], settings: Mappi
     }
 
 
+def enabled_module_paths(names: List[str], settings: Mapping[str, Any]) -> List[str]:
+    """What a2enmod creates for `names`: the links in mods-enabled and its markers in Apache's state directory
+    (in the snapshot, so that a configuration Apache rejects is undone with them)."""
+    state_dir = (settings.get("environment") or {}).get("APACHE_STATE_DIRECTORY") or "/var/lib/apache2"
+    links = [f"{settings['config_dir']}/mods-enabled/{name}.{ext}" for name in names for ext in ("load", "conf")]
+    return links + [f"{state_dir}/module/enabled_by_admin/{name}" for name in names]
+
+
 def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
     lines = server_lines(plan.scope, discovery, settings) if plan.scope != NONE else []
     wanted = modules(plan.scope, discovery)
+    a2enmod = wanted if settings["module_method"] == "a2enmod" else {"enable": [], "disable": [], "recorded": []}
     contents = _contents(plan.scope, lines, wanted["recorded"], settings)
     enabled = settings["enabled_path"]
     link = {"path": enabled, "state": "link" if plan.scope != NONE else "absent",
             "src": os.path.relpath(settings["dropin_path"], os.path.dirname(enabled))} if enabled else None
+    owned = list(contents) + ([enabled] if enabled else []) + enabled_module_paths(a2enmod["enable"], settings)
     return dict(
-        common.edits(plan, list(contents) + ([enabled] if enabled else []),
-                     list(discovery.get("files_with_include", [])), settings),
+        common.edits(plan, owned, list(discovery.get("files_with_include", [])), settings),
         errors=_errors(discovery, settings),
         files=[{"path": path, "content": "\n".join(text) + "\n"} for path, text in contents.items() if text],
         absent=[path for path, text in contents.items() if not text],
         link=link,
-        modules=wanted if settings["module_method"] == "a2enmod" else {"enable": [], "disable": [], "recorded": []},
+        modules=a2enmod,
         reload="restart" if needs_restart(lines, discovery, settings) else "reload",
+        # mod_ssl keeps a failed fetch in its cache across graceful restarts: a fresh fetch takes a restart
+        refetch="restart",
         reload_method=common.reload_method(settings, "command"),
     )

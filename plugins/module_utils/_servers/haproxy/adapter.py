@@ -22,7 +22,7 @@ shared plan:
 
 HAProxy's own reload method is ``signal`` (SIGUSR2 to the master, master-worker mode).
 
-Extra settings: ``check_host``, ``socket_path``, ``refresher`` (auto | systemd | cron),
+Extra settings: ``config_files``, ``check_host``, ``socket_path``, ``refresher`` (auto | systemd | cron),
 ``library_dir``, ``renew_before``, ``file_mode``, ``timeout``.
 """
 from __future__ import annotations
@@ -183,6 +183,8 @@ def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Map
     stanza = socket_stanza(discovery, settings, bool(refresh), global_mode)
     return {
         "include_targets": [],  # HAProxy has no include lines
+        # what the role edits in place, put back byte for byte when HAProxy rejects the result
+        "snapshot": list(settings["config_files"][:1]) + sorted(crt_lists),
         "version": "%d.%d" % version,
         "mode": "native" if native and not refresh else "refresher",
         "stanza": stanza,
@@ -192,5 +194,7 @@ def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Map
         "refresher_settings": refresher_settings(refresh, stanza["path"], settings),
         "library_files": library_files(settings["library_dir"], ENGINE_MODULES),
         "reload": "reload",
+        # the role fetches and pushes the responses itself: a reload would not fetch anything
+        "refetch": "none",
         "reload_method": common.reload_method(settings, "signal"),
     }

@@ -105,5 +105,7 @@ def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Map
         # the role's directory goes when the role's last file went and nothing else is in it
         directory={"path": directory, "state": "directory" if plan.scope != NONE else "absent"},
         reload="reload",
+        # nginx waits minutes after a failed fetch before it asks again: a reload makes it ask now
+        refetch="reload",
         reload_method=common.reload_method(settings, "signal"),
     )

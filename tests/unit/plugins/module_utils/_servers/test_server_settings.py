@@ -21,9 +21,42 @@ def role_vars(kind: str, **overrides: Any) -> Dict[str, Any]:
     return dict(defaults, **{f"{kind}_stapling_{name}": value for name, value in overrides.items()})
 
 
+# what the shared phases read beside the plan's settings (tested on their own below)
+PHASE_KEYS = ("discovery", "check", "label", "validate", "validate_warning", "environment", "lock", "directory_mode")
+
+
 def settle(kind: str, os_family: str = "Debian", service_mgr: str = "systemd", audit: bool = False,
            **overrides: Any) -> Dict[str, Any]:
-    return server_settings(kind, role_vars(kind, **overrides), os_family, service_mgr, audit)
+    settings = server_settings(kind, role_vars(kind, **overrides), os_family, service_mgr, audit)
+    return {key: value for key, value in settings.items() if key not in PHASE_KEYS}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_settings_carry_the_one_mapping_to_module_options(kind: str) -> None:
+    """The roles pass the settled settings as one value: discovery's and the check's options come from here."""
+    values = role_vars(kind, warm_retries=7)
+    settings = server_settings(kind, values, "Debian", "systemd", True, check_mode=False)
+    assert settings["discovery"] == discovery_options(kind, values, settings)
+    assert settings["check"] == check_options(kind, values, False) and settings["check"]["retries"] == 7
+    assert server_settings(kind, values, "Debian", "systemd", True, check_mode=True)["check"]["retries"] == 0
+    assert settings["lock"]["wait"] == 600 and settings["lock"]["name"].startswith(kind + "-/etc/")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_discovery_option_is_one_the_module_takes(kind: str) -> None:
+    """A drift between the mapping and the discovery module's options fails here, not on a host."""
+    module = pytest.importorskip(f"ansible_collections.tlsops.ocsp.plugins.module_utils._servers.{kind}.discovery")
+    settings = server_settings(kind, role_vars(kind), "Debian", "systemd", False)
+    assert set(settings["discovery"]) <= set(module.ARGUMENT_SPEC)
+
+
+def test_validation_commands() -> None:
+    assert server_settings("nginx", role_vars("nginx"), "Debian", "", False)["validate"] == [
+        "/usr/sbin/nginx", "-c", "/etc/nginx/nginx.conf", "-t"]
+    assert server_settings("apache", role_vars("apache"), "Debian", "", False)["validate"] == [
+        "apache2ctl", "configtest"]
+    assert server_settings("haproxy", role_vars("haproxy"), "Debian", "", False)["validate"] == [
+        "/usr/sbin/haproxy", "-c", "-f", "/etc/haproxy/haproxy.cfg"]
 
 
 # --- nginx ----------------------------------------------------------------------------------
@@ -31,7 +64,7 @@ def settle(kind: str, os_family: str = "Debian", service_mgr: str = "systemd", a
 def test_nginx_debian_defaults() -> None:
     assert settle("nginx") == {
         "state": "present", "audit": False, "scope": "auto", "selected": [], "manage_includes": True,
-        "verify": True, "resolvers": [], "resolver_timeout": "5s",
+        "file_mode": "0644", "verify": True, "resolvers": [], "resolver_timeout": "5s",
         "binary": "/usr/sbin/nginx", "config_file": "/etc/nginx/nginx.conf",
         "command": ["/usr/sbin/nginx", "-c", "/etc/nginx/nginx.conf"],
         "dropin_path": "/etc/nginx/conf.d/tlsops-ocsp-stapling.conf",
@@ -75,7 +108,7 @@ def test_nginx_private_instance(overrides: Dict[str, str]) -> None:
 def test_apache_debian_defaults() -> None:
     settings = settle("apache", service_mgr="")
     assert {key: value for key, value in settings.items() if key != "server_settings"} == {
-        "state": "present", "audit": False, "scope": "auto", "selected": [], "manage_includes": True,
+        "state": "present", "audit": False, "scope": "auto", "selected": [], "manage_includes": True, "file_mode": "0644",
         "config_dir": "/etc/apache2", "ctl": "apache2ctl", "module_method": "a2enmod",
         "dropin_path": "/etc/apache2/conf-available/tlsops-ocsp-stapling.conf",
         "enabled_path": "/etc/apache2/conf-enabled/tlsops-ocsp-stapling.conf",

@@ -13,7 +13,7 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.stapling_plan
 SETTINGS = {"state": "present", "audit": False, "scope": "certificate", "selected": [], "manage_includes": True,
             "reload_method": "auto", "private": False, "check_host": "127.0.0.1", "socket_path": "/run/haproxy/tlsops-ocsp.sock", "refresher": "auto",
             "service_mgr": "systemd", "library_dir": "/usr/local/lib/tlsops-ocsp-haproxy", "renew_before": 1800,
-            "file_mode": "0644", "timeout": 10.0}
+            "file_mode": "0644", "timeout": 10.0, "config_files": ["/etc/haproxy/haproxy.cfg"]}
 CRT_LIST = "# sites\nsite.pem www.example.test\napi.pem [alpn h2] api.example.test\nold.pem [ocsp-update off] old.test\n" \
            "nourl.pem nourl.test\n"
 
