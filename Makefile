@@ -15,6 +15,8 @@ PYTHON := $(VENV)/bin/python
 PYTHON_OLDEST := $(VENV_OLDEST)/bin/python
 STAMP := $(VENV)/.requirements-stamp
 STAMP_OLDEST := $(VENV_OLDEST)/.requirements-stamp
+VENV_IMPORTER := .venv-importer
+STAMP_IMPORTER := $(VENV_IMPORTER)/.requirements-stamp
 
 # ansible finds the collection through <dir>/ansible_collections/tlsops/ocsp, a
 # symlink to this checkout. It lives in .venv, which ansible-lint excludes.
@@ -49,14 +51,14 @@ endif
 ROLE_TESTS := $(sort $(wildcard tests/integration/test_*_stapling.py)) tests/integration/test_stapling_audit.py
 
 .PHONY: help venv venv-oldest venv-core collection-link system-deps sanity units units-oldest \
-	integration integration-roles matrix lint test demo clean
+	integration integration-roles matrix lint galaxy-import test demo clean
 
 help:
 	@echo "make demo         run the lab demo (builds .venv, installs Debian packages)"
 	@echo "make test         lint, sanity, units (newest and oldest pair), integration, matrix"
 	@echo "make venv         .venv from requirements.txt + tests/requirements.txt"
 	@echo "make venv-oldest  .venv-oldest from tests/requirements-oldest.txt"
-	@echo "make sanity | units | units-oldest | integration | lint | clean"
+	@echo "make sanity | units | units-oldest | integration | lint | galaxy-import | clean"
 	@echo "make sanity CORE=2.17 | integration-roles CORE=2.21 | venv-core CORE=2.17"
 	@echo "                  one controller of the matrix ($(MAIN_CORE) $(OTHER_CORES); default $(MAIN_CORE))"
 	@echo "make matrix-2.17  sanity and integration-roles on one other controller (also matrix-2.21)"
@@ -74,6 +76,11 @@ $(STAMP_OLDEST): tests/requirements-oldest.txt
 	test -x $(PYTHON_OLDEST) || $(BASE_PYTHON) -m venv $(VENV_OLDEST)
 	$(PYTHON_OLDEST) -m pip install --quiet --disable-pip-version-check \
 		-r tests/requirements-oldest.txt
+	touch $@
+
+$(STAMP_IMPORTER): tests/requirements-importer.txt
+	test -x $(VENV_IMPORTER)/bin/python || $(BASE_PYTHON) -m venv $(VENV_IMPORTER)
+	$(VENV_IMPORTER)/bin/python -m pip install --quiet --disable-pip-version-check -r tests/requirements-importer.txt
 	touch $@
 
 ifneq ($(CORE),$(MAIN_CORE))
@@ -139,13 +146,23 @@ matrix: $(addprefix matrix-,$(OTHER_CORES))
 lint: venv
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH ansible-lint --profile production --nocolor
 	$(VENV)/bin/antsibull-changelog lint
+	# every module, filter and role entry point documented as docs.ansible.com renders it
+	cd $(COLLECTION_LINK) && PATH=$(CURDIR)/$(VENV)/bin:$$PATH antsibull-docs lint-collection-docs --plugin-docs .
+
+# The built collection through galaxy-importer, the import Galaxy runs on upload (tests/sanity/galaxy-importer.cfg).
+galaxy-import: venv $(STAMP_IMPORTER)
+	rm -rf tests/output/galaxy && mkdir -p tests/output/galaxy
+	$(VENV)/bin/ansible-galaxy collection build --output-path tests/output/galaxy .
+	cd tests/output/galaxy && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/sanity/galaxy-importer.cfg \
+		PATH=$(CURDIR)/$(VENV_IMPORTER)/bin:$$PATH $(CURDIR)/$(VENV_IMPORTER)/bin/python -m galaxy_importer.main \
+		tlsops-ocsp-*.tar.gz
 
 # The main controller (2.19) first and in full, then the rest of the matrix.
-test: lint sanity units units-oldest integration matrix
+test: lint galaxy-import sanity units units-oldest integration matrix
 
 demo: venv system-deps
 	$(PYTHON) tests/lab/demo.py
 
 clean:
-	rm -rf $(VENV) $(VENV_OLDEST) $(addprefix $(VENV)-core,$(OTHER_CORES)) tests/output .pytest_cache .hypothesis .ansible
+	rm -rf $(VENV) $(VENV_OLDEST) $(VENV_IMPORTER) $(addprefix $(VENV)-core,$(OTHER_CORES)) tests/output .pytest_cache .hypothesis .ansible
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

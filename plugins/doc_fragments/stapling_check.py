@@ -16,7 +16,7 @@ options:
       - The settled settings of the server's role, as the C(tlsops.ocsp.server_settings) filter returns them,
         passed as one value. When given, the module takes its options from the C(discovery) key of this
         value (and, where it says C(audit), the O(check) option from its C(check) key) instead of its own
-        options: the mapping from role variables to module options lives in that filter only.
+        options; the mapping from role variables to module options lives in that filter only.
     type: dict
   check:
     description:

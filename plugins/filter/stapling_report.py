@@ -10,10 +10,11 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils._report import staplin
 
 def stapling_report(endpoints: List[Dict[str, Any]], staples: List[Dict[str, Any]], changed: bool,
                     server_kind: str, responders: Optional[List[Dict[str, Any]]] = None,
-                    crls: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+                    crls: Optional[List[Dict[str, Any]]] = None,
+                    diagnoses: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
     """Fact entries, summary lines and failures from the planned endpoints and staple_info's results."""
     try:
-        return report.stapling_report(endpoints, staples, changed, server_kind, responders, crls)
+        return report.stapling_report(endpoints, staples, changed, server_kind, responders, crls, diagnoses)
     except ValueError as error:
         raise AnsibleFilterError(str(error)) from error
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: haproxy_config_info
 short_description: "Internal: read the TLS binds and certificate files of the HAProxy configuration"
-version_added: 0.3.0
+version_added: 0.1.0
 description:
   - Internal helper of the P(tlsops.ocsp.haproxy_stapling#role) role; its interface may change without notice.
   - Validates the configuration with C(haproxy -c -f ...) and reads it as HAProxy loads it; every

@@ -5,7 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: haproxy_ocsp_file
 short_description: "Internal: fetch, verify, write and push HAProxy's <crt>.ocsp files"
-version_added: 0.3.0
+version_added: 0.1.0
 description:
   - Internal helper of the P(tlsops.ocsp.haproxy_stapling#role) role; its interface may change without notice.
   - For each certificate bundle, asks its OCSP responder from this host, verifies the answer for exactly the

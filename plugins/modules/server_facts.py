@@ -5,7 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: server_facts
 short_description: "Internal: the facts the stapling roles read and the web servers running, in one light call"
-version_added: 0.3.0
+version_added: 0.1.0
 description:
   - Internal helper of the C(stapling) role and the server roles (C(nginx_stapling), C(apache_stapling),
     C(haproxy_stapling)). One round trip replaces C(ansible.builtin.setup) with C(gather_subset=min)

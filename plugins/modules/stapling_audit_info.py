@@ -5,7 +5,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: stapling_audit_info
 short_description: "Internal: audit every web server of a host in one read-only call"
-version_added: 0.4.0
+version_added: 0.1.0
 description:
   - Internal helper of the C(stapling) role's audit (C(stapling_action=audit) on Linux hosts); its options
     and results may change between minor releases.

@@ -66,6 +66,18 @@ crls:
   type: list
   elements: dict
   returned: always
+diagnoses:
+  description:
+    - One entry per endpoint, in the given order, saying why an endpoint that should staple staples nothing
+      (C(skipped) elsewhere, and where the endpoint carries no C(diagnosis) hint of a server role's plan).
+    - C(cause) (for example C(trusted_without_root), C(first_url_dead), C(responder_unreachable),
+      C(no_resolver), C(issuer_not_served), C(not_fetched_yet)), C(sentence), C(remedy) naming the file,
+      directive, URL or host to change, C(evidence) (the server's own error log lines since its workers
+      started), C(settled) (whether the evidence and the engine agree) and C(fetch_due) (whether a fresh
+      fetch by the server could help).
+  type: list
+  elements: dict
+  returned: always
 """
 
 from ansible.module_utils.basic import AnsibleModule

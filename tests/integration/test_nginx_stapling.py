@@ -137,11 +137,14 @@ def test_responder_down_keeps_serving_and_fails_only_for_must_staple(fresh_lab: 
     plain = by_leaf(state, facts, "plain")
     assert plain["verdict"] in ("no_staple", "unreachable")
     assert plain["responder_verdict"] == "unreachable"
-    assert "the OCSP responder says unreachable" in plain["reason"]
+    # the cause, with the URL nginx asks, instead of generic advice; no reload can fix it
+    assert (plain["cause"], plain["fetch_due"]) == ("responder_unreachable", False)
+    assert state["leaves"]["plain"]["ocsp_url"] in plain["reason"]
     assert by_leaf(state, facts, "must_staple")["verdict"] in ("no_staple", "unreachable")
     failures = run.failure_messages()
     assert len(failures) == 1
     assert "Must-Staple" in failures[0] and state["leaves"]["must_staple"]["fullchain"] in failures[0]
+    assert "cannot be reached from this host" in failures[0]  # the Must-Staple gate says why
     assert state["leaves"]["plain"]["fullchain"] not in failures[0]
     served = s_client_status(state, "nginx", "plain")
     assert "Verify return code: 0 (ok)" in served and "OCSP response: no response sent" in served

@@ -68,29 +68,31 @@ def discovery_params(module: AnsibleModule, spec: Mapping[str, Any]) -> Mapping[
     return server_params(module, spec, given, "settings.discovery.")
 
 
-def _check_engine(module: AnsibleModule) -> Tuple[ModuleType, ModuleType]:
-    """registry and stapling_check, imported at first use: a run without a check never loads the
+def _check_engine(module: AnsibleModule) -> Tuple[ModuleType, ModuleType, ModuleType]:
+    """registry, stapling_check and diagnosis, imported at first use: a run without a check never loads the
     handshake side (staple, tls, pyOpenSSL); fails the module cleanly when a library is missing."""
     try:
         from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import registry
+        from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import diagnosis
         from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import stapling_check
     except ImportError:
         require_libraries(module, traceback.format_exc(), pyopenssl=True)
         raise  # not reached: require_libraries failed the module
     require_libraries(module, None, pyopenssl=True)
-    return registry, stapling_check
+    return registry, stapling_check, diagnosis
 
 
 def check_endpoints(module: AnsibleModule, planned: List[Mapping[str, Any]], options: Mapping[str, Any],
                     prefix: str = "") -> Dict[str, List[Dict[str, Any]]]:
     """stapling_check.check_planned with the CHECK_OPTIONS in `options` (named with `prefix` in messages)."""
-    unused_registry, stapling_check = _check_engine(module)
+    unused_registry, stapling_check, diagnosis = _check_engine(module)
     if options["retries"] < 0 or options["retry_delay"] < 0 or options["timeout"] <= 0:
         module.fail_json(msg="%sretries and %sretry_delay must be 0 or more and %stimeout more than 0 (got %s, %s "
                              "and %s)" % (prefix, prefix, prefix, options["retries"], options["retry_delay"],
                                           options["timeout"]))
     return stapling_check.check_planned(planned, open_url_fetch, open_url_download, retries=options["retries"],
-                                        retry_delay=options["retry_delay"], timeout=options["timeout"])
+                                        retry_delay=options["retry_delay"], timeout=options["timeout"],
+                                        diagnose=diagnosis.diagnose_all)
 
 
 def plan_and_check(module: AnsibleModule, kind: str, discovery: Mapping[str, Any],
@@ -100,7 +102,7 @@ def plan_and_check(module: AnsibleModule, kind: str, discovery: Mapping[str, Any
     `discovery` is the module's result so far, `certificate_facts` its inspection (certificate_info's entries),
     `options` the value of the `check` option (CHECK_SPEC).
     """
-    registry, unused_stapling_check = _check_engine(module)
+    registry, unused_stapling_check, unused_diagnosis = _check_engine(module)
     # the plan reads discovery as the roles' filter does: as JSON, the way the result leaves the module
     as_returned = json.loads(json.dumps([dict(discovery), certificate_facts]))
     try:

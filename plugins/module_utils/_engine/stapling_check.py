@@ -13,7 +13,7 @@ are given, so this file needs no Ansible.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import certificates
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import crl
@@ -26,13 +26,19 @@ UNSTAPLED = (verdicts.NO_STAPLE, verdicts.UNREACHABLE)
 ENDPOINT_KEYS = ("host", "port", "server_name")
 
 
+# (planned endpoints, their staple_info entries, fetch, timeout) -> one diagnosis each (`skipped` where none)
+Diagnose = Callable[[List[Mapping[str, Any]], List[Dict[str, Any]], ocsp.HttpFetch, float], List[Dict[str, Any]]]
+
+
 def check_planned(planned: List[Mapping[str, Any]], fetch: ocsp.HttpFetch, download: crl.Download, retries: int = 0,
-                  retry_delay: float = 1.0, timeout: float = 10.0) -> Dict[str, List[Dict[str, Any]]]:
+                  retry_delay: float = 1.0, timeout: float = 10.0,
+                  diagnose: Optional[Diagnose] = None) -> Dict[str, List[Dict[str, Any]]]:
     """Check the plan's endpoints: `endpoints` (staple_info's entries, in the plan's order), `responders` (one
-    per endpoint; `skipped` where nothing was asked) and `crls` (one per certificate without OCSP URL, its
-    path in `item`)."""
+    per endpoint; `skipped` where nothing was asked), `crls` (one per certificate without OCSP URL, its
+    path in `item`) and `diagnoses` (why an endpoint that should staple staples nothing, from `diagnose`:
+    the servers' layer reads their evidence)."""
     if not planned:
-        return {"endpoints": [], "responders": [], "crls": []}
+        return {"endpoints": [], "responders": [], "crls": [], "diagnoses": []}
     checks = [{key: endpoint[key] for key in ENDPOINT_KEYS} for endpoint in planned]
     staples = staple.check_endpoints(checks, retries=retries, retry_delay=retry_delay, timeout=timeout)
     responders = [_responder(endpoint, checked, fetch, timeout) for endpoint, checked in zip(planned, staples)]
@@ -40,7 +46,8 @@ def check_planned(planned: List[Mapping[str, Any]], fetch: ocsp.HttpFetch, downl
                                  if not endpoint["stapling_applicable"])
     cache: Dict[str, Any] = {}  # a CRL shared by several certificates is downloaded once
     crls = [dict(_crl(path, download, timeout, cache), item=path) for path in without_ocsp]
-    return {"endpoints": staples, "responders": responders, "crls": crls}
+    diagnoses = diagnose(planned, staples, fetch, timeout) if diagnose else [{"skipped": True}] * len(planned)
+    return {"endpoints": staples, "responders": responders, "crls": crls, "diagnoses": diagnoses}
 
 
 def _responder(endpoint: Mapping[str, Any], checked: Mapping[str, Any], fetch: ocsp.HttpFetch,

@@ -75,7 +75,9 @@ def render_markdown(data: Dict[str, Any]) -> str:
         plural = "" if len(members) == 1 else "s"
         lines.append("%d. **%s** %s: %d endpoint%s. Remedy: %s"
                      % (number, severity, md(code), len(members), plural, md(members[0]["remedy"])))
-        lines += ["    - %s: %s" % (md(_who(item)), md(item["reason"])) for item in members]
+        for item in members:
+            lines.append("    - %s: %s" % (md(_who(item)), md(item["reason"])))
+            lines += ["        - server log: `%s`" % line.replace("`", "'") for line in item.get("evidence", [])]
     lines += [] if data["fix_first"] else ["Nothing to fix."]
     lines.append("")
     if data.get("since_last"):

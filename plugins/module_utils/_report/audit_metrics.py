@@ -55,14 +55,19 @@ def _staple_remaining(row: Dict[str, Any]) -> Iterable[Tuple[Labels, Optional[fl
     return [((), seconds if row.get("stapled") and isinstance(seconds, (int, float)) else None)]
 
 
+def _verdict(row: Dict[str, Any]) -> Iterable[Tuple[Labels, Optional[float]]]:
+    """The verdict, and why nothing is stapled where the check found the cause (none elsewhere)."""
+    return [((("verdict", str(row.get("verdict"))), ("cause", row.get("cause") or "none")), 1)]
+
+
 def _revocation(row: Dict[str, Any]) -> Iterable[Tuple[Labels, Optional[float]]]:
     return [((("status", row.get("revocation_status") or "none"),
               ("source", row.get("revocation_source") or "none")), 1)]
 
 
 ENDPOINT_METRICS: Tuple[Metric, ...] = (
-    Metric("endpoint_verdict", "The staple verdict of the endpoint (value 1, the verdict in the label).", None,
-           _one("verdict")),
+    Metric("endpoint_verdict", "The staple verdict of the endpoint and, where nothing is stapled, its cause "
+           "(value 1, both in labels; cause none where there is none).", None, _verdict),
     Metric("endpoint_severity", "The audit's severity for the endpoint: ok, warning or critical (value 1).", None,
            _one("severity")),
     Metric("endpoint_stapled", "1 when the endpoint sent an OCSP response in the handshake, else 0.", None,

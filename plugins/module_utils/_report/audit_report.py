@@ -43,7 +43,7 @@ CODE_ORDER: Tuple[str, ...] = (
 # A certificate that expires sooner than this is a warning: automatic renewal has not run.
 EXPIRING_DAYS = 14
 
-# Revocation statuses and where they came from (CONTRACT.md).
+# Revocation statuses and where they came from (the rule of _report/stapling_report.py).
 STATUSES = (verdicts.GOOD, verdicts.REVOKED, verdicts.UNKNOWN)
 SOURCES = ("staple", "responder", "crl")
 
@@ -86,7 +86,7 @@ REMEDIES: Dict[str, str] = {
 def revocation(entry: Entry) -> Tuple[Optional[str], Optional[str]]:
     """(revocation_status, revocation_source) of an entry.
 
-    Newer roles fill both fields (CONTRACT.md); for older entries they are derived by the same rule:
+    Newer roles fill both fields (_report/stapling_report.py); for older entries they are derived by the same rule:
     a verified staple, else the responder asked from the host, else the CRL.
     """
     if "revocation_status" in entry or "revocation_source" in entry:
@@ -140,10 +140,14 @@ def _staple(entry: Entry) -> Optional[Finding]:
     severity = verdicts.severity(verdict, must_staple)
     if severity == verdicts.OK or verdict == verdicts.REVOKED:
         return None
-    remedy = REMEDIES[verdict]
+    # a diagnosed cause (the server's own evidence, confirmed from the host) says what to change
+    remedy = entry.get("remedy") or REMEDIES[verdict]
     if must_staple:
         remedy = "Must-Staple: clients that enforce it refuse this endpoint until it staples a good response. " + remedy
-    return _finding(severity, verdict, reason or verdicts.sentence(verdict), remedy)
+    found = _finding(severity, verdict, reason or verdicts.sentence(verdict), remedy)
+    if entry.get("cause"):
+        found["cause"] = entry["cause"]
+    return found
 
 
 def _crl(entry: Entry, status: Optional[str]) -> Optional[Finding]:
@@ -218,7 +222,10 @@ def identity(row: Entry) -> Tuple[str, str, str, str]:
 def _item(row: Entry, found: Finding) -> Finding:
     """A fix-first item: the finding with the endpoint it is about."""
     host, server, endpoint, server_name = identity(row)
-    return dict(found, inventory_host=host, server_kind=server, endpoint=endpoint, server_name=server_name)
+    item = dict(found, inventory_host=host, server_kind=server, endpoint=endpoint, server_name=server_name)
+    if found.get("cause") and row.get("evidence"):
+        item["evidence"] = list(row["evidence"])  # the server's own lines, shown under the endpoint
+    return item
 
 
 def _item_key(item: Finding) -> Tuple[Any, ...]:
@@ -231,10 +238,12 @@ def fix_first(rows: Iterable[Entry]) -> List[Finding]:
 
 
 def fix_first_groups(items: Sequence[Finding]) -> List[Tuple[Tuple[str, str], List[Finding]]]:
-    """Items grouped by (severity, code), in the order of their first item (fix-first order)."""
+    """Items grouped by (severity, code), a missing staple also by its cause (`no_staple: trusted_without_root`),
+    in the order of their first item (fix-first order)."""
     groups: Dict[Tuple[str, str], List[Finding]] = {}
     for item in items:
-        groups.setdefault((item["severity"], item["code"]), []).append(item)
+        code = "%s: %s" % (item["code"], item["cause"]) if item.get("cause") else item["code"]
+        groups.setdefault((item["severity"], code), []).append(item)
     return list(groups.items())
 
 

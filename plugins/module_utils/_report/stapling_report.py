@@ -48,6 +48,16 @@ def _with_responder(entry: Dict[str, Any], responder: Optional[Dict[str, Any]]) 
                 reason=f"{entry['reason']}; asked from this host, the OCSP responder says {verdict}: {said}")
 
 
+def _with_diagnosis(entry: Dict[str, Any], diagnosis: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """Why nothing was stapled, from the server's own evidence and the engine (module_utils/_servers/diagnosis.py):
+    the cause and its remedy replace the generic advice."""
+    if not diagnosis or not diagnosis.get("cause") or entry.get("verdict") != "no_staple":
+        return entry  # a fresh fetch after the diagnosis may have brought the staple
+    return dict(entry, cause=diagnosis["cause"], cause_sentence=diagnosis["sentence"], remedy=diagnosis["remedy"],
+                evidence=list(diagnosis.get("evidence") or []), fetch_due=bool(diagnosis.get("fetch_due")),
+                reason=f"nothing stapled: {diagnosis['sentence']}; {diagnosis['remedy']}")
+
+
 def _with_crl(entry: Dict[str, Any], crl: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     """What the certificate's CRL says, where it was asked (no OCSP URL, or OCSP failed)."""
     if not crl or crl.get("skipped") or not crl.get("verdict"):
@@ -85,21 +95,24 @@ def _aligned(results: Optional[List[Dict[str, Any]]], count: int) -> List[Dict[s
 
 def stapling_report(endpoints: List[Dict[str, Any]], staples: List[Dict[str, Any]], changed: bool,
                     server_kind: str, responders: Optional[List[Dict[str, Any]]] = None,
-                    crls: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+                    crls: Optional[List[Dict[str, Any]]] = None,
+                    diagnoses: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
     """Fact entries (staple_info's entry plus where it came from), summary lines and failure messages.
 
     `endpoints` are the planned endpoints (certificate_path, stapling_applicable, stapling_reason and,
     where known, the certificate's must_staple), `staples` staple_info's entries in the same order, and
     `responders` responder_info results in that order too (skipped where a staple came), and `crls`
     crl_info results of a loop over certificate paths (each result's `item`): endpoints sharing a
-    certificate share its CRL answer, asked once.
+    certificate share its CRL answer, asked once; `diagnoses` the check's causes in the endpoints' order.
     """
     if server_kind not in SERVER_KINDS:
         raise ValueError(f"server_kind must be one of {', '.join(SERVER_KINDS)}, not {server_kind!r}")
     crl_by_path = {result.get("item"): result for result in crls or []}
-    entries = [_with_revocation(_with_crl(_with_responder(_entry(endpoint, staple, server_kind, changed), answer),
-                                          crl_by_path.get(endpoint["certificate_path"])))
-               for endpoint, staple, answer in zip(endpoints, staples, _aligned(responders, len(endpoints)))]
+    entries = [_with_revocation(_with_crl(_with_diagnosis(
+        _with_responder(_entry(endpoint, staple, server_kind, changed), answer), diagnosis),
+        crl_by_path.get(endpoint["certificate_path"])))
+        for endpoint, staple, answer, diagnosis in zip(endpoints, staples, _aligned(responders, len(endpoints)),
+                                                       _aligned(diagnoses, len(endpoints)))]
     failures = [message for message in map(_failure, entries) if message]
     return {"endpoints": entries, "summary": [_summary_line(entry) for entry in entries], "failures": failures}
 

@@ -147,3 +147,14 @@ def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Map
         refetch="restart",
         reload_method=common.reload_method(settings, "command"),
     )
+
+
+def diagnosis_hint(site: Mapping[str, Any], discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
+    """What mod_ssl uses when it fetches: the issuer from the served chain, SSLStaplingForceURL where set (the
+    role's when it staples, else the user's), no verification of its own, and the main error log."""
+    forced = [item["args"][0] for item in discovery.get("server_directives", [])
+              if item["name"] == "SSLStaplingForceURL" and item["args"]]
+    if site["configured_by"] == ROLE and settings.get("server_settings", {}).get("SSLStaplingForceURL"):
+        forced.append(settings["server_settings"]["SSLStaplingForceURL"])
+    return {"kind": "apache", "responder": forced[-1] if forced else None, "verify": False, "resolver": True,
+            "override_directive": "SSLStaplingForceURL", "error_logs": list(discovery.get("error_logs", []))}

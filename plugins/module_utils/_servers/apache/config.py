@@ -21,7 +21,7 @@ _LOCATION = re.compile(r"^(?P<head>.*?)\s*\((?P<path>.+):(?P<line>\d+)\)\s*$")
 _NAME_VHOST = re.compile(r"^port\s+(?P<port>\S+)\s+namevhost\s+(?P<name>\S+)$")
 _ADDRESS_HEADER = re.compile(r"^(?P<address>\S+)\s+is a NameVirtualHost$")
 _VARIABLE = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
-_RUN_CFG_VALUE = re.compile(r'^(?P<key>ServerRoot|PidFile|Define):\s*(?P<value>.*)$')
+_RUN_CFG_VALUE = re.compile(r'^(?P<key>ServerRoot|PidFile|Main ErrorLog|Define):\s*(?P<value>.*)$')
 _WORD = re.compile(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|(\S+)')
 _VERSION = re.compile(r"Apache/(?P<version>\d+(?:\.\d+)*)")
 _CONFIG_FILE = re.compile(r'-D\s+SERVER_CONFIG_FILE="(?P<path>[^"]+)"')
@@ -77,7 +77,7 @@ def parse_vhost_dump(text: str) -> List[VhostLocation]:
 
 
 def parse_run_config(text: str) -> Tuple[Dict[str, str], Dict[str, str]]:
-    """({ServerRoot, PidFile}, `Define`d variables) from `apachectl -t -D DUMP_RUN_CFG`."""
+    """({ServerRoot, PidFile, Main ErrorLog}, `Define`d variables) from `apachectl -t -D DUMP_RUN_CFG`."""
     settings: Dict[str, str] = {}
     defines: Dict[str, str] = {}
     for raw in text.splitlines():

@@ -88,7 +88,10 @@ def _describe(module: AnsibleModule, params: Mapping[str, Any], main_file: str) 
         vhost["path"] = os.path.realpath(vhost["path"])
     files = sorted({vhost["path"] for vhost in vhosts})
     config_dir = params["config_dir"]
+    error_log = settings.get("Main ErrorLog", "")
     result = dict(server_root=server_root, pid_file=settings.get("PidFile", ""),
+                  # where mod_ssl says why it staples nothing (a piped log is no file to read)
+                  error_logs=[error_log] if error_log and not error_log.startswith("|") else [],
                   loaded_modules=parse_loaded_modules(modules), vhosts=vhosts,
                   server_directives=server_directives(main_file, _read_text, server_root, variables),
                   server_root_matches=not config_dir or os.path.realpath(server_root) == os.path.realpath(config_dir),

@@ -18,7 +18,7 @@ import os
 from typing import Any, Dict, List, Mapping
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import stapling_plan as common
-from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.stapling_plan import GLOBAL, NONE, SITE, USER, Model, Plan, Site
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.stapling_plan import GLOBAL, NONE, ROLE, SITE, USER, Model, Plan, Site
 
 STAPLING = "ssl_stapling"  # the directive that turns stapling on or off
 VOCABULARY = common.Vocabulary(prefix="nginx_stapling", global_scope="http", site_scope="server",
@@ -109,3 +109,35 @@ def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Map
         refetch="reload",
         reload_method=common.reload_method(settings, "signal"),
     )
+
+
+def _effective(names: List[str], server: Mapping[str, Any], discovery: Mapping[str, Any]) -> Dict[str, List[str]]:
+    """The arguments of each stapling directive that reaches the server block: its own, else the http level's."""
+    found: Dict[str, List[str]] = {}
+    for level in (discovery.get("http_stapling_directives", []), server.get("stapling_directives", [])):
+        for item in level:
+            if item["name"] in names:
+                found[item["name"]] = item["args"]
+    return found
+
+
+def diagnosis_hint(site: Mapping[str, Any], discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
+    """What nginx uses when it fetches for this server block: its trusted file, responder override, whether it
+    verifies, whether it has a resolver, and its error logs. Where the role staples the block, the role's lines."""
+    server = next((item for item in discovery.get("servers", [])
+                   if item["file"] == site["file"] and item["block_line"] == site["line"]), {})
+    found = _effective(["ssl_trusted_certificate", "ssl_stapling_responder", "ssl_stapling_verify", "resolver"],
+                       server, discovery)
+    hint = {
+        "kind": "nginx",
+        "trusted_certificate": (found.get("ssl_trusted_certificate") or [None])[0],
+        "responder": (found.get("ssl_stapling_responder") or [None])[0],
+        "verify": (found.get("ssl_stapling_verify") or ["off"])[0] == "on",
+        "resolver": "resolver" in found,
+        "override_directive": "ssl_stapling_responder",
+        "error_logs": list(discovery.get("error_logs", [])),
+    }
+    if site["configured_by"] == ROLE:
+        hint.update(trusted_certificate=settings["bundle_path"], verify=common.flag(settings["verify"]),
+                    resolver=hint["resolver"] or bool(settings.get("resolvers") or discovery.get("resolvers")))
+    return hint

@@ -74,6 +74,17 @@ def _resolvers(path: str) -> List[str]:
         return resolvers(handle.read())
 
 
+def error_logs(texts: Mapping[str, str], extra_args: List[str], prefix: str) -> List[str]:
+    """The files nginx writes its errors to: `-e`, and every error_log directive (syslog and stderr are no
+    files); Debian's compiled-in default where none is named."""
+    named = [extra_args[index + 1] for index, word in enumerate(extra_args[:-1]) if word == "-e"]
+    for text in texts.values():
+        named += re.findall(r"^\s*error_log\s+([^\s;]+)", text, flags=re.MULTILINE)
+    files = [path if os.path.isabs(path) else os.path.join(prefix or "/usr/share/nginx", path)
+             for path in named if not path.startswith(("syslog:", "stderr", "memory:"))]
+    return list(dict.fromkeys(files)) or ["/var/log/nginx/error.log"]
+
+
 def discover(module: AnsibleModule, params: Mapping[str, Any]) -> Dict[str, Any]:
     """nginx_config_info's result for the options in `params` (ARGUMENT_SPEC, validated); fails the module
     through fail_json when nginx rejects its configuration or the check cannot plan."""
@@ -94,6 +105,7 @@ def discover(module: AnsibleModule, params: Mapping[str, Any]) -> Dict[str, Any]
         http_resolver=any(path != params["dropin_path"] for path in resolver_files),
         files_with_marker=_files_with(config.texts, params["marker_line"]) if params["marker_line"] else [],
         warnings_seen=[line for line in stderr.splitlines() if "[warn]" in line],
+        error_logs=error_logs(config.texts, list(params["extra_args"]), params["prefix"]),
         http_stapling_directives=config.http_stapling_directives,
         resolvers=_resolvers(params["resolv_conf"]),
     )

@@ -99,4 +99,4 @@ def test_a_certificate_file_without_its_issuer_is_reported_not_raised(tmp_path, 
 
 def test_nothing_to_check_asks_nothing():
     assert stapling_check.check_planned([], None, None) == {
-        "endpoints": [], "responders": [], "crls": []}
+        "endpoints": [], "responders": [], "crls": [], "diagnoses": []}

@@ -205,3 +205,22 @@ def test_markdown_in_report_order_and_escaped():
     assert text.count("| ok-host |") == 1 and text.count("| bad-host |") == 1
     assert "\n1. **critical** revoked: 1 endpoint. Remedy: Replace" in text
     assert "\n    - bad-host nginx 127.0.0.1:443 (x\\|y" in text
+
+
+def test_a_missing_staple_with_a_cause_is_grouped_by_it_with_its_remedy_and_the_servers_lines():
+    from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_html, audit_markdown, audit_metrics
+    from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_report as fleet
+    line = '2026/12/05 02:08:05 [error] 1#1: OCSP_basic_verify() failed <x> "quoted"'
+    entry = {"inventory_host": "web1", "server_kind": "nginx", "host": "127.0.0.1", "port": 443,
+             "server_name": "a.test", "verdict": "no_staple", "stapled": False, "must_staple": False,
+             "reason": "nothing stapled: cannot verify", "cause": "trusted_without_root",
+             "remedy": "add the root CA certificate to /etc/nginx/chain.pem", "evidence": [line],
+             "stapling_applicable": True, "ocsp_uris": ["http://ocsp.test/"]}
+    data = fleet.build([entry])
+    ((severity, code), members), = fleet.fix_first_groups(data["fix_first"])
+    assert code == "no_staple: trusted_without_root"
+    assert members[0]["remedy"] == "add the root CA certificate to /etc/nginx/chain.pem"
+    page = audit_html.render_html(data)
+    assert '<pre class="evidence">' in page and "&lt;x&gt; &quot;quoted&quot;" in page and "<x>" not in page
+    assert "server log: `%s`" % line in audit_markdown.render_markdown(data)
+    assert 'cause="trusted_without_root"' in audit_metrics.render_metrics(data)

@@ -126,3 +126,23 @@ def test_host_summary_counts_verdicts_and_says_whether_anything_changed():
         "web1: nginx; 3 endpoints (good 2, not_applicable 1); configuration changed"
     empty = report.host_summary("web2", [], [])
     assert report.host_summary_line(empty) == "web2: no web server; 0 endpoints (none); configuration unchanged"
+
+
+def test_a_diagnosis_replaces_the_generic_advice_and_reaches_the_failure_message():
+    from ansible_collections.tlsops.ocsp.plugins.module_utils._report.stapling_report import stapling_report as build
+    planned = [{"certificate_path": "/etc/ssl/site.pem", "stapling_applicable": True, "stapling_reason": "",
+                "must_staple": True, "configured_by": "user"}] * 2
+    staples = [{"host": "127.0.0.1", "port": 443, "server_name": "a.test", "verdict": "no_staple",
+                "reason": "no staple; check that stapling is on"},
+               {"host": "127.0.0.1", "port": 443, "server_name": "b.test", "verdict": "good", "reason": "good"}]
+    diagnosis = {"cause": "trusted_without_root", "sentence": "cannot verify", "remedy": "add the root to /x.pem",
+                 "evidence": ["2026/12/05 [error] OCSP_basic_verify() failed"], "fetch_due": False, "settled": True}
+    report = build(planned, staples, False, "nginx", None, None, [diagnosis, diagnosis])
+    first, second = report["endpoints"]
+    assert (first["cause"], first["remedy"], first["fetch_due"]) == ("trusted_without_root", "add the root to /x.pem",
+                                                                     False)
+    assert first["reason"] == "nothing stapled: cannot verify; add the root to /x.pem"
+    assert first["evidence"] == diagnosis["evidence"] and "add the root to /x.pem" in report["summary"][0]
+    assert "add the root to /x.pem" in report["failures"][0]
+    # a staple that came after the diagnosis (a fresh fetch) keeps no cause
+    assert "cause" not in second and second["verdict"] == "good"

@@ -1,0 +1,105 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Why a server staples nothing: one vocabulary of causes beside the verdicts.
+
+A verdict says what the client got (no_staple, ...); a cause says why, in words an operator acts on. Each
+cause has a sentence and a remedy naming the file, directive, URL or host to change (filled from the facts
+of the endpoint), and says whether a fresh fetch by the server could help (`fetch_due`): only then may a
+role reload to make the server ask again, so a persistent cause never makes a reload on every run.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional
+
+
+class Cause(NamedTuple):
+    sentence: str
+    remedy: str
+    fetch_due: bool
+
+
+ISSUER_NOT_SERVED = "issuer_not_served"
+TRUSTED_WITHOUT_ROOT = "trusted_without_root"
+NO_RESOLVER = "no_resolver"
+FIRST_URL_DEAD = "first_url_dead"
+RESPONDER_UNREACHABLE = "responder_unreachable"
+RESPONDER_REFUSES = "responder_refuses"
+RESPONSE_STALE = "response_stale"
+CACHE_MISSING = "cache_missing"
+RESPONSE_TOO_LARGE = "response_too_large"
+RELOAD_NOT_EFFECTIVE = "reload_not_effective"
+RESPONDER_RECOVERED = "responder_recovered"
+NOT_FETCHED_YET = "not_fetched_yet"
+UNSETTLED = "unsettled"
+
+# {placeholders} are filled from the endpoint's facts: certificate, issuer, url, other_url, host, trusted,
+# directive (the server's override directive), answer (what the responder or the server said)
+CAUSES: Dict[str, Cause] = {
+    ISSUER_NOT_SERVED: Cause(
+        "the server cannot find the issuer of {certificate}: the file holds no certificate that issued it",
+        "append the issuing CA certificate ({issuer}) after the leaf in {certificate}", False),
+    TRUSTED_WITHOUT_ROOT: Cause(
+        "the server cannot verify the responder's answer: {trusted} does not hold the root CA above {issuer}",
+        "add the root CA certificate to {trusted} (the root and every intermediate, as Mozilla's configuration "
+        "generator asks)", False),
+    NO_RESOLVER: Cause(
+        "the server cannot resolve the responder's host name {host}: it has no resolver",
+        "add `resolver <your DNS server>;` to the http block (or let the role manage stapling there)", False),
+    FIRST_URL_DEAD: Cause(
+        "the server asks only the first OCSP URL, {url}, which does not answer ({answer}); {other_url} does",
+        "point the server at the URL that answers: `{directive} {other_url}`", False),
+    RESPONDER_UNREACHABLE: Cause(
+        "the OCSP responder {url} cannot be reached from this host ({answer})",
+        "allow this host to reach {host} over HTTP (egress firewall, proxy), or fix its DNS", False),
+    RESPONDER_REFUSES: Cause(
+        "the OCSP responder {url} refuses to answer for {certificate} ({answer})",
+        "ask the CA why {url} answers this way; the certificate may be unknown to it or the responder broken", False),
+    RESPONSE_STALE: Cause(
+        "the OCSP responder {url} answers with a response that is not current ({answer})",
+        "check this host's clock (NTP), then ask the CA to fix {url}", False),
+    CACHE_MISSING: Cause(
+        "Apache has no stapling cache (SSLStaplingCache) or it is too small",
+        "set `SSLStaplingCache shmcb:/run/apache2/ssl_stapling(128000)` in server context and load "
+        "mod_socache_shmcb", False),
+    RESPONSE_TOO_LARGE: Cause(
+        "the OCSP response from {url} is larger than the server accepts",
+        "ask the CA for a smaller response (fewer certificates in it)", False),
+    RELOAD_NOT_EFFECTIVE: Cause(
+        "the server did not take the new configuration: the reload had no effect ({answer})",
+        "restart the server", False),
+    RESPONDER_RECOVERED: Cause(
+        "the server's last fetch failed ({answer}), and the responder {url} answers good from this host now",
+        "nothing to change: a reload makes the server fetch again now", True),
+    NOT_FETCHED_YET: Cause(
+        "the server has not fetched a response yet (nginx fetches per worker, after a first handshake); "
+        "the responder {url} answers good from this host",
+        "nothing to change: handshakes (or a reload) make the server fetch", True),
+    UNSETTLED: Cause(
+        "the evidence does not settle why nothing is stapled ({answer})",
+        "read the server's error log lines below; the responder {url} was asked from this host", False),
+}
+
+
+def diagnosis(cause: str, evidence: Optional[List[str]] = None, settled: bool = True,
+              **facts: Any) -> Dict[str, Any]:
+    """The diagnosis of one endpoint: the cause, its sentence and remedy filled from `facts`, the server's own
+    log lines that show it, whether the evidence settles it, and whether a fresh fetch is due."""
+    known = CAUSES[cause]
+    values = _Facts(facts)
+    return {
+        "cause": cause,
+        "sentence": known.sentence.format_map(values),
+        "remedy": known.remedy.format_map(values),
+        "evidence": list(evidence or []),
+        "settled": settled,
+        "fetch_due": known.fetch_due,
+    }
+
+
+class _Facts(dict):
+    """Facts for the templates; an unknown one reads as `unknown`."""
+
+    def __init__(self, facts: Mapping[str, Any]) -> None:
+        super().__init__((key, value) for key, value in facts.items() if value is not None)
+
+    def __missing__(self, key: str) -> str:
+        return "unknown"

@@ -1,0 +1,194 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Why an endpoint that should staple staples nothing, on the host.
+
+The server's own evidence first (its error log lines since its workers last started: the last reload), then
+the engine doing what the server does: the one OCSP URL it asks (the first of the certificate, unless an
+override names another), the issuer it finds (in the served file; nginx also in its trusted file), the trust
+it verifies the answer with (nginx: ssl_trusted_certificate and the served chain, no system roots; Apache does
+not verify). Each planned endpoint carries the server's `diagnosis` hint (the adapters set it: kind, trusted
+file, override, resolver, error logs).
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import urllib.parse
+from typing import Any, Callable, Dict, List, Mapping, Optional
+
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import causes
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import certificates
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import ocsp
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import verdicts
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.apache import evidence as apache_evidence
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.nginx import evidence as nginx_evidence
+
+LOG_TAIL = 512 * 1024  # the end of a log is where the lines since the last reload are
+PROCESS_NAMES = {"nginx": ("nginx",), "apache": ("apache2", "httpd")}
+SKIPPED: Dict[str, Any] = {"skipped": True}
+ANSWERED = (verdicts.GOOD, verdicts.REVOKED)
+
+
+def read_tail(path: str, size: int = LOG_TAIL) -> str:
+    """The last `size` bytes of a log file as text; '' when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - size))
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def last_start(names: tuple, proc: str = "/proc") -> Optional[float]:
+    """When the newest process of `names` started (a reload starts new workers), as a Unix time; None if none."""
+    try:
+        with open(os.path.join(proc, "stat"), encoding="ascii") as handle:
+            boot = next(float(line.split()[1]) for line in handle if line.startswith("btime "))
+        ticks = os.sysconf("SC_CLK_TCK")
+        pids = [entry for entry in os.listdir(proc) if entry.isdigit()]
+    except (OSError, StopIteration, ValueError):
+        return None
+    newest = None
+    for pid in pids:
+        try:
+            with open(os.path.join(proc, pid, "stat"), encoding="utf-8", errors="replace") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        name, rest = stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2:].split()
+        if name in names:
+            started = boot + int(rest[19]) / ticks
+            newest = started if newest is None else max(newest, started)
+    return newest
+
+
+def evidence_for(hint: Mapping[str, Any], certificate_path: str, logs: Dict[str, str],
+                 since: Optional[float]) -> List[str]:
+    """The server's log lines about fetching for this certificate since its workers started."""
+    lines: List[str] = []
+    for path in hint.get("error_logs") or []:
+        text = logs.setdefault(path, read_tail(path))
+        if hint.get("kind") == "nginx":
+            lines += nginx_evidence.fetch_failures(text, certificate_path, since)
+        else:
+            lines += apache_evidence.stapling_lines(text, since)
+    return lines[-10:]
+
+
+def _logged_cause(kind: str, lines: List[str]) -> Optional[str]:
+    return (nginx_evidence if kind == "nginx" else apache_evidence).cause_of(lines)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _self_signed(cert: Any) -> bool:
+    return cert.subject == cert.issuer and certificates.is_issued_by(cert, cert)
+
+
+def root_trusted(issuer: Any, trusted: List[Any], served: List[Any]) -> bool:
+    """Whether a chain from `issuer` ends at a self-signed certificate that `trusted` holds, as OpenSSL
+    requires of nginx's ssl_trusted_certificate (no partial chains, no system roots)."""
+    current, pool = issuer, trusted + served
+    for _ in range(8):
+        if _self_signed(current):
+            return any(candidate == current for candidate in trusted)
+        parent = certificates.find_issuer(current, pool)
+        if parent is None:
+            return False
+        current = parent
+    return False
+
+
+def _load(path: Optional[str]) -> List[Any]:
+    if not path:
+        return []
+    try:
+        return certificates.load_certificate_file(path)
+    except (certificates.CertificateError, OSError):
+        return []
+
+
+def diagnose(endpoint: Mapping[str, Any], evidence: List[str], fetch: ocsp.HttpFetch,
+             timeout: float) -> Dict[str, Any]:
+    """The cause of one endpoint that should staple and staples nothing."""
+    hint = endpoint.get("diagnosis") or {}
+    kind, path = hint.get("kind"), endpoint["certificate_path"]
+    served = _load(path)
+    if not served:
+        return SKIPPED
+    leaf, trusted = served[0], _load(hint.get("trusted_certificate"))
+    issuer = certificates.find_issuer(leaf, served[1:]) or (
+        certificates.find_issuer(leaf, trusted) if kind == "nginx" else None)
+    facts: Dict[str, Any] = {"certificate": path, "issuer": leaf.issuer.rfc4514_string(),
+                             "trusted": hint.get("trusted_certificate") or "no ssl_trusted_certificate",
+                             "directive": hint.get("override_directive")}
+    logged = _logged_cause(kind, evidence)
+    if issuer is None:
+        return causes.diagnosis(causes.ISSUER_NOT_SERVED, evidence, **facts)
+    urls = certificates.ocsp_uris(leaf)
+    url = hint.get("responder") or (urls[0] if urls else None)
+    if url is None:
+        return SKIPPED
+    host = urllib.parse.urlsplit(url).hostname or url
+    facts.update(url=url, host=host)
+    if kind == "nginx" and (logged == causes.NO_RESOLVER or (not hint.get("resolver") and not _is_ip(host))):
+        return causes.diagnosis(causes.NO_RESOLVER, evidence, settled=logged == causes.NO_RESOLVER, **facts)
+    answer = ocsp.ask([url], leaf, issuer, fetch, timeout=timeout)
+    found = _from_answer(answer, leaf, issuer, urls, url, fetch, timeout, facts, evidence)
+    if found is not None:
+        return found
+    if kind == "nginx" and hint.get("verify") and not root_trusted(issuer, trusted, served[1:]):
+        return causes.diagnosis(causes.TRUSTED_WITHOUT_ROOT, evidence, **facts)
+    if logged in (causes.CACHE_MISSING, causes.RESPONSE_TOO_LARGE, causes.TRUSTED_WITHOUT_ROOT,
+                  causes.ISSUER_NOT_SERVED):
+        return causes.diagnosis(logged, evidence, settled=False, **facts)
+    if answer["verdict"] != verdicts.GOOD:
+        return SKIPPED  # revoked: the responder's verdict says it
+    if evidence:
+        return causes.diagnosis(causes.RESPONDER_RECOVERED, evidence, answer=evidence[-1][-160:], **facts)
+    return causes.diagnosis(causes.NOT_FETCHED_YET, evidence, **facts)
+
+
+def _from_answer(answer: Mapping[str, Any], leaf: Any, issuer: Any, urls: List[str], url: str,
+                 fetch: ocsp.HttpFetch, timeout: float, facts: Dict[str, Any],
+                 evidence: List[str]) -> Optional[Dict[str, Any]]:
+    """The cause the server's own URL's answer settles, or None when it answers."""
+    verdict, said = answer["verdict"], answer.get("reason") or ""
+    if verdict in ANSWERED:
+        return None
+    if verdict in (verdicts.UNREACHABLE, verdicts.RESPONDER_ERROR, verdicts.MALFORMED):
+        for other in urls:
+            if other != url and ocsp.ask([other], leaf, issuer, fetch, timeout=timeout)["verdict"] in ANSWERED:
+                return causes.diagnosis(causes.FIRST_URL_DEAD, evidence, other_url=other, answer=said, **facts)
+        cause = causes.RESPONDER_UNREACHABLE if verdict == verdicts.UNREACHABLE else causes.RESPONDER_REFUSES
+        return causes.diagnosis(cause, evidence, answer=said, **facts)
+    if verdict in (verdicts.EXPIRED, verdicts.NOT_YET_VALID):
+        return causes.diagnosis(causes.RESPONSE_STALE, evidence, answer=said, **facts)
+    return causes.diagnosis(causes.RESPONDER_REFUSES, evidence, answer=said, **facts)
+
+
+def diagnose_all(planned: List[Mapping[str, Any]], staples: List[Mapping[str, Any]], fetch: ocsp.HttpFetch,
+                 timeout: float, since: Callable[[str], Optional[float]] = lambda kind: last_start(
+                     PROCESS_NAMES.get(kind, ()))) -> List[Dict[str, Any]]:
+    """One diagnosis per planned endpoint (`skipped` where nothing needs explaining), in the plan's order."""
+    logs: Dict[str, str] = {}
+    starts: Dict[str, Optional[float]] = {}
+    results = []
+    for endpoint, staple in zip(planned, staples):
+        hint = endpoint.get("diagnosis") or {}
+        if not hint or not endpoint["stapling_applicable"] or staple.get("verdict") != verdicts.NO_STAPLE:
+            results.append(SKIPPED)
+            continue
+        kind = hint["kind"]
+        if kind not in starts:
+            starts[kind] = since(kind)
+        lines = evidence_for(hint, endpoint["certificate_path"], logs, starts[kind])
+        found = diagnose(endpoint, lines, fetch, timeout)
+        results.append(dict(found, configured_by=endpoint.get("configured_by")) if "cause" in found else found)
+    return results

@@ -1,0 +1,132 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Why nothing is stapled, on the real Debian nginx, from its own error log, confirmed by the engine.
+
+Each case is one a user has: their own Mozilla-style stapling lines with a trusted file that holds the
+intermediate only, and a certificate whose first OCSP URL is dead while the second answers. Each test asserts
+the cause, the remedy naming the right file or URL, the server's log line as evidence, and that no run
+reloads for a cause a reload cannot fix (changed=0, also on the second run).
+"""
+from __future__ import annotations
+
+import datetime
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from tests.conftest import free_port
+from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
+from tests.lab import lab_pki, role_vars
+from tests.support import pki
+from tests.support.debian_nginx import DebianNginx
+from tests.support.role_checks import by_leaf, endpoint_facts
+
+HERE = Path(__file__).resolve().parent
+NGINX_ENABLE = HERE / "nginx" / "enable.yml"
+NGINX_AUDIT = HERE / "nginx" / "audit.yml"
+APACHE_ENABLE = HERE / "apache" / "enable.yml"
+USER_LINES = "\tssl_stapling on;\n\tssl_stapling_verify on;\n\tssl_trusted_certificate {trusted};\n\tresolver 127.0.0.1;\n"
+
+
+@pytest.fixture
+def debian_nginx(lab_factory, tmp_path):  # noqa: F811
+    """The lab's PKI and responder, and a private nginx in Debian's layout."""
+    lab = lab_factory(components=("responder",), revoke_initially=False)
+    nginx = DebianNginx(tmp_path / "nginx", free_port()).install()
+    yield lab, nginx
+    nginx.stop()
+    lab.stop()
+
+
+def test_trusted_file_without_the_root_is_named_and_never_reloaded(debian_nginx, run_playbook):
+    lab, nginx = debian_nginx
+    state = lab.state()
+    trusted = state["pki"]["intermediate"]["cert"]  # the slip: Mozilla asks for the root and the intermediates
+    nginx.write_site("example", nginx.server_block(state["leaves"]["plain"], USER_LINES.format(trusted=trusted)))
+    nginx.start()
+
+    first = run_playbook(NGINX_ENABLE, nginx.role_vars(state))
+    assert first.returncode == 0, first.failure_messages()
+    plain = by_leaf(state, endpoint_facts(first, "nginx_stapling"), "plain")
+    assert (plain["configured_by"], plain["verdict"], plain["cause"]) == ("user", "no_staple", "trusted_without_root")
+    assert trusted in plain["remedy"] and "root" in plain["remedy"]
+    assert any("OCSP_basic_verify() failed" in line for line in plain["evidence"]), plain["evidence"]
+    assert plain["fetch_due"] is False and trusted in plain["reason"]
+    assert first.changed() == 0, "a cause a reload cannot fix must not reload"
+
+    again = run_playbook(NGINX_ENABLE, nginx.role_vars(state))
+    assert again.returncode == 0 and again.changed() == 0, again.failure_messages()
+
+    audit = run_playbook(NGINX_AUDIT, nginx.role_vars(state))
+    assert audit.returncode == 0, audit.failure_messages()
+    assert by_leaf(state, endpoint_facts(audit, "nginx_stapling"), "plain")["cause"] == "trusted_without_root"
+
+
+def _leaf_with_two_urls(state: dict[str, Any], lab: Any, dead_url: str, tmp_path: Path) -> dict[str, Any]:
+    """A leaf of the lab's intermediate whose first OCSP URL is dead; the responder knows it (index)."""
+    section = state["pki"]["intermediate"]
+    intermediate = pki.Issued(
+        cert=x509.load_pem_x509_certificate(Path(section["cert"]).read_bytes()),
+        key=serialization.load_pem_private_key(Path(section["key"]).read_bytes(), None))
+    server_name = "two-urls.lab.test"
+    leaf = pki.issue(server_name, intermediate, dns_names=[server_name],
+                     ocsp_urls=[dead_url, state["leaves"]["plain"]["ocsp_url"]])
+    directory = tmp_path / "two-urls"
+    directory.mkdir()
+    (directory / "fullchain.pem").write_bytes(leaf.pem + intermediate.pem)
+    (directory / "key.pem").write_bytes(leaf.key_pem)
+    expiry = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=80)).strftime("%y%m%d%H%M%SZ")
+    serial = lab_pki._index_serial(leaf.cert.serial_number)  # pylint: disable=protected-access
+    with open(state["pki"]["index"], "a", encoding="ascii") as index:
+        index.write("\t".join(("V", expiry, "", serial, "unknown", f"/CN={server_name}")) + "\n")
+    lab.stop(["responder"])
+    lab.start(["responder"])  # the responder reads its index at start
+    return {"server_name": server_name, "fullchain": str(directory / "fullchain.pem"),
+            "key": str(directory / "key.pem")}
+
+
+def test_first_ocsp_url_dead_names_the_url_that_answers_and_never_reloads(debian_nginx, run_playbook, tmp_path):
+    lab, nginx = debian_nginx
+    state = lab.state()
+    dead_url = f"http://127.0.0.1:{free_port()}/"
+    leaf = _leaf_with_two_urls(state, lab, dead_url, tmp_path)
+    nginx.write_site("example", nginx.server_block(leaf))
+    nginx.start()
+    variables = nginx.role_vars(state, nginx_stapling_warm_retries=4)
+
+    first = run_playbook(NGINX_ENABLE, variables)
+    assert first.returncode == 0, first.failure_messages()
+    entry = endpoint_facts(first, "nginx_stapling")[leaf["server_name"]]
+    assert (entry["configured_by"], entry["verdict"], entry["cause"]) == ("role", "no_staple", "first_url_dead")
+    assert f"ssl_stapling_responder {state['leaves']['plain']['ocsp_url']}" in entry["remedy"]
+    assert dead_url in entry["cause_sentence"]
+    assert not first.results("Warm and check once more after the fresh fetch")[0].get("endpoints")
+
+    again = run_playbook(NGINX_ENABLE, variables)
+    assert again.returncode == 0 and again.changed() == 0, again.failure_messages()
+
+
+def test_apache_serving_a_leaf_only_file_names_the_file_and_never_restarts_again(lab_factory, run_playbook):  # noqa: F811
+    lab = lab_factory(components=("responder", "apache"), revoke_initially=False)
+    state = lab.state()
+    plain = state["leaves"]["plain"]
+    site = Path(state["apache"]["sites"]["plain"])
+    site.write_text(site.read_text().replace(plain["fullchain"], plain["cert"]))  # the leaf only
+    reloaded = subprocess.run(state["apache"]["reload_command"], capture_output=True, text=True, check=False)
+    assert reloaded.returncode == 0, reloaded.stderr
+
+    first = run_playbook(APACHE_ENABLE, role_vars.apache(state))
+    assert first.returncode == 0, first.failure_messages()
+    facts = endpoint_facts(first, "apache_stapling")
+    entry = by_leaf(state, facts, "plain")
+    assert (entry["verdict"], entry["cause"]) == ("no_staple", "issuer_not_served")
+    assert plain["cert"] in entry["remedy"] and "issuing CA" in entry["remedy"]
+    assert any("AH02217" in line for line in entry["evidence"]), entry["evidence"]  # mod_ssl's own words
+    assert by_leaf(state, facts, "must_staple")["verdict"] == "good"
+
+    again = run_playbook(APACHE_ENABLE, role_vars.apache(state))
+    assert again.returncode == 0 and again.changed() == 0, again.failure_messages()
+    assert by_leaf(state, endpoint_facts(again, "apache_stapling"), "plain")["cause"] == "issuer_not_served"

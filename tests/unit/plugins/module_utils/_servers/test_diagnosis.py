@@ -1,0 +1,125 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The diagnosis of an endpoint that staples nothing: the server's URL, issuer and trust, with a PKI made here
+and an HTTP transport that answers as the responders of each case do."""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+import pytest
+
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import causes
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import diagnosis
+from tests.support import pki
+
+FIRST, SECOND = "http://127.0.0.1:1/", "http://127.0.0.1:2/"
+
+
+@pytest.fixture(scope="module")
+def ca():
+    return pki.TestPKI()
+
+
+def write(tmp_path, name: str, *issued: pki.Issued) -> str:
+    path = tmp_path / name
+    path.write_bytes(b"".join(item.pem for item in issued))
+    return str(path)
+
+
+def fetcher(ca, leaf, answers: Dict[str, str]):
+    """A transport: per URL, 'good' (a response signed by the delegate), 'refused', or an HTTP status."""
+    def fetch(url: str, body: Any, headers: Any, timeout: float):
+        answer = answers.get(url.rstrip("/") + "/", "refused")
+        if answer == "refused":
+            raise ConnectionRefusedError(111, "Connection refused")
+        if answer.isdigit():
+            return int(answer), b"<html>not an OCSP responder</html>"
+        return 200, ca.response(leaf.cert, answer, signer=ca.delegate)
+    return fetch
+
+
+def endpoint(path: str, **hint: Any) -> Dict[str, Any]:
+    return {"certificate_path": path, "stapling_applicable": True, "configured_by": "user",
+            "diagnosis": dict({"kind": "nginx", "verify": True, "resolver": True,
+                               "override_directive": "ssl_stapling_responder", "error_logs": []}, **hint)}
+
+
+def diagnose(ca, leaf, found: Dict[str, Any], answers: Dict[str, str], evidence: List[str] = ()) -> Dict[str, Any]:
+    return diagnosis.diagnose(found, list(evidence), fetcher(ca, leaf, answers), 2.0)
+
+
+def test_trusted_file_with_the_intermediate_only(ca, tmp_path):
+    leaf = ca.leaf(ocsp_urls=[FIRST])
+    served = write(tmp_path, "full.pem", leaf, ca.intermediate)
+    trusted = write(tmp_path, "intermediate.pem", ca.intermediate)
+    found = diagnose(ca, leaf, endpoint(served, trusted_certificate=trusted), {FIRST: "good"})
+    assert found["cause"] == causes.TRUSTED_WITHOUT_ROOT and trusted in found["remedy"]
+    assert found["fetch_due"] is False
+    with_root = write(tmp_path, "chain.pem", ca.intermediate, ca.root)
+    assert diagnose(ca, leaf, endpoint(served, trusted_certificate=with_root), {FIRST: "good"})["cause"] == \
+        causes.NOT_FETCHED_YET
+
+
+def test_apache_does_not_verify_but_needs_the_issuer_in_the_served_file(ca, tmp_path):
+    leaf = ca.leaf(ocsp_urls=[FIRST])
+    leaf_only = write(tmp_path, "leaf.pem", leaf)
+    found = diagnose(ca, leaf, endpoint(leaf_only, kind="apache", verify=False), {FIRST: "good"})
+    assert found["cause"] == causes.ISSUER_NOT_SERVED and leaf_only in found["remedy"]
+    served = write(tmp_path, "full.pem", leaf, ca.intermediate)
+    assert diagnose(ca, leaf, endpoint(served, kind="apache", verify=False), {FIRST: "good"})["cause"] == \
+        causes.NOT_FETCHED_YET
+
+
+def test_first_url_dead_while_the_second_answers(ca, tmp_path):
+    leaf = ca.leaf(ocsp_urls=[FIRST, SECOND])
+    served = write(tmp_path, "full.pem", leaf, ca.intermediate)
+    found = diagnose(ca, leaf, endpoint(served, verify=False), {SECOND: "good"})
+    assert found["cause"] == causes.FIRST_URL_DEAD
+    assert found["remedy"].endswith(f"`ssl_stapling_responder {SECOND}`") and FIRST in found["sentence"]
+    # the server's own override is the URL it asks
+    assert diagnose(ca, leaf, endpoint(served, verify=False, responder=SECOND), {SECOND: "good"})["cause"] == \
+        causes.NOT_FETCHED_YET
+
+
+def test_responder_unreachable_or_refusing(ca, tmp_path):
+    leaf = ca.leaf(ocsp_urls=[FIRST])
+    served = write(tmp_path, "full.pem", leaf, ca.intermediate)
+    assert diagnose(ca, leaf, endpoint(served, verify=False), {})["cause"] == causes.RESPONDER_UNREACHABLE
+    refused = diagnose(ca, leaf, endpoint(served, verify=False), {FIRST: "unknown"})
+    assert refused["cause"] == causes.RESPONDER_REFUSES and refused["fetch_due"] is False
+
+
+def test_a_name_without_a_resolver(ca, tmp_path):
+    leaf = ca.leaf(ocsp_urls=["http://ocsp.example.test/"])
+    served = write(tmp_path, "full.pem", leaf, ca.intermediate)
+    found = diagnose(ca, leaf, endpoint(served, resolver=False), {})
+    assert found["cause"] == causes.NO_RESOLVER and "resolver" in found["remedy"]
+
+
+def test_a_failed_fetch_the_responder_now_answers_is_due_a_fetch(ca, tmp_path):
+    leaf = ca.leaf(ocsp_urls=[FIRST])
+    served = write(tmp_path, "full.pem", leaf, ca.intermediate)
+    line = ('2026/12/05 02:08:38 [error] 1#1: recv() failed (111: Connection refused) while requesting '
+            f'certificate status, responder: 127.0.0.1, certificate: "{served}"')
+    found = diagnose(ca, leaf, endpoint(served, verify=False), {FIRST: "good"}, [line])
+    assert found["cause"] == causes.RESPONDER_RECOVERED and found["fetch_due"] and found["evidence"] == [line]
+
+
+def test_diagnose_all_skips_what_needs_no_explaining(ca, tmp_path):
+    leaf = ca.leaf(ocsp_urls=[FIRST])
+    served = write(tmp_path, "full.pem", leaf, ca.intermediate)
+    planned = [endpoint(served, verify=False), endpoint(served, verify=False), dict(endpoint(served), diagnosis=None)]
+    staples = [{"verdict": "no_staple"}, {"verdict": "good"}, {"verdict": "no_staple"}]
+    found = diagnosis.diagnose_all(planned, staples, fetcher(ca, leaf, {FIRST: "good"}), 2.0, since=lambda kind: None)
+    assert found[0]["cause"] == causes.NOT_FETCHED_YET and found[0]["configured_by"] == "user"
+    assert found[1] == found[2] == {"skipped": True}
+
+
+def test_last_start_reads_proc(tmp_path):
+    (tmp_path / "stat").write_text("cpu 1 2 3\nbtime 1000\n")
+    for pid, name, start in (("10", "nginx", 200), ("11", "nginx", 500), ("12", "bash", 900)):
+        (tmp_path / pid).mkdir()
+        fields = ["S"] + ["0"] * 18 + [str(start)] + ["0"] * 10
+        (tmp_path / pid / "stat").write_text(f"{pid} ({name}) {' '.join(fields)}\n")
+    ticks = __import__("os").sysconf("SC_CLK_TCK")
+    assert diagnosis.last_start(("nginx",), proc=str(tmp_path)) == 1000 + 500 / ticks
+    assert diagnosis.last_start(("httpd",), proc=str(tmp_path)) is None
