@@ -22,6 +22,10 @@ options:
     type: list
     elements: path
     default: [/etc/haproxy/haproxy.cfg]
+  pid_file:
+    description: The pid file of the running HAProxy, read to tell how it can be reloaded (RV(process)).
+    type: path
+    default: /run/haproxy.pid
   inspect:
     description: Also inspect every certificate file the TLS binds serve (RV(certificate_facts)).
     type: bool
@@ -40,6 +44,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+process:
+  description:
+    - The running HAProxy the pid file names, or null when none runs. C(pids), C(cmdline), C(master_worker)
+      (C(-W), C(-Ws) or C(master-worker) in the global section) and C(systemd_unit) (the service it runs in).
+  returned: always
+  type: dict
 version:
   description: HAProxy's version as C(major.minor).
   returned: always

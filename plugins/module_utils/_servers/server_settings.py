@@ -205,6 +205,7 @@ def _haproxy(role_vars: Mapping[str, Any], paths: Mapping[str, Any], service_mgr
         "manage_includes": True,
         "binary": role_vars["haproxy_stapling_binary"] or paths["binary"],
         "config_files": config_files,
+        "pid_file": role_vars["haproxy_stapling_pid_file"],
         "reload_method": role_vars["haproxy_stapling_reload_method"],
         "service_mgr": service_mgr,
         "private": config_files != paths["config_files"],
@@ -266,7 +267,7 @@ def discovery_options(kind: str, role_vars: Mapping[str, Any], settings: Mapping
     elif kind == "apache":
         options = {key: settings[key] for key in ("ctl", "include_line", "state_path", "config_dir")}
     else:
-        options = {key: settings[key] for key in ("binary", "config_files")}
+        options = {key: settings[key] for key in ("binary", "config_files", "pid_file")}
     return dict(options, inspect=True)
 
 

@@ -20,9 +20,11 @@ shared plan:
   configuration's own, else one in the role's stanza of the global section;
 - the refresher: systemd timer or cron entry, its settings, the engine modules it imports.
 
-HAProxy's own reload method is ``signal`` (SIGUSR2 to the master, master-worker mode).
+The reload is read from the running process (process.py): the service manager for the system instance
+systemd runs, SIGUSR2 to the master in master-worker mode, else a soft reload (a new process with -sf);
+``signal`` when nothing runs from the pid file.
 
-Extra settings: ``config_files``, ``check_host``, ``socket_path``, ``refresher`` (auto | systemd | cron),
+Extra settings: ``binary``, ``config_files``, ``pid_file``, ``check_host``, ``socket_path``, ``refresher`` (auto | systemd | cron),
 ``library_dir``, ``renew_before``, ``file_mode``, ``timeout``.
 """
 from __future__ import annotations
@@ -31,6 +33,7 @@ import os
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import stapling_plan as common
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy import process as haproxy_process
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy.config import (
     CRT_LIST_OCSP_UPDATE, parse_crt_list, resolve,
 )
@@ -196,5 +199,16 @@ def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Map
         "reload": "reload",
         # the role fetches and pushes the responses itself: a reload would not fetch anything
         "refetch": "none",
-        "reload_method": common.reload_method(settings, "signal"),
+        **_reload(discovery, settings),
     }
+
+
+def _reload(discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
+    """How this HAProxy is reloaded, read from its running process (process.py); a method the user set wins."""
+    fallback = common.reload_method(settings, "signal")
+    running = discovery.get("process")
+    method = fallback if settings.get("reload_method", "auto") != "auto" else haproxy_process.reload_method(
+        running, fallback, common.flag(settings.get("private")))
+    soft = haproxy_process.soft_reload_command(settings["binary"], settings["config_files"], settings["pid_file"],
+                                               running["pids"]) if running and method == "soft" else None
+    return {"reload_method": method, "soft_reload": soft}

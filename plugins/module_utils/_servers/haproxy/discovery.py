@@ -11,6 +11,7 @@ from typing import Any, Dict, Mapping
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy import config as haproxy_config
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy import process as haproxy_process
 from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.check_glue import CHECK_SPEC, plan_and_check
 from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import describe_certificate_files
 
@@ -18,6 +19,7 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helper
 ARGUMENT_SPEC: Dict[str, Any] = {
     "binary": {"type": "path", "default": "/usr/sbin/haproxy"},
     "config_files": {"type": "list", "elements": "path", "default": ["/etc/haproxy/haproxy.cfg"]},
+    "pid_file": {"type": "path", "default": "/run/haproxy.pid"},
     "inspect": {"type": "bool", "default": False},
     "check": CHECK_SPEC,
 }
@@ -45,6 +47,9 @@ def discover(module: AnsibleModule, params: Mapping[str, Any]) -> Dict[str, Any]
     except haproxy_config.HaproxyConfigError as error:
         module.fail_json(msg=str(error))
     result = dict(changed=False, version="%d.%d" % version, crt_lists=crt_lists, **model)
+    # how the running process can be reloaded: master-worker or not, under systemd or not
+    result["process"] = haproxy_process.running(params["pid_file"], [haproxy_config.read_text(path) for path
+                                                                      in haproxy_config.config_files(paths)])
     if params["inspect"] or params["check"]:
         served = [entry["path"] for entry in model["certificates"]]
         result["certificate_facts"] = describe_certificate_files(module, served, "crt")

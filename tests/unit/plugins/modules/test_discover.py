@@ -64,7 +64,8 @@ def test_server_params_fills_defaults_and_converts_types(run_module):
         "dropin_path": None, "marker_line": None, "resolv_conf": None, "inspect": True,
         "check": {"settings": {"state": "present"}, "timeout": 2.0, "retries": 0, "retry_delay": 1.0}}
     assert validate(run_module, discover_haproxy.ARGUMENT_SPEC, {})["params"] == {
-        "binary": "/usr/sbin/haproxy", "config_files": ["/etc/haproxy/haproxy.cfg"], "inspect": False, "check": None}
+        "binary": "/usr/sbin/haproxy", "config_files": ["/etc/haproxy/haproxy.cfg"], "pid_file": "/run/haproxy.pid",
+        "inspect": False, "check": None}
 
 
 @pytest.mark.parametrize("given, named", [  # ansible-core's words (which vary a little between versions)

@@ -174,7 +174,7 @@ def test_haproxy_defaults() -> None:
         "service_mgr": "systemd", "private": False, "check_host": "127.0.0.1",
         "socket_path": "/run/haproxy/tlsops-ocsp.sock", "refresher": "auto",
         "library_dir": "/usr/local/lib/tlsops-ocsp-haproxy", "renew_before": 1800, "file_mode": "0644",
-        "timeout": 10.0,
+        "timeout": 10.0, "pid_file": "/run/haproxy.pid",
     }
     assert settle("haproxy", "RedHat") == settle("haproxy", "Debian") == settle("haproxy", "FreeBSD")
 
@@ -240,7 +240,7 @@ def test_apache_discovery_options() -> None:
 def test_haproxy_discovery_options() -> None:
     values = role_vars("haproxy", config_files=["/srv/h.cfg"])
     assert discovery_options("haproxy", values, server_settings("haproxy", values, "RedHat", "", False)) == {
-        "binary": "/usr/sbin/haproxy", "config_files": ["/srv/h.cfg"], "inspect": True,
+        "binary": "/usr/sbin/haproxy", "config_files": ["/srv/h.cfg"], "pid_file": "/run/haproxy.pid", "inspect": True,
     }
 
 
