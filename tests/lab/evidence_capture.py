@@ -27,7 +27,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -52,8 +52,12 @@ class Fake:
     """Signs with the lab's delegated responder; `mode` per port says how to answer."""
 
     def __init__(self, state: Dict[str, Any]) -> None:
-        pem = lambda path: x509.load_pem_x509_certificate(Path(path).read_bytes())  # noqa: E731
-        key = lambda path: serialization.load_pem_private_key(Path(path).read_bytes(), None)  # noqa: E731
+        def pem(path: str) -> x509.Certificate:
+            return x509.load_pem_x509_certificate(Path(path).read_bytes())
+
+        def key(path: str) -> Any:
+            return serialization.load_pem_private_key(Path(path).read_bytes(), None)
+
         self.issuer = pem(state["pki"]["intermediate"]["cert"])
         self.signer = pem(state["pki"]["responder"]["cert"])
         self.signer_key = key(state["pki"]["responder"]["key"])
@@ -139,7 +143,7 @@ class Fake:
 # --- helpers ------------------------------------------------------------------
 
 def run(argv: List[str], **kwargs: Any) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, capture_output=True, text=True, timeout=120, **kwargs)
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False, **kwargs)
 
 
 def handshake(port: int, server_name: str) -> bool:
@@ -203,12 +207,18 @@ def nginx_scenario(work: Path, out: Path, name: str, server_lines: str, http_lin
 def nginx_all(state: Dict[str, Any], fake: Fake, work: Path, out: Path, dead_url: str) -> None:
     leaves = state["leaves"]
     plain, no_ocsp = leaves["plain"], leaves["no_ocsp"]
-    cert = lambda leaf, file="fullchain": (f"        ssl_certificate {leaf[file]};\n"  # noqa: E731
-                                           f"        ssl_certificate_key {leaf['key']};\n")
-    root, inter, chain = state["pki"]["root"]["cert"], state["pki"]["intermediate"]["cert"], state["pki"]["ca_chain"]
-    trusted = lambda path: f"        ssl_trusted_certificate {path};\n"  # noqa: E731
+
+    def cert(leaf: Dict[str, Any], file: str = "fullchain") -> str:
+        return f"        ssl_certificate {leaf[file]};\n        ssl_certificate_key {leaf['key']};\n"
+
+    def trusted(path: str) -> str:
+        return f"        ssl_trusted_certificate {path};\n"
+
+    def responder(url: str) -> str:
+        return f"        ssl_stapling_responder {url};\n"
+
+    inter, chain = state["pki"]["intermediate"]["cert"], state["pki"]["ca_chain"]
     verify = "        ssl_stapling_verify on;\n"
-    responder = lambda url: f"        ssl_stapling_responder {url};\n"  # noqa: E731
     scenarios = [
         ("good", cert(plain) + trusted(chain) + verify, "", 10),
         ("trusted_without_root", cert(plain) + trusted(inter) + verify, "", 10),
@@ -266,7 +276,7 @@ def apache_scenario(work: Path, out: Path, name: str, vhost_lines: str, server_l
     (out / "apache" / f"{name}.configtest.txt").write_text(test.stdout + test.stderr)
     started = run(base + ["-k", "start"])
     try:
-        if started.returncode == 0 and wait_for(lambda: (root / "apache2.pid").exists(), 10):
+        if started.returncode == 0 and wait_for((root / "apache2.pid").exists, 10):
             handshake(port, server_name)
             wait_for(lambda: handshake(port, server_name) or "AH0" in read(log).split("resuming normal")[-1], wait)
             run(base + ["-k", "graceful"])
@@ -281,11 +291,17 @@ def apache_scenario(work: Path, out: Path, name: str, vhost_lines: str, server_l
 
 def apache_all(state: Dict[str, Any], fake: Fake, work: Path, out: Path, dead_url: str) -> None:
     leaves = state["leaves"]
-    cert = lambda leaf, file="fullchain": (f"    SSLCertificateFile {leaves[leaf][file]}\n"  # noqa: E731
-                                           f"    SSLCertificateKeyFile {leaves[leaf]['key']}\n")
+
+    def cert(leaf: str, file: str = "fullchain") -> str:
+        return f"    SSLCertificateFile {leaves[leaf][file]}\n    SSLCertificateKeyFile {leaves[leaf]['key']}\n"
+
+    def cache(size: int = 128000) -> str:
+        return f"SSLStaplingCache shmcb:{work}/apache/%s-stapling({size})\n"
+
+    def force(url: str) -> str:
+        return f"    SSLStaplingForceURL {url}\n"
+
     on = "    SSLUseStapling on\n"
-    cache = lambda size=128000: f"SSLStaplingCache shmcb:{work}/apache/%s-stapling({size})\n"  # noqa: E731
-    force = lambda url: f"    SSLStaplingForceURL {url}\n"  # noqa: E731
     scenarios = [
         ("good", cert("plain") + on, cache(), 5),
         ("no_cache", cert("plain") + on, "", 5),
