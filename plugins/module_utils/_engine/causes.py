@@ -25,7 +25,14 @@ RESPONDER_UNREACHABLE = "responder_unreachable"
 RESPONDER_REFUSES = "responder_refuses"
 RESPONSE_STALE = "response_stale"
 CACHE_MISSING = "cache_missing"
+CACHE_TOO_SMALL = "cache_too_small"
 RESPONSE_TOO_LARGE = "response_too_large"
+NO_OCSP_URL = "no_ocsp_url"
+RESPONDER_NAME_UNRESOLVED = "responder_name_unresolved"
+RESPONDER_NOT_OCSP = "responder_not_ocsp"
+RESPONSE_INVALID = "response_invalid"
+CERTIFICATE_REVOKED = "certificate_revoked"
+HAPROXY_UPDATER_FAILED = "haproxy_updater_failed"
 RELOAD_NOT_EFFECTIVE = "reload_not_effective"
 RESPONDER_RECOVERED = "responder_recovered"
 NOT_FETCHED_YET = "not_fetched_yet"
@@ -56,8 +63,35 @@ CAUSES: Dict[str, Cause] = {
     RESPONSE_STALE: Cause(
         "the OCSP responder {url} answers with a response that is not current ({answer})",
         "check this host's clock (NTP), then ask the CA to fix {url}", False),
+    NO_OCSP_URL: Cause(
+        "the server finds no OCSP URL in {certificate}: there is nothing to staple",
+        "nothing to fix on the server: the certificate's revocation is checked through its CRL; remove the "
+        "stapling lines for it, or name a responder with `{directive} <url>` if its CA runs one", False),
+    RESPONDER_NAME_UNRESOLVED: Cause(
+        "the server cannot resolve the responder's host name {host} ({answer})",
+        "make {host} resolve on this host (the DNS server the server uses), then reload", False),
+    RESPONDER_NOT_OCSP: Cause(
+        "the OCSP URL {url} answers, but not with an OCSP response ({answer}): a proxy or portal is in the way, "
+        "or the URL is wrong",
+        "check what {url} answers from this host; let OCSP requests reach the CA directly, or name the right "
+        "responder with `{directive} <url>`", False),
+    RESPONSE_INVALID: Cause(
+        "the server rejects the responder's answer for {certificate}: it does not verify ({answer})",
+        "check the response {url} returns: it must be signed by {issuer} or by a delegate {issuer} signed "
+        "with OCSP Signing", False),
+    CERTIFICATE_REVOKED: Cause(
+        "the responder {url} says {certificate} is revoked; the server does not staple that",
+        "replace the certificate in {certificate}: it is revoked", False),
+    CACHE_TOO_SMALL: Cause(
+        "Apache fetched a response but could not store it in its stapling cache ({answer})",
+        "enlarge the shmcb size of SSLStaplingCache (128000 bytes or more), then restart Apache", False),
+    HAPROXY_UPDATER_FAILED: Cause(
+        "HAProxy's OCSP updater (or the refresher that feeds it) got no usable response for {certificate} "
+        "({answer})",
+        "check that this host reaches {url} and that HAProxy has the issuer of {certificate} (in the bundle, "
+        "or a .issuer file), then run the refresher again", False),
     CACHE_MISSING: Cause(
-        "Apache has no stapling cache (SSLStaplingCache) or it is too small",
+        "Apache has no stapling cache (SSLStaplingCache): mod_ssl stops at start (AH01958)",
         "set `SSLStaplingCache shmcb:/run/apache2/ssl_stapling(128000)` in server context and load "
         "mod_socache_shmcb", False),
     RESPONSE_TOO_LARGE: Cause(
@@ -93,6 +127,19 @@ def diagnosis(cause: str, evidence: Optional[List[str]] = None, settled: bool = 
         "settled": settled,
         "fetch_due": known.fetch_due,
     }
+
+
+def render(found: Mapping[str, Any], max_lines: int = 5) -> str:
+    """One paragraph for people: the cause, its sentence and remedy, then the last `max_lines` evidence lines."""
+    text = "%s: %s; %s" % (found["cause"], found["sentence"], found["remedy"])
+    if not found.get("settled", True):
+        text += " (the evidence does not settle it)"
+    lines = list(found.get("evidence") or [])
+    if lines:
+        shown = lines[-max_lines:]
+        earlier = " (and %d earlier)" % (len(lines) - len(shown)) if len(lines) > len(shown) else ""
+        text += "\nthe server's lines%s:\n" % earlier + "\n".join("  " + line for line in shown)
+    return text
 
 
 class _Facts(dict):

@@ -31,3 +31,25 @@ def test_remedies_name_the_file_and_the_url():
 
 def test_a_missing_fact_reads_unknown():
     assert "unknown" in causes.diagnosis(causes.RESPONDER_UNREACHABLE)["sentence"]
+
+
+def test_the_causes_the_real_servers_showed_have_remedies_naming_what_to_change():
+    assert "ssl_stapling_responder <url>" in causes.diagnosis(
+        causes.NO_OCSP_URL, certificate="/etc/ssl/le.pem", directive="ssl_stapling_responder")["remedy"]
+    assert "ocsp.example.test" in causes.diagnosis(causes.RESPONDER_NAME_UNRESOLVED, host="ocsp.example.test",
+                                                   answer="host not found")["remedy"]
+    html = causes.diagnosis(causes.RESPONDER_NOT_OCSP, url="http://ocsp.test/", answer="text/html",
+                            directive="SSLStaplingForceURL")
+    assert "(text/html)" in html["sentence"] and "SSLStaplingForceURL" in html["remedy"]
+    assert "/etc/ssl/site.pem" in causes.diagnosis(causes.CERTIFICATE_REVOKED, certificate="/etc/ssl/site.pem")["remedy"]
+    assert "SSLStaplingCache" in causes.diagnosis(causes.CACHE_TOO_SMALL)["remedy"]
+
+
+def test_render_shows_the_last_lines_and_whether_it_is_settled():
+    found = causes.diagnosis(causes.RESPONDER_UNREACHABLE, ["l%d" % n for n in range(7)], settled=False,
+                             url="http://ocsp.test/", host="ocsp.test", answer="refused")
+    text = causes.render(found, max_lines=2)
+    assert text.startswith("responder_unreachable: the OCSP responder http://ocsp.test/ cannot be reached")
+    assert "(the evidence does not settle it)" in text
+    assert text.endswith("(and 5 earlier):\n  l5\n  l6")
+    assert "\n" not in causes.render(causes.diagnosis(causes.NOT_FETCHED_YET, url="http://ocsp.test/"))

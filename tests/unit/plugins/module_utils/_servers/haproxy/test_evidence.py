@@ -1,0 +1,78 @@
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""HAProxy's evidence reader on HAProxy 2.6.12's runtime API answers and the refresher's lines (fixtures/README.md)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import causes
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy import evidence
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BUNDLE = "/tmp/tlsops-evidence-work/haproxy/plain.pem"
+
+
+def read(name: str) -> str:
+    return (FIXTURES / name).read_text()
+
+
+def served_serial() -> str:
+    line = next(line for line in read("show_ssl_cert_with_ocsp.txt").splitlines() if line.startswith("Serial:"))
+    return line.split(":", 1)[1].strip()
+
+
+def test_show_ocsp_response_lists_the_loaded_serials():
+    assert evidence.loaded_serials(read("show_ocsp_response_none.txt")) == []
+    assert evidence.loaded_serials(read("show_ocsp_response_one.txt")) == [served_serial()]
+
+
+def test_show_ssl_cert_says_whether_a_response_is_loaded():
+    assert evidence.cert_has_response(read("show_ssl_cert_no_ocsp.txt")) is False
+    assert evidence.cert_has_response(read("show_ssl_cert_with_ocsp.txt")) is True
+    assert evidence.cert_has_response("Unknown command") is None
+
+
+def test_set_ocsp_response_answers():
+    assert evidence.set_response_cause(read("set_ocsp_response_ok.txt")) is None
+    assert evidence.set_response_cause(read("set_ocsp_response_no_ocsp_file.txt")) == causes.RELOAD_NOT_EFFECTIVE
+    assert evidence.set_response_cause(read("set_ocsp_response_stale.txt")) == causes.RESPONSE_STALE
+
+
+def test_haproxy_2_6_has_no_ocsp_updates():
+    assert "Unknown command" in read("show_ocsp_updates_2.6.txt")
+    assert evidence.ocsp_updates(read("show_ocsp_updates_2.6.txt")) == []
+
+
+def test_a_loaded_response_settles_it():
+    assert evidence.diagnose(BUNDLE, served_serial(), read("show_ocsp_response_one.txt"),
+                             refresher_log=read("refresher.txt")) is None
+
+
+def test_refresher_unreachable_responder():
+    found = evidence.diagnose(BUNDLE, served_serial(), read("show_ocsp_response_none.txt"),
+                              refresher_log=read("refresher.txt"), url="http://127.0.0.1:31160")
+    assert found["cause"] == causes.RESPONDER_UNREACHABLE
+    assert "connection refused by 127.0.0.1 port 31160" in found["sentence"]
+    assert len(found["evidence"]) == 3 and ": none, unreachable: " in found["evidence"][-1]
+
+
+def test_refresher_that_could_not_hand_it_to_haproxy():
+    log = "\n".join(read("refresher.txt").splitlines()[:4])  # the runs with the socket gone
+    found = evidence.diagnose(BUNDLE, served_serial(), read("show_ocsp_response_none.txt"), refresher_log=log)
+    assert found["cause"] == causes.RELOAD_NOT_EFFECTIVE
+    assert "stats socket" in found["sentence"]
+
+
+def test_broken_settings_line_is_no_record_and_other_files_do_not_count():
+    assert all(record["path"] == BUNDLE for record in evidence.refresher_records(read("refresher.txt")))
+    assert evidence.diagnose("/etc/haproxy/other.pem", refresher_log=read("refresher.txt")) is None
+
+
+def test_ocsp_updates_of_2_8_from_the_management_guide():
+    text = ("OCSP Certid | Path | Next Update | Last Update | Successes | Failures | Last Update Status | "
+            "Last Update Status (str)\n"
+            "303b30 | /etc/haproxy/site.pem | 30/Jan/2023:00:08:09 +0000 | - | 0 | 1 | 2 | HTTP error\n")
+    rows = evidence.ocsp_updates(text)
+    assert rows[0]["Path"] == "/etc/haproxy/site.pem" and rows[0]["Failures"] == "1"
+    found = evidence.diagnose("/etc/haproxy/site.pem", show_ocsp_updates=text, url="http://ocsp.test/")
+    assert found["cause"] == causes.HAPROXY_UPDATER_FAILED
+    assert "(HTTP error, 1 failures)" in found["sentence"] and "http://ocsp.test/" in found["remedy"]
