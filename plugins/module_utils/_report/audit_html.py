@@ -80,8 +80,8 @@ def _item(item: Dict[str, Any], with_code: bool = False) -> str:
         esc(item["severity"]), esc(item["severity"]), esc(item["code"])) if with_code else ""
     # the server's own log lines that show why nothing is stapled, under the endpoint
     evidence = ('<pre class="evidence">%s</pre>' % esc("\n".join(item["evidence"]))) if item.get("evidence") else ""
-    return '<li data-search="%s">%s%s &mdash; %s%s</li>' % (esc(search), code, _who(item), esc(item["reason"]),
-                                                          evidence)
+    return '<li data-search="%s">%s%s &mdash; %s%s</li>' % (
+        esc(search), code, _who(item), esc(item["reason"]), evidence)
 
 
 def _list(items: Sequence[Dict[str, Any]], with_code: bool = False, shown: int = SHOWN_ITEMS) -> str:

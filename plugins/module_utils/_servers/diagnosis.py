@@ -95,7 +95,7 @@ def root_trusted(issuer: Any, trusted: List[Any], served: List[Any]) -> bool:
     """Whether a chain from `issuer` ends at a self-signed certificate that `trusted` holds, as OpenSSL
     requires of nginx's ssl_trusted_certificate (no partial chains, no system roots)."""
     current, pool = issuer, trusted + served
-    for _ in range(8):
+    for unused_depth in range(8):
         if _self_signed(current):
             return any(candidate == current for candidate in trusted)
         parent = certificates.find_issuer(current, pool)

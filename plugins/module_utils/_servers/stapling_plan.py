@@ -318,6 +318,7 @@ def stapling_plan(discovery: Mapping[str, Any], server: Any, certificates: List[
     result.update(own)
     if hasattr(server, "diagnosis_hint"):
         # what the check needs to say why an endpoint staples nothing, per site (module_utils/_servers/diagnosis.py)
-        hints = [server.diagnosis_hint(site, discovery, settings) for site in plan.sites for _ in site["endpoints"]]
+        hints = [server.diagnosis_hint(site, discovery, settings)
+                 for site in plan.sites for unused in site["endpoints"]]
         result["endpoints"] = [dict(endpoint, diagnosis=hint) for endpoint, hint in zip(result["endpoints"], hints)]
     return result
