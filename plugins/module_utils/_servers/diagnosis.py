@@ -10,7 +10,6 @@ file, override, resolver, error logs).
 """
 from __future__ import annotations
 
-import ipaddress
 import os
 import urllib.parse
 from typing import Any, Callable, Dict, List, Mapping, Optional
@@ -79,14 +78,6 @@ def _logged_cause(kind: str, lines: List[str]) -> Optional[str]:
     return (nginx_evidence if kind == "nginx" else apache_evidence).cause_of(lines)
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
-
-
 def _self_signed(cert: Any) -> bool:
     return cert.subject == cert.issuer and certificates.is_issued_by(cert, cert)
 
@@ -137,8 +128,10 @@ def diagnose(endpoint: Mapping[str, Any], evidence: List[str], fetch: ocsp.HttpF
         return SKIPPED
     host = urllib.parse.urlsplit(url).hostname or url
     facts.update(url=url, host=host)
-    if kind == "nginx" and (logged == causes.NO_RESOLVER or (not hint.get("resolver") and not _is_ip(host))):
-        return causes.diagnosis(causes.NO_RESOLVER, evidence, settled=logged == causes.NO_RESOLVER, **facts)
+    # nginx resolves a name with the system's DNS when it loads its configuration: only its own log says that
+    # a missing resolver (or an unresolvable name) is what stops it
+    if logged in (causes.NO_RESOLVER, causes.RESPONDER_NAME_UNRESOLVED):
+        return causes.diagnosis(logged, evidence, **facts)
     answer = ocsp.ask([url], leaf, issuer, fetch, timeout=timeout)
     found = _from_answer(answer, leaf, issuer, urls, url, fetch, timeout, facts, evidence)
     if found is not None:

@@ -156,5 +156,5 @@ def diagnosis_hint(site: Mapping[str, Any], discovery: Mapping[str, Any], settin
               if item["name"] == "SSLStaplingForceURL" and item["args"]]
     if site["configured_by"] == ROLE and settings.get("server_settings", {}).get("SSLStaplingForceURL"):
         forced.append(settings["server_settings"]["SSLStaplingForceURL"])
-    return {"kind": "apache", "responder": forced[-1] if forced else None, "verify": False, "resolver": True,
+    return {"kind": "apache", "responder": forced[-1] if forced else None, "verify": False,
             "override_directive": "SSLStaplingForceURL", "error_logs": list(discovery.get("error_logs", []))}

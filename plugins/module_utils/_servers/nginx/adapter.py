@@ -123,21 +123,18 @@ def _effective(names: List[str], server: Mapping[str, Any], discovery: Mapping[s
 
 def diagnosis_hint(site: Mapping[str, Any], discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
     """What nginx uses when it fetches for this server block: its trusted file, responder override, whether it
-    verifies, whether it has a resolver, and its error logs. Where the role staples the block, the role's lines."""
+    verifies, and its error logs. Where the role staples the block, the role's lines."""
     server = next((item for item in discovery.get("servers", [])
                    if item["file"] == site["file"] and item["block_line"] == site["line"]), {})
-    found = _effective(["ssl_trusted_certificate", "ssl_stapling_responder", "ssl_stapling_verify", "resolver"],
-                       server, discovery)
+    found = _effective(["ssl_trusted_certificate", "ssl_stapling_responder", "ssl_stapling_verify"], server, discovery)
     hint = {
         "kind": "nginx",
         "trusted_certificate": (found.get("ssl_trusted_certificate") or [None])[0],
         "responder": (found.get("ssl_stapling_responder") or [None])[0],
         "verify": (found.get("ssl_stapling_verify") or ["off"])[0] == "on",
-        "resolver": "resolver" in found,
         "override_directive": "ssl_stapling_responder",
         "error_logs": list(discovery.get("error_logs", [])),
     }
     if site["configured_by"] == ROLE:
-        hint.update(trusted_certificate=settings["bundle_path"], verify=common.flag(settings["verify"]),
-                    resolver=hint["resolver"] or bool(settings.get("resolvers") or discovery.get("resolvers")))
+        hint.update(trusted_certificate=settings["bundle_path"], verify=common.flag(settings["verify"]))
     return hint

@@ -39,7 +39,7 @@ def fetcher(ca, leaf, answers: Dict[str, str]):
 
 def endpoint(path: str, **hint: Any) -> Dict[str, Any]:
     return {"certificate_path": path, "stapling_applicable": True, "configured_by": "user",
-            "diagnosis": dict({"kind": "nginx", "verify": True, "resolver": True,
+            "diagnosis": dict({"kind": "nginx", "verify": True,
                                "override_directive": "ssl_stapling_responder", "error_logs": []}, **hint)}
 
 
@@ -91,8 +91,12 @@ def test_responder_unreachable_or_refusing(ca, tmp_path):
 def test_a_name_without_a_resolver(ca, tmp_path):
     leaf = ca.leaf(ocsp_urls=["http://ocsp.example.test/"])
     served = write(tmp_path, "full.pem", leaf, ca.intermediate)
-    found = diagnose(ca, leaf, endpoint(served, resolver=False), {})
-    assert found["cause"] == causes.NO_RESOLVER and "resolver" in found["remedy"]
+    line = ('2026/12/05 02:00:00 [error] 1#1: no resolver defined to resolve ocsp.example.test while requesting '
+            f'certificate status, responder: ocsp.example.test, certificate: "{served}"')
+    found = diagnose(ca, leaf, endpoint(served), {}, [line])
+    assert found["cause"] == causes.NO_RESOLVER and "resolver" in found["remedy"] and found["evidence"] == [line]
+    # without the server's word, a name that does not answer is an unreachable responder
+    assert diagnose(ca, leaf, endpoint(served), {})["cause"] == causes.RESPONDER_UNREACHABLE
 
 
 def test_a_failed_fetch_the_responder_now_answers_is_due_a_fetch(ca, tmp_path):
