@@ -23,7 +23,7 @@ stopped in the fixture's finalizer.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence, Tuple
 
 import pytest
 
@@ -60,3 +60,17 @@ def lab(lab_factory: LabFactory) -> Iterator[core.Lab]:
     started = lab_factory()
     yield started
     started.stop()
+
+
+@pytest.fixture
+def debian_nginx(lab_factory: LabFactory, tmp_path) -> Iterator[Tuple[core.Lab, Any]]:  # pylint: disable=redefined-outer-name
+    """The lab's PKI and responder, and a private nginx in Debian's layout (tests/support/debian_nginx.py), not
+    started: the test writes its sites first."""
+    from tests.conftest import free_port
+    from tests.support.debian_nginx import DebianNginx
+
+    lab = lab_factory(components=("responder",), revoke_initially=False)
+    nginx = DebianNginx(tmp_path / "nginx", free_port()).install()
+    yield lab, nginx
+    nginx.stop()
+    lab.stop()

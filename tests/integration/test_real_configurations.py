@@ -14,10 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import free_port
-from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
+from tests.integration.lab_fixtures import debian_nginx, lab_factory  # noqa: F401 pylint: disable=unused-import
 from tests.lab import role_vars
-from tests.support.debian_nginx import DebianNginx
 from tests.support.role_checks import by_leaf, endpoint_facts, s_client_status, tree_digest
 from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_report as report
 
@@ -26,16 +24,6 @@ NGINX_ENABLE = HERE / "nginx" / "enable.yml"
 NGINX_AUDIT = HERE / "nginx" / "audit.yml"
 APACHE = HERE / "apache" / "enable.yml"
 MOZILLA_NGINX = "\tssl_stapling on;\n\tssl_stapling_verify on;\n\tssl_trusted_certificate {chain};\n\tresolver 127.0.0.1;\n"
-
-
-@pytest.fixture
-def debian_nginx(lab_factory, tmp_path):  # noqa: F811
-    """The lab's PKI and responder, and a private nginx in Debian's layout serving three leaves."""
-    lab = lab_factory(components=("responder",), revoke_initially=False)
-    nginx = DebianNginx(tmp_path / "nginx", free_port()).install()
-    yield lab, nginx
-    nginx.stop()
-    lab.stop()
 
 
 def staples_good(port: int, state: dict[str, Any], leaf: str, attempts: int = 10) -> bool:

@@ -13,15 +13,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from tests.conftest import free_port
-from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
+from tests.integration.lab_fixtures import debian_nginx, lab_factory  # noqa: F401 pylint: disable=unused-import
 from tests.lab import lab_pki, role_vars
 from tests.support import pki
-from tests.support.debian_nginx import DebianNginx
 from tests.support.role_checks import by_leaf, endpoint_facts
 
 HERE = Path(__file__).resolve().parent
@@ -29,16 +27,6 @@ NGINX_ENABLE = HERE / "nginx" / "enable.yml"
 NGINX_AUDIT = HERE / "nginx" / "audit.yml"
 APACHE_ENABLE = HERE / "apache" / "enable.yml"
 USER_LINES = "\tssl_stapling on;\n\tssl_stapling_verify on;\n\tssl_trusted_certificate {trusted};\n\tresolver 127.0.0.1;\n"
-
-
-@pytest.fixture
-def debian_nginx(lab_factory, tmp_path):  # noqa: F811
-    """The lab's PKI and responder, and a private nginx in Debian's layout."""
-    lab = lab_factory(components=("responder",), revoke_initially=False)
-    nginx = DebianNginx(tmp_path / "nginx", free_port()).install()
-    yield lab, nginx
-    nginx.stop()
-    lab.stop()
 
 
 def test_trusted_file_without_the_root_is_named_and_never_reloaded(debian_nginx, run_playbook):
