@@ -46,8 +46,7 @@ def test_reload_follows_the_running_process(lab_factory, run_playbook, flags, me
                                       haproxy_stapling_refresher_python=sys.executable)
         first = run_playbook(PLAYBOOK, variables)
         assert first.returncode == 0, first.failure_messages()
-        plans = [result for result in first.results("Plan stapling on this server (decided on the controller, "
-                                                    "no round trip)")]
+        plans = first.results("Plan stapling on this server (decided on the controller, no round trip)")
         assert plans[0]["ansible_facts"]["__stapling_phases_plan"]["reload_method"] == method
         assert by_leaf(state, endpoint_facts(first, "haproxy_stapling"), "must_staple")["verdict"] == "good"
         assert "Cert Status: good" in s_client_status(state, "haproxy", "must_staple")

@@ -48,8 +48,8 @@ def discover(module: AnsibleModule, params: Mapping[str, Any]) -> Dict[str, Any]
         module.fail_json(msg=str(error))
     result = dict(changed=False, version="%d.%d" % version, crt_lists=crt_lists, **model)
     # how the running process can be reloaded: master-worker or not, under systemd or not
-    result["process"] = haproxy_process.running(params["pid_file"], [haproxy_config.read_text(path) for path
-                                                                      in haproxy_config.config_files(paths)])
+    texts = [haproxy_config.read_text(path) for path in haproxy_config.config_files(paths)]
+    result["process"] = haproxy_process.running(params["pid_file"], texts)
     if params["inspect"] or params["check"]:
         served = [entry["path"] for entry in model["certificates"]]
         result["certificate_facts"] = describe_certificate_files(module, served, "crt")
