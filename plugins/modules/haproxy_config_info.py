@@ -26,6 +26,13 @@ options:
     description: The pid file of the running HAProxy, read to tell how it can be reloaded (RV(process)).
     type: path
     default: /run/haproxy.pid
+  previous_pids:
+    description:
+      - The pids of the HAProxy instance before a reload (the plan's C(process.pids)); RV(process) then says
+        whether the reload took effect (C(took_effect)).
+    type: list
+    elements: int
+    default: []
   inspect:
     description: Also inspect every certificate file the TLS binds serve (RV(certificate_facts)).
     type: bool
@@ -46,8 +53,18 @@ EXAMPLES = r"""
 RETURN = r"""
 process:
   description:
-    - The running HAProxy the pid file names, or null when none runs. C(pids), C(cmdline), C(master_worker)
-      (C(-W), C(-Ws) or C(master-worker) in the global section) and C(systemd_unit) (the service it runs in).
+    - The running HAProxy of this configuration (its master from the pid file, else from /proc by its C(-f)
+      files), or null when none runs.
+    - C(pid) (the master), C(pids) (those the pid file names), C(workers), C(pid_source) (C(pid_file) or
+      C(proc)), C(pid_file) (its C(-p)), C(cmdline), C(master_worker) (C(-W), C(-Ws) or C(master-worker) in the
+      global section), C(daemon) (C(-D) or C(daemon)), C(systemd_unit) (the service its cgroup names),
+      C(started_by) (C(systemd), C(init_script) or C(hand)), C(started) (Unix time its newest process started),
+      C(config_loaded) (false when the configuration files changed after that: a reload had no effect) and,
+      with O(previous_pids), C(took_effect).
+  sample: {pid: 41, pids: [41], workers: [], pid_source: pid_file, pid_file: /run/haproxy.pid,
+           cmdline: [/usr/sbin/haproxy, -f, /etc/haproxy/haproxy.cfg, -D, -p, /run/haproxy.pid],
+           master_worker: false, daemon: true, systemd_unit: null, started_by: init_script,
+           started: 1764900000.5, config_loaded: true}
   returned: always
   type: dict
 version:

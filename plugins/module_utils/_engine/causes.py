@@ -39,7 +39,8 @@ NOT_FETCHED_YET = "not_fetched_yet"
 UNSETTLED = "unsettled"
 
 # {placeholders} are filled from the endpoint's facts: certificate, issuer, url, other_url, host, trusted,
-# directive (the server's override directive), answer (what the responder or the server said)
+# directive (the server's override directive), answer (what the responder or the server said), process (the
+# running server in a few words: pid, pid file, mode, who started it), restart (the command that restarts it)
 CAUSES: Dict[str, Cause] = {
     ISSUER_NOT_SERVED: Cause(
         "the server cannot find the issuer of {certificate}: the file holds no certificate that issued it",
@@ -98,8 +99,8 @@ CAUSES: Dict[str, Cause] = {
         "the OCSP response from {url} is larger than the server accepts",
         "ask the CA for a smaller response (fewer certificates in it)", False),
     RELOAD_NOT_EFFECTIVE: Cause(
-        "the server did not take the new configuration: the reload had no effect ({answer})",
-        "restart the server", False),
+        "{process} has not loaded the configuration as it is now: the reload had no effect ({answer})",
+        "restart it: `{restart}`; the role does not reload it again the same way", False),
     RESPONDER_RECOVERED: Cause(
         "the server's last fetch failed ({answer}), and the responder {url} answers good from this host now",
         "nothing to change: a reload makes the server fetch again now", True),

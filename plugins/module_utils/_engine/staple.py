@@ -41,8 +41,9 @@ _RESPONSE_FIELDS = ("verdict", "reason", "cert_status", "this_update", "next_upd
 # common 1024 file-descriptor limit whatever `workers` asks for.
 MAX_WORKERS = 256
 
+# server-neutral: the roles' reports replace it with the cause their server's diagnosis gives
 _NO_STAPLE_ADVICE = ("check that stapling is on for this endpoint and that the server can reach the OCSP "
-                     "responder (some servers, nginx among them, fetch only after a first handshake: retry)")
+                     "responder (a server that fetches on demand staples only after a first handshake: retry)")
 
 
 def check_endpoint(

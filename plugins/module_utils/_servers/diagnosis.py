@@ -10,6 +10,7 @@ file, override, resolver, error logs).
 """
 from __future__ import annotations
 
+import datetime
 import os
 import urllib.parse
 from typing import Any, Callable, Dict, List, Mapping, Optional
@@ -19,6 +20,7 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import certifi
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import ocsp
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import verdicts
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.apache import evidence as apache_evidence
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy import process as haproxy_process
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.nginx import evidence as nginx_evidence
 
 LOG_TAIL = 512 * 1024  # the end of a log is where the lines since the last reload are
@@ -75,7 +77,30 @@ def evidence_for(hint: Mapping[str, Any], certificate_path: str, logs: Dict[str,
 
 
 def _logged_cause(kind: str, lines: List[str]) -> Optional[str]:
+    if kind == "haproxy":
+        return None  # HAProxy writes no stapling lines to a log of its own
     return (nginx_evidence if kind == "nginx" else apache_evidence).cause_of(lines)
+
+
+def reload_not_effective(hint: Mapping[str, Any], certificate_path: str,
+                         proc: str = "/proc") -> Optional[Dict[str, Any]]:
+    """HAProxy: the running process started before its configuration last changed, read now (after the role's
+    reload): the reload had no effect. None when it runs the configuration as it is (or cannot be told)."""
+    loaded_files = list(hint.get("loaded_files") or [])
+    running = haproxy_process.running(hint.get("pid_file") or "", loaded_files, [], proc=proc)
+    changed_at = haproxy_process.newest_change(loaded_files)
+    if haproxy_process.config_loaded(running, changed_at) is not False:
+        return None
+    known = hint.get("process") or {}
+    return causes.diagnosis(
+        causes.RELOAD_NOT_EFFECTIVE, [], certificate=certificate_path,
+        process=haproxy_process.describe(running), restart=known.get("restart_command"),
+        answer="its newest process started at %s, the configuration changed at %s" % (
+            _when(running["started"]), _when(changed_at)))
+
+
+def _when(unix_time: float) -> str:
+    return datetime.datetime.fromtimestamp(unix_time, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _self_signed(cert: Any) -> bool:
@@ -110,6 +135,10 @@ def diagnose(endpoint: Mapping[str, Any], evidence: List[str], fetch: ocsp.HttpF
     """The cause of one endpoint that should staple and staples nothing."""
     hint = endpoint.get("diagnosis") or {}
     kind, path = hint.get("kind"), endpoint["certificate_path"]
+    if kind == "haproxy":
+        stale = reload_not_effective(hint, path)
+        if stale is not None:
+            return stale
     served = _load(path)
     if not served:
         return SKIPPED
@@ -143,6 +172,10 @@ def diagnose(endpoint: Mapping[str, Any], evidence: List[str], fetch: ocsp.HttpF
         return causes.diagnosis(logged, evidence, settled=False, **facts)
     if answer["verdict"] != verdicts.GOOD:
         return SKIPPED  # revoked: the responder's verdict says it
+    if kind == "haproxy":  # it staples what it holds (pushed or loaded): it has nothing to fetch lazily
+        return causes.diagnosis(causes.UNSETTLED, evidence, settled=False, answer=(
+            "the responder answers good from this host, and the running HAProxy holds no response for %s" % path),
+            **facts)
     if evidence:
         return causes.diagnosis(causes.RESPONDER_RECOVERED, evidence, answer=evidence[-1][-160:], **facts)
     return causes.diagnosis(causes.NOT_FETCHED_YET, evidence, **facts)

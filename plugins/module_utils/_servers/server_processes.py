@@ -1,18 +1,125 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The web servers running on a host, from the process names in /proc (or `ps` where /proc lists none).
+"""The web servers running on a host, from /proc (or `ps` where /proc lists none), and how each was started.
 
-Shared by server_facts (the stapling role's detection) and stapling_audit_info (the audit's one call).
+Shared by server_facts (the stapling role's detection) and stapling_audit_info (the audit's one call), and by
+the discovery of each server kind: who started its main process (``started_by``: ``systemd`` when its cgroup
+names a system ``.service``, ``init_script`` when it runs the system instance an /etc/init.d script starts,
+``hand`` otherwise), which is what decides how it can be reloaded. A host with systemd can run a server started
+by hand: the process says which, the service manager of the host does not.
 """
 from __future__ import annotations
 
 import os
-from typing import List, Optional, Tuple
+import re
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
 
 # process name -> the server kind (the role) that handles it
 SERVER_KINDS = {"nginx": "nginx", "apache2": "apache", "httpd": "apache", "haproxy": "haproxy"}
 PS_FAILED = "listing the running programs failed: /proc lists no process and %s; %s"
+PROC = "/proc"
+SYSTEMD = "systemd"
+INIT_SCRIPT = "init_script"
+HAND = "hand"
+_SERVICE = re.compile(r"([^/\s]+\.service)$")
+# a user's own systemd instance, not the system's service for this server
+_USER_MANAGER = re.compile(r"^user@\d+\.service$")
+
+
+def read_text(path: str) -> Optional[str]:
+    """A small file's text (a /proc entry, a pid file), or None when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def systemd_unit(cgroup_text: str) -> Optional[str]:
+    """The system service a process runs in, from /proc/<pid>/cgroup: the innermost ``.service`` of its path
+    (cgroup v2 ``0::/system.slice/haproxy.service``, v1 ``1:name=systemd:/...``); None outside one, and for a
+    user's own manager (``user@1000.service``: started by hand in a session)."""
+    for line in cgroup_text.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) < 3 or parts[1] not in ("", "name=systemd"):
+            continue
+        units = [match.group(1) for match in map(_SERVICE.search, parts[2].split("/")) if match]
+        units = [unit for unit in units if not _USER_MANAGER.match(unit)]
+        if units:
+            return units[-1]
+    return None
+
+
+def process(pid: int, proc: str = PROC) -> Optional[Dict[str, Any]]:
+    """One live process: pid, comm, ppid, argv, systemd unit and start (clock ticks after boot); None when it is
+    gone, hidden or a zombie (an exited process its parent has not reaped still shows its name)."""
+    base = os.path.join(proc, str(pid))
+    stat = read_text(os.path.join(base, "stat"))
+    if not stat or ")" not in stat:
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()
+    if len(fields) < 20 or fields[0] in ("Z", "X"):
+        return None
+    return {
+        "pid": pid,
+        "comm": stat[stat.find("(") + 1:stat.rfind(")")],
+        "ppid": int(fields[1]),
+        "argv": [word for word in (read_text(os.path.join(base, "cmdline")) or "").split("\0") if word],
+        "systemd_unit": systemd_unit(read_text(os.path.join(base, "cgroup")) or ""),
+        "start_ticks": int(fields[19]),
+    }
+
+
+def live_processes(names: Iterable[str], proc: str = PROC) -> List[Dict[str, Any]]:
+    """Every live process whose name is one of `names`, by pid."""
+    wanted = set(names)
+    try:
+        pids = sorted(int(entry) for entry in os.listdir(proc) if entry.isdigit())
+    except OSError:
+        return []
+    found = (process(pid, proc) for pid in pids)
+    return [entry for entry in found if entry is not None and entry["comm"] in wanted]
+
+
+def masters(processes: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The processes whose parent is not one of them: each instance's master (or its only process)."""
+    pids = {entry["pid"] for entry in processes}
+    return [entry for entry in processes if entry["ppid"] not in pids]
+
+
+def family(master: Dict[str, Any], processes: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The master and its descendants among `processes` (its workers)."""
+    members, pids = [master], {master["pid"]}
+    for entry in sorted(processes, key=lambda item: item["pid"]):
+        if entry["ppid"] in pids and entry["pid"] not in pids:
+            members.append(entry)
+            pids.add(entry["pid"])
+    return members
+
+
+def boot_time(proc: str = PROC) -> Optional[float]:
+    """The host's boot time (Unix seconds, whole: /proc/stat's btime)."""
+    for line in (read_text(os.path.join(proc, "stat")) or "").splitlines():
+        if line.startswith("btime "):
+            return float(line.split()[1])
+    return None
+
+
+def started_at(entry: Dict[str, Any], proc: str = PROC) -> Optional[float]:
+    """When a process started, as Unix time (within a second: boot time is whole seconds)."""
+    boot = boot_time(proc)
+    return None if boot is None else boot + entry["start_ticks"] / os.sysconf("SC_CLK_TCK")
+
+
+def started_by(master: Dict[str, Any], system_instance: bool, init_script: Optional[str]) -> str:
+    """systemd (its cgroup names a service), init_script (the system instance, where an init script exists
+    for it and no service runs it), or hand."""
+    if master.get("systemd_unit"):
+        return SYSTEMD
+    if system_instance and init_script and os.path.exists(init_script):
+        return INIT_SCRIPT
+    return HAND
 
 
 def programs_from_proc() -> Optional[List[str]]:

@@ -206,6 +206,7 @@ def _haproxy(role_vars: Mapping[str, Any], paths: Mapping[str, Any], service_mgr
         "binary": role_vars["haproxy_stapling_binary"] or paths["binary"],
         "config_files": config_files,
         "pid_file": role_vars["haproxy_stapling_pid_file"],
+        "service_name": role_vars["haproxy_stapling_service_name"],
         "reload_method": role_vars["haproxy_stapling_reload_method"],
         "service_mgr": service_mgr,
         "private": config_files != paths["config_files"],

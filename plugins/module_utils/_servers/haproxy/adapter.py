@@ -20,9 +20,10 @@ shared plan:
   configuration's own, else one in the role's stanza of the global section;
 - the refresher: systemd timer or cron entry, its settings, the engine modules it imports.
 
-The reload is read from the running process (process.py): the service manager for the system instance
-systemd runs, SIGUSR2 to the master in master-worker mode, else a soft reload (a new process with -sf);
-``signal`` when nothing runs from the pid file.
+The reload is read from the running process (process.py): the service manager for the instance systemd
+runs (its unit), SIGUSR2 to the master in master-worker mode, else a soft reload (a new process with -sf, from
+the process's own command line); none when nothing runs. Each endpoint carries the ``diagnosis`` hint that
+lets the check tell a reload that did not take effect (diagnosis.py).
 
 Extra settings: ``binary``, ``config_files``, ``pid_file``, ``check_host``, ``socket_path``, ``refresher`` (auto | systemd | cron),
 ``library_dir``, ``renew_before``, ``file_mode``, ``timeout``.
@@ -205,10 +206,18 @@ def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Map
 
 def _reload(discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
     """How this HAProxy is reloaded, read from its running process (process.py); a method the user set wins."""
-    fallback = common.reload_method(settings, "signal")
-    running = discovery.get("process")
-    method = fallback if settings.get("reload_method", "auto") != "auto" else haproxy_process.reload_method(
-        running, fallback, common.flag(settings.get("private")))
-    soft = haproxy_process.soft_reload_command(settings["binary"], settings["config_files"], settings["pid_file"],
-                                               running["pids"]) if running and method == "soft" else None
-    return {"reload_method": method, "soft_reload": soft}
+    return haproxy_process.reload(discovery.get("process"), dict(settings, private=common.flag(settings.get("private"))),
+                                  read="process" in discovery)
+
+
+def diagnosis_hint(site: Mapping[str, Any], discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
+    """What the check needs to tell a reload that did not take effect (the same for every site): the process as
+    discovery read it, the files HAProxy reads at load (configuration and crt-lists) and the restart command."""
+    reload = _reload(discovery, settings)
+    return {
+        "kind": "haproxy",
+        "process": reload["process"],
+        "pid_file": settings.get("pid_file"),
+        "loaded_files": list(settings.get("config_files") or []) + sorted(discovery.get("crt_lists", {})),
+        "override_directive": "ocsp-update",
+    }

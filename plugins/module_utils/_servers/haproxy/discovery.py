@@ -20,6 +20,7 @@ ARGUMENT_SPEC: Dict[str, Any] = {
     "binary": {"type": "path", "default": "/usr/sbin/haproxy"},
     "config_files": {"type": "list", "elements": "path", "default": ["/etc/haproxy/haproxy.cfg"]},
     "pid_file": {"type": "path", "default": "/run/haproxy.pid"},
+    "previous_pids": {"type": "list", "elements": "int", "default": []},
     "inspect": {"type": "bool", "default": False},
     "check": CHECK_SPEC,
 }
@@ -48,8 +49,15 @@ def discover(module: AnsibleModule, params: Mapping[str, Any]) -> Dict[str, Any]
         module.fail_json(msg=str(error))
     result = dict(changed=False, version="%d.%d" % version, crt_lists=crt_lists, **model)
     # how the running process can be reloaded: master-worker or not, under systemd or not
-    texts = [haproxy_config.read_text(path) for path in haproxy_config.config_files(paths)]
-    result["process"] = haproxy_process.running(params["pid_file"], texts)
+    files = haproxy_config.config_files(paths)
+    running = haproxy_process.running(params["pid_file"], paths, [haproxy_config.read_text(path) for path in files])
+    if running is not None:
+        # whether it loaded the configuration as it is now (False: a reload since the last change had no effect)
+        running["config_loaded"] = haproxy_process.config_loaded(
+            running, haproxy_process.newest_change(files + sorted(crt_lists)))
+        if params.get("previous_pids"):
+            running["took_effect"] = haproxy_process.took_effect(params["previous_pids"], running)
+    result["process"] = running
     if params["inspect"] or params["check"]:
         served = [entry["path"] for entry in model["certificates"]]
         result["certificate_facts"] = describe_certificate_files(module, served, "crt")

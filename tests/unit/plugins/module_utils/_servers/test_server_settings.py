@@ -174,7 +174,7 @@ def test_haproxy_defaults() -> None:
         "service_mgr": "systemd", "private": False, "check_host": "127.0.0.1",
         "socket_path": "/run/haproxy/tlsops-ocsp.sock", "refresher": "auto",
         "library_dir": "/usr/local/lib/tlsops-ocsp-haproxy", "renew_before": 1800, "file_mode": "0644",
-        "timeout": 10.0, "pid_file": "/run/haproxy.pid",
+        "timeout": 10.0, "pid_file": "/run/haproxy.pid", "service_name": "haproxy",
     }
     assert settle("haproxy", "RedHat") == settle("haproxy", "Debian") == settle("haproxy", "FreeBSD")
 
