@@ -70,6 +70,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+process:
+  description:
+    - The running master of this nginx (its title names the configuration file), read from /proc, or null when none runs. C(pid), C(systemd_unit) (the
+      service its cgroup names, null outside one) and C(started_by) (C(systemd), C(init_script) or C(hand)): the
+      role reloads through the service manager only when systemd runs it.
+  returned: always
+  type: dict
+  sample: {pid: 812, systemd_unit: null, started_by: init_script}
 version:
   description: The nginx version.
   type: str

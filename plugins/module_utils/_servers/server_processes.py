@@ -122,6 +122,41 @@ def started_by(master: Dict[str, Any], system_instance: bool, init_script: Optio
     return HAND
 
 
+def _pids_in(pid_file: Optional[str]) -> List[int]:
+    return [int(word) for word in (read_text(pid_file) or "").split() if word.isdigit()] if pid_file else []
+
+
+def _option(argv: List[str], option: str) -> Optional[str]:
+    """The value after `option` in a command line (nginx rewrites its title into one word list: split it)."""
+    words = " ".join(argv).split()
+    return next((words[index + 1] for index, word in enumerate(words[:-1]) if word == option), None)
+
+
+def running_master(names: Iterable[str], pid_file: Optional[str] = None, config_option: str = "-c",
+                   config_file: Optional[str] = None, default_config: Optional[str] = None,
+                   proc: str = PROC) -> Optional[Dict[str, Any]]:
+    """The master of one server instance: the live process its pid file names, else the master whose command
+    line names `config_file` (or names none where `config_file` is the default). None when none runs."""
+    live = live_processes(names, proc)
+    by_pid = {entry["pid"]: entry for entry in live}
+    for pid in _pids_in(pid_file):
+        if pid in by_pid:
+            return by_pid[pid]
+    for entry in masters(live):
+        named = _option(entry["argv"], config_option)
+        if named == config_file or (named is None and config_file in (None, default_config)):
+            return entry
+    return None
+
+
+def start_facts(master: Optional[Dict[str, Any]], system_instance: bool, init_script: str) -> Optional[Dict[str, Any]]:
+    """What the reload decision needs of a master: pid, systemd unit, who started it (None: none runs)."""
+    if master is None:
+        return None
+    return {"pid": master["pid"], "systemd_unit": master["systemd_unit"],
+            "started_by": started_by(master, system_instance, init_script)}
+
+
 def programs_from_proc() -> Optional[List[str]]:
     """The names of the running processes, or None when /proc lists none."""
     try:

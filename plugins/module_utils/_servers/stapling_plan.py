@@ -283,14 +283,22 @@ def flag(value: Any) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on") if isinstance(value, str) else bool(value)
 
 
-def reload_method(settings: Mapping[str, Any], own: str) -> str:
-    """The service manager for the system instance under systemd; the server's own way otherwise.
+def reload_method(settings: Mapping[str, Any], own: str, discovery: Optional[Mapping[str, Any]] = None) -> str:
+    """How the server is reloaded: a method the settings name; else the service manager when the running master
+    runs in a systemd service (discovery's ``process``, read from /proc: a host with systemd can run a server
+    started by hand), the server's own way otherwise (``nginx -s reload``, ``apachectl graceful`` work however it
+    was started). Where discovery did not read the process, or none runs: the service manager for the system
+    instance under systemd.
 
     A private instance (its own prefix or configuration) is unknown to the service manager.
     """
     if settings.get("reload_method", "auto") != "auto":
         return settings["reload_method"]
-    return "service" if settings.get("service_mgr") == "systemd" and not flag(settings.get("private")) else own
+    private = flag(settings.get("private"))
+    running = (discovery or {}).get("process")
+    if running:
+        return "service" if running.get("systemd_unit") and not private else own
+    return "service" if settings.get("service_mgr") == "systemd" and not private else own
 
 
 def edits(plan: Plan, owned: List[str], marked: List[str], settings: Mapping[str, Any]) -> Dict[str, Any]:

@@ -145,7 +145,7 @@ def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Map
         reload="restart" if needs_restart(lines, discovery, settings) else "reload",
         # mod_ssl keeps a failed fetch in its cache across graceful restarts: a fresh fetch takes a restart
         refetch="restart",
-        reload_method=common.reload_method(settings, "command"),
+        reload_method=common.reload_method(settings, "command", discovery),
     )
 
 

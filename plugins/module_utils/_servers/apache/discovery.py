@@ -24,6 +24,7 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.apache.config
 )
 from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.check_glue import CHECK_SPEC, plan_and_check
 from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import describe_certificate_files
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import server_processes
 
 # apache_config_info's options (documented there)
 ARGUMENT_SPEC: Dict[str, Any] = {
@@ -34,6 +35,8 @@ ARGUMENT_SPEC: Dict[str, Any] = {
     "inspect": {"type": "bool", "default": False},
     "check": CHECK_SPEC,
 }
+
+INIT_SCRIPT = "/etc/init.d/apache2"
 
 
 def _ctl(module: AnsibleModule, ctl: str, *args: str) -> Tuple[int, str, str]:
@@ -96,6 +99,11 @@ def _describe(module: AnsibleModule, params: Mapping[str, Any], main_file: str) 
                   server_directives=server_directives(main_file, _read_text, server_root, variables),
                   server_root_matches=not config_dir or os.path.realpath(server_root) == os.path.realpath(config_dir),
                   files_with_include=_files_with(files, include_line) if include_line else [])
+    # who runs the master (systemd or not) decides how it is reloaded (stapling_plan.reload_method)
+    result["process"] = server_processes.start_facts(
+        server_processes.running_master(["apache2", "httpd"], pid_file=result["pid_file"] or None, config_option="-d",
+                                        config_file=None), system_instance=result["server_root_matches"],
+        init_script=INIT_SCRIPT)
     if params["inspect"] or params["check"]:
         paths = sorted({vhost["certificate_file"] for vhost in vhosts if is_tls(vhost) and "$" not in vhost["certificate_file"]})
         result["certificates"] = describe_certificate_files(module, paths, "SSLCertificateFile")

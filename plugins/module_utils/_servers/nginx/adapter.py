@@ -107,7 +107,7 @@ def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Map
         reload="reload",
         # nginx waits minutes after a failed fetch before it asks again: a reload makes it ask now
         refetch="reload",
-        reload_method=common.reload_method(settings, "signal"),
+        reload_method=common.reload_method(settings, "signal", discovery),
     )
 
 

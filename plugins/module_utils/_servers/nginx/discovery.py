@@ -15,6 +15,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.check_glue import CHECK_SPEC, plan_and_check
 from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import describe_certificate_files
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import server_processes
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.nginx.config import (
     NginxConfigError,
     load_dump,
@@ -36,6 +37,9 @@ ARGUMENT_SPEC: Dict[str, Any] = {
     "inspect": {"type": "bool", "default": False},
     "check": CHECK_SPEC,
 }
+
+DEFAULT_CONFIG = "/etc/nginx/nginx.conf"  # the system instance's, which its service and init script start
+INIT_SCRIPT = "/etc/init.d/nginx"
 
 
 def _nginx(params: Mapping[str, Any], *args: str) -> List[str]:
@@ -113,6 +117,10 @@ def discover(module: AnsibleModule, params: Mapping[str, Any]) -> Dict[str, Any]
         # a certificate named by variables is chosen per handshake and cannot be read here
         paths = sorted({path for server in servers if server["ssl"] for path in server["certificates"] if "$" not in path})
         result["certificates"] = describe_certificate_files(module, paths, "ssl_certificate")
+    # who runs the master (systemd or not) decides how it is reloaded (stapling_plan.reload_method)
+    result["process"] = server_processes.start_facts(
+        server_processes.running_master(["nginx"], config_file=params["config_file"], default_config=DEFAULT_CONFIG),
+        system_instance=not params["prefix"] and params["config_file"] == DEFAULT_CONFIG, init_script=INIT_SCRIPT)
     if params["dropin_path"]:
         result["dropin_included"] = config.http_is_including(params["dropin_path"])
     if params["check"]:

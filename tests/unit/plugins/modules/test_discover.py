@@ -65,6 +65,7 @@ def test_server_params_fills_defaults_and_converts_types(run_module):
         "check": {"settings": {"state": "present"}, "timeout": 2.0, "retries": 0, "retry_delay": 1.0}}
     assert validate(run_module, discover_haproxy.ARGUMENT_SPEC, {})["params"] == {
         "binary": "/usr/sbin/haproxy", "config_files": ["/etc/haproxy/haproxy.cfg"], "pid_file": "/run/haproxy.pid",
+        "previous_pids": [],
         "inspect": False, "check": None}
 
 
