@@ -3,6 +3,7 @@
 and an HTTP transport that answers as the responders of each case do."""
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, List
 
 import pytest
@@ -127,3 +128,31 @@ def test_last_start_reads_proc(tmp_path):
     ticks = __import__("os").sysconf("SC_CLK_TCK")
     assert diagnosis.last_start(("nginx",), proc=str(tmp_path)) == 1000 + 500 / ticks
     assert diagnosis.last_start(("httpd",), proc=str(tmp_path)) is None
+
+
+def _haproxy_proc(tmp_path, started_ticks: int):
+    """A /proc tree with one HAProxy daemon (no master-worker) started `started_ticks` after boot."""
+    proc = tmp_path / "proc"
+    (proc / "41").mkdir(parents=True)
+    (proc / "stat").write_text("btime 1700000000\n")
+    fields = ["S", "1"] + ["0"] * 17 + [str(started_ticks), "0"]
+    (proc / "41" / "stat").write_text("41 (haproxy) %s\n" % " ".join(fields))
+    (proc / "41" / "cmdline").write_text("\0".join(["/usr/sbin/haproxy", "-f", str(tmp_path / "h.cfg"), "-D"]) + "\0")
+    (proc / "41" / "cgroup").write_text("0::/\n")
+    (tmp_path / "h.pid").write_text("41\n")
+    (tmp_path / "h.cfg").write_text("global\n")
+    return str(proc)
+
+
+def test_haproxy_older_than_its_configuration_is_reload_not_effective(tmp_path):
+    proc = _haproxy_proc(tmp_path, 100 * os.sysconf("SC_CLK_TCK"))
+    os.utime(tmp_path / "h.cfg", (1_700_000_300, 1_700_000_300))  # changed 200 s after it started
+    hint = {"kind": "haproxy", "pid_file": str(tmp_path / "h.pid"), "loaded_files": [str(tmp_path / "h.cfg")],
+            "process": {"restart_command": "service haproxy restart"}}
+    found = diagnosis.reload_not_effective(hint, "/etc/haproxy/site.pem", proc=proc)
+    assert found["cause"] == "reload_not_effective" and not found["fetch_due"]
+    assert "HAProxy pid 41" in found["sentence"] and "not master-worker" in found["sentence"]
+    assert found["remedy"].startswith("restart it: `service haproxy restart`")
+    assert "nginx" not in found["sentence"] + found["remedy"]
+    os.utime(tmp_path / "h.cfg", (1_700_000_100, 1_700_000_100))  # loaded: no such cause
+    assert diagnosis.reload_not_effective(hint, "/etc/haproxy/site.pem", proc=proc) is None
