@@ -59,7 +59,7 @@ process:
       C(proc)), C(pid_file) (its C(-p)), C(cmdline), C(master_worker) (C(-W), C(-Ws) or C(master-worker) in the
       global section), C(daemon) (C(-D) or C(daemon)), C(systemd_unit) (the service its cgroup names),
       C(started_by) (C(systemd), C(init_script) or C(hand)), C(started) (Unix time its newest process started),
-      C(config_loaded) (false when the configuration files changed after that: a reload had no effect) and,
+      C(config_loaded) (false when the configuration files changed after that, so a reload had no effect) and,
       with O(previous_pids), C(took_effect).
   sample: {pid: 41, pids: [41], workers: [], pid_source: pid_file, pid_file: /run/haproxy.pid,
            cmdline: [/usr/sbin/haproxy, -f, /etc/haproxy/haproxy.cfg, -D, -p, /run/haproxy.pid],

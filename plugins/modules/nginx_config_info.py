@@ -73,7 +73,7 @@ RETURN = r"""
 process:
   description:
     - The running master of this nginx (its title names the configuration file), read from /proc, or null when none runs. C(pid), C(systemd_unit) (the
-      service its cgroup names, null outside one) and C(started_by) (C(systemd), C(init_script) or C(hand)): the
+      service its cgroup names, null outside one) and C(started_by) (C(systemd), C(init_script) or C(hand)). The
       role reloads through the service manager only when systemd runs it.
   returned: always
   type: dict
