@@ -22,7 +22,7 @@ def iso(when: datetime.datetime) -> str:
 
 def entry(inventory_host: str, port: int, server_name: str, verdict: str = "good", now: datetime.datetime = NOW,
           **extra: Any) -> Dict[str, Any]:
-    """A staple_info entry plus the fields the roles add (_report/stapling_report.py), for a 90-day certificate issued 10 days before now."""
+    """A staple_info entry plus the fields the roles add (stapling_report.stapling_report), for a 90-day certificate issued 10 days before now."""
     not_before = now - datetime.timedelta(days=10)
     stapled = verdict not in ("no_staple", "not_applicable", "unreachable")
     base: Dict[str, Any] = {

@@ -16,7 +16,7 @@ try:
     from cryptography.hazmat.primitives import hashes
     from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID
 except ImportError:
-    pass  # _compat.HAS_CRYPTOGRAPHY says so; the modules fail with missing_required_lib first
+    pass  # compat.HAS_CRYPTOGRAPHY says so; the modules fail with missing_required_lib first
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine.compat import (
     PARSE_ERRORS, certificate_signed_by, iso, utc_attr,

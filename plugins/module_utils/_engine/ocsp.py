@@ -25,7 +25,7 @@ try:
     from cryptography.x509 import ocsp
     from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, OCSPExtensionOID
 except ImportError:
-    pass  # _compat.HAS_CRYPTOGRAPHY says so; the modules fail with missing_required_lib first
+    pass  # compat.HAS_CRYPTOGRAPHY says so; the modules fail with missing_required_lib first
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import verdicts
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine.compat import (

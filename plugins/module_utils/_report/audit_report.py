@@ -43,7 +43,7 @@ CODE_ORDER: Tuple[str, ...] = (
 # A certificate that expires sooner than this is a warning: automatic renewal has not run.
 EXPIRING_DAYS = 14
 
-# Revocation statuses and where they came from (the rule of _report/stapling_report.py).
+# Revocation statuses and where they came from (the rule of stapling_report._with_revocation).
 STATUSES = (verdicts.GOOD, verdicts.REVOKED, verdicts.UNKNOWN)
 SOURCES = ("staple", "responder", "crl")
 
@@ -86,7 +86,7 @@ REMEDIES: Dict[str, str] = {
 def revocation(entry: Entry) -> Tuple[Optional[str], Optional[str]]:
     """(revocation_status, revocation_source) of an entry.
 
-    Newer roles fill both fields (_report/stapling_report.py); for older entries they are derived by the same rule:
+    Newer roles fill both fields (stapling_report._with_revocation); for older entries they are derived by the same rule:
     a verified staple, else the responder asked from the host, else the CRL.
     """
     if "revocation_status" in entry or "revocation_source" in entry:

@@ -5,7 +5,8 @@ Failure rules (the same for every server kind): a staple whose verdict is
 `revoked`, or a Must-Staple certificate served without a `good` staple, fails
 the host.
 
-Revocation status (docs/architecture.md, "Endpoint entries"): a verified staple (good or
+Revocation status (`_with_revocation`, in the order of `SOURCES`; the entry's fields are listed in
+docs/architecture.md, "Roles: shared shape"): a verified staple (good or
 revoked) is the source; else what the responder, asked from the host, answered (good,
 revoked, unknown); else the CRL's verdict (good, revoked); else nothing is known.
 """
