@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import getpass
+import os
 import traceback
 import urllib.error
 from typing import Any, Dict, List, Optional, Tuple
@@ -91,11 +92,29 @@ def _certificates_in(module: AnsibleModule, data: bytes, source: str, option: st
     raise AssertionError("fail_json returned")
 
 
-def describe_certificate_files(module: AnsibleModule, paths: List[str], option: str) -> List[Dict[str, Any]]:
-    """certificate_info's entries for every certificate of every file, in order (the roles' inspection)."""
+def inspect_certificate_files(module: AnsibleModule, paths: List[str], option: str) -> Tuple[List[Dict[str, Any]], List[str]]:
+    """(certificate_info's entries for every certificate of every file that can be read, in order; a warning per
+    file that cannot), for the discovery modules' inspection: one file never hides the others' facts.
+
+    The stapling plan says a site whose certificate has no facts "could not be inspected"; the warning says why.
+    """
     require_libraries(module, None)
-    return [facts for path in paths
-            for facts in certificates.describe_certificates(read_certificates(module, path, option), path)]
+    described, files = certificates.inspect_files(paths)
+    return described, ["%s: %s; stapling is planned for the sites that serve it without its facts" % (option, entry["error"])
+                       for entry in files if entry["error"]]
+
+
+def require_program(module: AnsibleModule, program: str, option: str, server: str) -> None:
+    """Fail naming the option when `program` (a path, or a name looked up in PATH) is not an executable file."""
+    found = program if os.path.isabs(program) else module.get_bin_path(program)
+    if found and os.path.isfile(found) and os.access(found, os.X_OK):
+        return
+    if found and os.path.exists(found):
+        problem = "is not an executable file"
+    else:
+        problem = "does not exist" if os.path.isabs(program) else "is not in PATH"
+    module.fail_json(msg="%s: %s %s; set the %s option to the %s program (`command -v %s` prints where it is)"
+                         % (option, program, problem, option, server, server.lower()))
 
 
 def _user() -> str:

@@ -254,11 +254,16 @@ def with_raw_common_name(leaf, issuer, raw: bytes):
     return x509.load_der_x509_certificate(_der(0x30, patched + algorithm.raw + _der(0x03, b"\x00" + signature)))
 
 
-def odd_leaf(pki):
+def odd_leaf_and_key(pki):
+    """(PEM of a leaf whose subject CN is Latin-1 in a UTF8String, PEM of its private key)."""
     from cryptography.hazmat.primitives import serialization
     plain = pki.leaf(PLACEHOLDER.decode())
-    return with_raw_common_name(plain, pki.intermediate, b"Caf\xe9 \xff\xfe shop.exampl").public_bytes(
-        serialization.Encoding.PEM)
+    odd = with_raw_common_name(plain, pki.intermediate, b"Caf\xe9 \xff\xfe shop.exampl")
+    return odd.public_bytes(serialization.Encoding.PEM), plain.key_pem
+
+
+def odd_leaf(pki):
+    return odd_leaf_and_key(pki)[0]
 
 
 def test_subject_that_is_not_utf8_gives_facts_with_the_oddity_named(run_module, pki, tmp_path):
