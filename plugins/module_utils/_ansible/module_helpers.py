@@ -141,11 +141,28 @@ def certificate_and_issuer(module: AnsibleModule) -> Tuple[Any, Any]:
     more_issuers = read_certificates(module, issuer_path, "issuer_path") if issuer_path else []
     leaf, issuer = certificates.leaf_and_issuer(in_file, more_issuers)
     if issuer is None:
-        searched = " and ".join(path for path in (issuer_path, certificate_path) if path)
-        module.fail_json(
-            msg="no certificate in %s issued %s (issuer %s); set issuer_path to a file with the issuing CA certificate"
-                % (searched, leaf.subject.rfc4514_string(), leaf.issuer.rfc4514_string()))
+        module.fail_json(msg=no_issuer_message(leaf, certificate_path, issuer_path,
+                                               "certificate" if module.params.get("certificate") else "certificate_path"))
     return leaf, issuer
+
+
+def no_issuer_message(leaf: Any, certificate_path: str, issuer_path: Optional[str], option: str) -> str:
+    """Why no issuer was found for `leaf`, and what to pass: a self-signed or CA certificate needs no issuer_path."""
+    subject, issuer_name = certificates.subject_text(leaf), certificates.issuer_text(leaf)
+    if certificates.is_self_signed(leaf):
+        return ("%s: %s is self-signed (%s): no CA issued it, so no OCSP responder or CRL speaks for it; OCSP stapling "
+                "and revocation checking apply to leaf certificates a CA issued: give the server's certificate (the "
+                "first of its chain file) as %s, and its CA certificate as issuer_path if that file lacks it"
+                % (option, certificate_path, subject, option))
+    if certificates.is_ca(leaf):
+        return ("%s: %s holds CA certificates only (the first is the CA %s, issued by %s, which is not in the file%s): "
+                "OCSP stapling and revocation checking apply to leaf certificates: give the server's certificate as %s "
+                "and this CA bundle as issuer_path" % (
+                    option, certificate_path, subject, issuer_name,
+                    " nor in %s" % issuer_path if issuer_path else "", option))
+    searched = " and ".join(path for path in (issuer_path, certificate_path) if path)
+    return ("no certificate in %s issued %s (issuer %s); set issuer_path to a file with the issuing CA certificate"
+            % (searched, subject, issuer_name))
 
 
 def parse_time(module: AnsibleModule, option: str) -> Optional[datetime.datetime]:

@@ -247,6 +247,11 @@ def must_staple(cert: x509.Certificate) -> Tuple[bool, bool]:
     return True, extension.critical
 
 
+def is_self_signed(cert: x509.Certificate) -> bool:
+    """Whether `cert` names itself as its issuer and its own key signed it."""
+    return is_issued_by(cert, cert)
+
+
 def is_ca(cert: x509.Certificate) -> bool:
     extension = _extension_value(cert, ExtensionOID.BASIC_CONSTRAINTS)
     return bool(extension is not None and extension.value.ca)
