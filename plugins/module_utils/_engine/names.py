@@ -68,7 +68,7 @@ def read_name(name_der: bytes, which: str) -> RawName:
                 oddities.append("the %s's %s is not valid %s (%d bytes), shown with U+FFFD where bytes do not "
                                 "decode; tools that decode names strictly may refuse the certificate: reissue it "
                                 "with a valid %s name when convenient" % (which, label, problem, len(value.content), which))
-            parts.append("%s=%s" % (label, _escape(text)))
+            parts.append("%s=%s" % (label, _escape(text) if value.tag in _STRING_CODECS else text))
         rdns.append("+".join(parts))
     return RawName(",".join(reversed(rdns)), name_der, oddities)
 
