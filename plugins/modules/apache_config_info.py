@@ -108,7 +108,8 @@ server_root_matches:
   returned: when RV(config_ok)
 certificates:
   description: With O(inspect), the facts of every certificate in every file the TLS virtual hosts name
-    (as M(tlsops.ocsp.certificate_info) returns them).
+    (as M(tlsops.ocsp.certificate_info) returns them). A file that cannot be read gives no entry and a
+    warning naming it and the cause; the other files are still inspected.
   type: list
   elements: dict
   returned: when O(inspect) is true and RV(config_ok)

@@ -12,6 +12,12 @@ description:
   - A file may hold a whole chain; every certificate in it is returned, in file order, and
     RV(certificates[].issuer_in_file) tells whether its issuer is in the same file.
   - Give all certificates of a host in one call; a thousand certificates take a few seconds.
+  - Every file is inspected, whatever happens to the others. RV(files) says, file by file, how many
+    certificates were read or why none were (missing file, directory, private key, not a certificate,
+    unreadable); O(fail_on) says when that fails the call.
+  - A certificate that loads but is odd (a subject or issuer name that is not valid UTF-8, an extension
+    unknown to cryptography, X.509 version 1) still gets its facts, with the oddity named in
+    RV(certificates[].oddities).
 author:
   - tlsops maintainers (@tlsops)
 requirements:
@@ -34,6 +40,19 @@ options:
       - Exactly one of O(path), O(content) and O(paths) is required.
     type: list
     elements: path
+  fail_on:
+    description:
+      - When files that give no certificate fail the call. The call always inspects every file first; the
+        failure message names every such file with its cause, and the result still holds RV(certificates)
+        and RV(files).
+      - V(any) fails when one file or more gives no certificate.
+      - V(all) fails only when no file gives a certificate.
+      - V(none) never fails for a file; read RV(files) to find the ones that gave nothing.
+      - Applies to O(content) too, as one item.
+    type: str
+    choices: [any, all, none]
+    default: any
+    version_added: 0.1.0
 extends_documentation_fragment:
   - tlsops.ocsp.attributes
   - tlsops.ocsp.attributes.info_module
@@ -65,6 +84,16 @@ EXAMPLES = r"""
   loop: "{{ host_certs.certificates | selectattr('must_staple') }}"
   loop_control:
     label: "{{ item.path }}"
+
+- name: Inspect whatever can be read, and list the files that could not be
+  tlsops.ocsp.certificate_info:
+    paths: "{{ tls_certificate_files }}"
+    fail_on: none
+  register: readable_certs
+
+- name: Show why each file gave no certificate
+  ansible.builtin.debug:
+    msg: "{{ readable_certs.files | selectattr('error') | map(attribute='error') | list }}"
 """
 
 RETURN = r"""
@@ -154,14 +183,43 @@ certificates:
       description: Whether a certificate in the same file (or in O(content)) issued this one.
       type: bool
       sample: true
+    oddities:
+      description:
+        - What is odd but not broken in the certificate, one sentence each; empty for most certificates.
+        - A name that is not valid in its string type (then RV(certificates[].subject) or
+          RV(certificates[].issuer) shows U+FFFD for the bytes that do not decode), an extension unknown to
+          cryptography (critical or not), an X.509 version 1 certificate.
+      type: list
+      elements: str
+      sample: ["the subject's CN is not valid UTF-8 (16 bytes), shown with U+FFFD where bytes do not decode; ..."]
+      version_added: 0.1.0
+files:
+  description: One entry per file of O(path) or O(paths) (one entry with a null path for O(content)), in order.
+  returned: always
+  type: list
+  elements: dict
+  version_added: 0.1.0
+  contains:
+    path:
+      description: The file; V(null) for O(content).
+      type: str
+      sample: /etc/nginx/tls/example.com.fullchain.pem
+    certificates:
+      description: How many certificates were read from it.
+      type: int
+      sample: 2
+    error:
+      description: Why the file gave no certificate, naming it and what to do; V(null) when it was read.
+      type: str
+      sample: "/etc/nginx/tls/example.com.key: holds a private key, not a certificate (...); give the certificate file ..."
 """
 
 import traceback
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import read_file, require_libraries
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import require_libraries
 
 try:
     from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import certificates
@@ -171,16 +229,30 @@ else:
     ENGINE_IMPORT_ERROR = None
 
 
-def describe(module: AnsibleModule) -> List[Dict[str, Any]]:
-    """The facts of every certificate the options name, in order."""
-    if module.params["content"] is not None:
-        return certificates.describe_certificates(
-            certificates.load_certificates(module.params["content"].encode("utf-8"), "content"))
-    described: List[Dict[str, Any]] = []
-    for path in module.params["paths"] or [module.params["path"]]:
-        data = read_file(module, path, "path" if module.params["path"] else "paths")
-        described.extend(certificates.describe_certificates(certificates.load_certificates(data, path), path))
-    return described
+def describe(module: AnsibleModule) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+    """(the facts of every certificate the options name, one entry per file or content), every item inspected."""
+    if module.params["content"] is None:
+        return certificates.inspect_files(module.params["paths"] or [module.params["path"]])
+    try:
+        found = certificates.describe_certificates(
+            certificates.load_certificates(module.params["content"].encode("utf-8"), "the PEM text"))
+    except certificates.CertificateError as error:
+        return [], [{"path": None, "certificates": 0, "error": str(error)}]
+    return found, [{"path": None, "certificates": len(found), "error": None}]
+
+
+def failure(files: List[Dict[str, Any]], fail_on: str, option: str) -> Optional[str]:
+    """The message that fails the call under `fail_on`, naming every file that gave nothing; None: no failure."""
+    failed = [entry for entry in files if entry["error"]]
+    if not failed or fail_on == "none" or (fail_on == "all" and len(failed) < len(files)):
+        return None
+    if len(files) == 1:
+        return "%s: %s" % (option, failed[0]["error"])
+    culprits = " ".join("[%s]" % entry["error"] for entry in failed)
+    advice = "fix or remove each"
+    if len(failed) < len(files):
+        advice += ", or set fail_on=none to get the facts of the others without failing"
+    return "%s: %d of %d files gave no certificate: %s; %s" % (option, len(failed), len(files), culprits, advice)
 
 
 def main() -> None:
@@ -189,17 +261,19 @@ def main() -> None:
             "path": {"type": "path"},
             "content": {"type": "str"},
             "paths": {"type": "list", "elements": "path"},
+            "fail_on": {"type": "str", "choices": ["any", "all", "none"], "default": "any"},
         },
         mutually_exclusive=[("path", "content", "paths")],
         required_one_of=[("path", "content", "paths")],
         supports_check_mode=True,
     )
     require_libraries(module, ENGINE_IMPORT_ERROR)
-    try:
-        described = describe(module)
-    except certificates.CertificateError as error:
-        module.fail_json(msg=str(error))
-    module.exit_json(changed=False, certificates=described)
+    described, files = describe(module)
+    option = next(name for name in ("paths", "path", "content") if module.params[name] is not None)
+    message = failure(files, module.params["fail_on"], option)
+    if message:
+        module.fail_json(msg=message, certificates=described, files=files)
+    module.exit_json(changed=False, certificates=described, files=files)
 
 
 if __name__ == "__main__":

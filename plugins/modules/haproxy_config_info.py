@@ -120,7 +120,8 @@ config_files:
   sample: [/etc/haproxy/haproxy.cfg]
 certificate_facts:
   description: With O(inspect), the facts of every certificate in every served file
-    (as M(tlsops.ocsp.certificate_info) returns them).
+    (as M(tlsops.ocsp.certificate_info) returns them). A file that cannot be read gives no entry and a
+    warning naming it and the cause; the other files are still inspected.
   type: list
   elements: dict
   returned: when O(inspect) is true or O(check) is given

@@ -126,7 +126,8 @@ resolvers:
   returned: always
 certificates:
   description: With O(inspect), the facts of every certificate in every file the servers name
-    (as M(tlsops.ocsp.certificate_info) returns them).
+    (as M(tlsops.ocsp.certificate_info) returns them). A file that cannot be read gives no entry and a
+    warning naming it and the cause; the other files are still inspected.
   type: list
   elements: dict
   returned: when O(inspect) is true

@@ -231,6 +231,14 @@ def endpoints_to_check(params: Dict[str, Any]) -> List[Dict[str, Any]]:
     return [{"host": params["host"], "port": params["port"] or DEFAULT_PORT, "server_name": params["server_name"]}]
 
 
+def port_problems(params: Dict[str, Any]) -> List[str]:
+    """One sentence per port outside 1..65535, naming the option (port, or endpoints[N].port)."""
+    ports = [("port", params["port"])] if params["port"] is not None else []
+    ports += [("endpoints[%d].port" % index, endpoint["port"]) for index, endpoint in enumerate(params["endpoints"] or [])]
+    return ["%s: %d is not a TCP port; give a port from 1 to 65535" % (option, port)
+            for option, port in ports if not 1 <= port <= 65535]
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -258,9 +266,14 @@ def main() -> None:
     )
     require_libraries(module, ENGINE_IMPORT_ERROR, pyopenssl=True)
     params = module.params
-    if params["retries"] < 0 or params["retry_delay"] < 0 or params["timeout"] <= 0:
-        module.fail_json(msg="retries and retry_delay must be 0 or more and timeout more than 0 (got %s, %s and %s)"
-                             % (params["retries"], params["retry_delay"], params["timeout"]))
+    problems = port_problems(params) + [
+        "%s: %s is not allowed; give %s" % (option, params[option], advice)
+        for option, bad, advice in (("retries", params["retries"] < 0, "0 or more"),
+                                    ("retry_delay", params["retry_delay"] < 0, "0 or more seconds"),
+                                    ("timeout", params["timeout"] <= 0, "a number of seconds greater than 0"))
+        if bad]
+    if problems:
+        module.fail_json(msg="; ".join(problems))
     ca_certs = read_certificates(module, params["ca_path"], "ca_path") if params["ca_path"] else []
     checked = staple.check_endpoints(
         endpoints_to_check(params),

@@ -150,6 +150,8 @@ def audit_server(module: AnsibleModule, kind: str, role_vars: Mapping[str, Any],
     params = server_params(module, discovery.ARGUMENT_SPEC, given, "role_vars.%s." % kind)
     with environment(role_vars.get("%s_stapling_environment" % kind) or {}):
         found = discovery.discover(module, params)
+    for warning in found.get("warnings", []):  # no TLS served, certificate files that cannot be read
+        module.warn(warning)
     checked = found["checked"]
     return stapling_report.stapling_report(found["plan"]["endpoints"], checked["endpoints"], False, kind,
                                            checked["responders"], checked["crls"])

@@ -340,8 +340,9 @@ def test_certificate_info_missing_file_message(info_run, lab: Lab):
     result = registered(info_run, "Inspect a file that is not there")
 
     assert result["failed"] is True
-    assert result["msg"].startswith("path: cannot read %s (No such file or directory); check the path and "
-                                    "that user " % (lab.directory / "absent.pem"))
+    assert result["msg"] == "path: %s: cannot be read: no such file; check the path" % (lab.directory / "absent.pem")
+    assert result["files"] == [{"path": str(lab.directory / "absent.pem"), "certificates": 0,
+                                "error": result["msg"][len("path: "):]}]
     assert "Traceback" not in str(result)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import getpass
+import os
 import traceback
 import urllib.error
 from typing import Any, Dict, List, Optional, Tuple
@@ -91,11 +92,29 @@ def _certificates_in(module: AnsibleModule, data: bytes, source: str, option: st
     raise AssertionError("fail_json returned")
 
 
-def describe_certificate_files(module: AnsibleModule, paths: List[str], option: str) -> List[Dict[str, Any]]:
-    """certificate_info's entries for every certificate of every file, in order (the roles' inspection)."""
+def inspect_certificate_files(module: AnsibleModule, paths: List[str], option: str) -> Tuple[List[Dict[str, Any]], List[str]]:
+    """(certificate_info's entries for every certificate of every file that can be read, in order; a warning per
+    file that cannot), for the discovery modules' inspection: one file never hides the others' facts.
+
+    The stapling plan says a site whose certificate has no facts "could not be inspected"; the warning says why.
+    """
     require_libraries(module, None)
-    return [facts for path in paths
-            for facts in certificates.describe_certificates(read_certificates(module, path, option), path)]
+    described, files = certificates.inspect_files(paths)
+    return described, ["%s: %s; stapling is planned for the sites that serve it without its facts" % (option, entry["error"])
+                       for entry in files if entry["error"]]
+
+
+def require_program(module: AnsibleModule, program: str, option: str, server: str) -> None:
+    """Fail naming the option when `program` (a path, or a name looked up in PATH) is not an executable file."""
+    found = program if os.path.isabs(program) else module.get_bin_path(program)
+    if found and os.path.isfile(found) and os.access(found, os.X_OK):
+        return
+    if found and os.path.exists(found):
+        problem = "is not an executable file"
+    else:
+        problem = "does not exist" if os.path.isabs(program) else "is not in PATH"
+    module.fail_json(msg="%s: %s %s; set the %s option to the %s program (`command -v %s` prints where it is)"
+                         % (option, program, problem, option, server, server.lower()))
 
 
 def _user() -> str:
@@ -122,11 +141,28 @@ def certificate_and_issuer(module: AnsibleModule) -> Tuple[Any, Any]:
     more_issuers = read_certificates(module, issuer_path, "issuer_path") if issuer_path else []
     leaf, issuer = certificates.leaf_and_issuer(in_file, more_issuers)
     if issuer is None:
-        searched = " and ".join(path for path in (issuer_path, certificate_path) if path)
-        module.fail_json(
-            msg="no certificate in %s issued %s (issuer %s); set issuer_path to a file with the issuing CA certificate"
-                % (searched, leaf.subject.rfc4514_string(), leaf.issuer.rfc4514_string()))
+        module.fail_json(msg=no_issuer_message(leaf, certificate_path, issuer_path,
+                                               "certificate" if module.params.get("certificate") else "certificate_path"))
     return leaf, issuer
+
+
+def no_issuer_message(leaf: Any, certificate_path: str, issuer_path: Optional[str], option: str) -> str:
+    """Why no issuer was found for `leaf`, and what to pass: a self-signed or CA certificate needs no issuer_path."""
+    subject, issuer_name = certificates.subject_text(leaf), certificates.issuer_text(leaf)
+    if certificates.is_self_signed(leaf):
+        return ("%s: %s is self-signed (%s): no CA issued it, so no OCSP responder or CRL speaks for it; OCSP stapling "
+                "and revocation checking apply to leaf certificates a CA issued: give the server's certificate (the "
+                "first of its chain file) as %s, and its CA certificate as issuer_path if that file lacks it"
+                % (option, certificate_path, subject, option))
+    if certificates.is_ca(leaf):
+        return ("%s: %s holds CA certificates only (the first is the CA %s, issued by %s, which is not in the file%s): "
+                "OCSP stapling and revocation checking apply to leaf certificates: give the server's certificate as %s "
+                "and this CA bundle as issuer_path" % (
+                    option, certificate_path, subject, issuer_name,
+                    " nor in %s" % issuer_path if issuer_path else "", option))
+    searched = " and ".join(path for path in (issuer_path, certificate_path) if path)
+    return ("no certificate in %s issued %s (issuer %s); set issuer_path to a file with the issuing CA certificate"
+            % (searched, subject, issuer_name))
 
 
 def parse_time(module: AnsibleModule, option: str) -> Optional[datetime.datetime]:

@@ -8,6 +8,8 @@ whose message names the source; the content of non-certificate PEM blocks
 from __future__ import annotations
 
 import base64
+import errno
+import getpass
 import re
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -18,6 +20,7 @@ try:
 except ImportError:
     pass  # compat.HAS_CRYPTOGRAPHY says so; the modules fail with missing_required_lib first
 
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import names
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine.compat import (
     PARSE_ERRORS, certificate_signed_by, iso, utc_attr,
 )
@@ -56,7 +59,11 @@ def _fully_read(cert: x509.Certificate) -> x509.Certificate:
     cryptography parses fields lazily; a broken one must fail at load time,
     where the error names the file, not later in the middle of an issuer search.
     """
-    for field in ("subject", "issuer", "serial_number", "extensions"):
+    try:
+        cert.subject, cert.issuer  # pylint: disable=pointless-statement
+    except PARSE_ERRORS:
+        names.subject_and_issuer(cert.tbs_certificate_bytes)  # odd but readable names load; others raise
+    for field in ("serial_number", "extensions"):
         getattr(cert, field)
     utc_attr(cert, "not_valid_before")
     utc_attr(cert, "not_valid_after")
@@ -78,8 +85,13 @@ def _load_pem(data: bytes, source: str) -> List[x509.Certificate]:
                 "%s: PEM block %d (%s) is not a valid certificate; replace the file with an intact copy"
                 % (source, position, label.decode("ascii"))) from None
     if not certs:
-        found = (" (found only: %s)" % ", ".join(sorted(set(other_labels)))) if other_labels else ""
-        raise CertificateError("%s: holds no complete PEM CERTIFICATE block%s" % (source, found))
+        found = sorted(set(other_labels))
+        if any("PRIVATE KEY" in label for label in found):
+            raise CertificateError("%s: holds a private key, not a certificate (no PEM CERTIFICATE block; found only: "
+                                   "%s); give the certificate file that goes with the key" % (source, ", ".join(found)))
+        listed = (" (found only: %s)" % ", ".join(found)) if found else ""
+        raise CertificateError("%s: holds no complete PEM CERTIFICATE block%s; give a certificate file "
+                               "(PEM or DER)" % (source, listed))
     return certs
 
 
@@ -96,8 +108,102 @@ def load_certificate_file(path: str) -> List[x509.Certificate]:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as error:
-        raise CertificateError("%s: cannot be read: %s" % (path, error.strerror or error)) from None
+        raise CertificateError(read_problem(path, error)) from None
     return load_certificates(data, path)
+
+
+def read_problem(path: str, error: OSError) -> str:
+    """Why `path` cannot be read, and what to do, in words (the errno named, not printed)."""
+    if error.errno == errno.ENOENT:
+        return "%s: cannot be read: no such file; check the path" % path
+    if error.errno == errno.EISDIR:
+        return "%s: cannot be read: it is a directory; give the certificate file in it, not the directory" % path
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return ("%s: cannot be read: permission denied to user %s; run as a user who may read it "
+                "(become: true) or fix its permissions" % (path, _user()))
+    return "%s: cannot be read: %s; check the path and that user %s may read it" % (
+        path, error.strerror or error, _user())
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        return "the remote user"
+
+
+def inspect_files(paths: Sequence[str]) -> Tuple[List[dict], List[dict]]:
+    """(facts of every certificate of every file that could be read, one entry per file).
+
+    A file entry is {path, certificates (how many were read), error (None, or why the file gives no facts)}.
+    One file's problem never hides the others: every file is inspected.
+    """
+    described: List[dict] = []
+    files: List[dict] = []
+    for path in paths:
+        try:
+            facts = describe_file(path)
+        except CertificateError as error:
+            files.append({"path": path, "certificates": 0, "error": str(error)})
+            continue
+        described.extend(facts)
+        files.append({"path": path, "certificates": len(facts), "error": None})
+    return described, files
+
+
+def _raw_names(cert: x509.Certificate) -> Tuple[names.RawName, names.RawName]:
+    return names.subject_and_issuer(cert.tbs_certificate_bytes)
+
+
+def subject_text(cert: x509.Certificate) -> str:
+    """The subject, RFC 4514; read from the DER (odd bytes as U+FFFD) when cryptography cannot decode it."""
+    try:
+        return cert.subject.rfc4514_string()
+    except PARSE_ERRORS:
+        return _raw_names(cert)[0].text
+
+
+def issuer_text(cert: x509.Certificate) -> str:
+    """The issuer name, RFC 4514, like subject_text."""
+    try:
+        return cert.issuer.rfc4514_string()
+    except PARSE_ERRORS:
+        return _raw_names(cert)[1].text
+
+
+def _subject_key(cert: x509.Certificate) -> object:
+    """What compares subjects to issuer names: the Name, or its DER when cryptography cannot decode it."""
+    try:
+        return cert.subject
+    except PARSE_ERRORS:
+        return _raw_names(cert)[0].der
+
+
+def _issuer_key(cert: x509.Certificate) -> object:
+    try:
+        return cert.issuer
+    except PARSE_ERRORS:
+        return _raw_names(cert)[1].der
+
+
+def oddities(cert: x509.Certificate) -> List[str]:
+    """Sentences naming what is odd but not broken in `cert`: names that do not decode, unknown extensions."""
+    found: List[str] = []
+    try:
+        subject, issuer = _raw_names(cert)
+        found.extend(subject.oddities + issuer.oddities)
+    except ValueError:
+        pass  # cryptography read the names; this reader is only for the odd ones
+    if cert.version == x509.Version.v1:
+        found.append("an X.509 version 1 certificate: it has no extensions, so no OCSP responder URL; "
+                     "reissue it as version 3")
+    for extension in cert.extensions:
+        if isinstance(extension.value, x509.UnrecognizedExtension):
+            oid = extension.oid.dotted_string
+            found.append("extension %s is unknown to cryptography%s" % (oid, (
+                " and marked critical: clients that do not know it must refuse the certificate; check that "
+                "your clients accept it") if extension.critical else " (not critical: clients ignore it)"))
+    return found
 
 
 def _extension_value(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> Optional[x509.Extension]:
@@ -139,6 +245,11 @@ def must_staple(cert: x509.Certificate) -> Tuple[bool, bool]:
     if extension is None or x509.TLSFeatureType.status_request not in list(extension.value):
         return False, False
     return True, extension.critical
+
+
+def is_self_signed(cert: x509.Certificate) -> bool:
+    """Whether `cert` names itself as its issuer and its own key signed it."""
+    return is_issued_by(cert, cert)
 
 
 def is_ca(cert: x509.Certificate) -> bool:
@@ -221,8 +332,8 @@ def _facts(cert: x509.Certificate, path: Optional[str], index: int) -> dict:
     return {
         "path": path,
         "index": index,
-        "subject": cert.subject.rfc4514_string(),
-        "issuer": cert.issuer.rfc4514_string(),
+        "subject": subject_text(cert),
+        "issuer": issuer_text(cert),
         "serial_number": cert.serial_number,
         "ocsp_uris": ocsp_uris(cert),
         "ca_issuers_uris": ca_issuers_uris(cert),
@@ -237,12 +348,13 @@ def _facts(cert: x509.Certificate, path: Optional[str], index: int) -> dict:
         "stapling_reason": reason,
         "sha256_fingerprint": sha256_fingerprint(cert),
         "subject_alt_names": subject_alt_names(cert),
+        "oddities": oddities(cert),
     }
 
 
 def is_issued_by(cert: x509.Certificate, candidate: x509.Certificate) -> bool:
     """Whether `candidate` issued `cert`: issuer name matches AND the signature verifies."""
-    return cert.issuer == candidate.subject and certificate_signed_by(cert, candidate)
+    return _issuer_key(cert) == _subject_key(candidate) and certificate_signed_by(cert, candidate)
 
 
 def find_issuer(cert: x509.Certificate, candidates: Iterable[x509.Certificate]) -> Optional[x509.Certificate]:
@@ -257,12 +369,12 @@ class _IssuerIndex:
     """Candidates indexed by subject name, so an issuer search costs one dict lookup."""
 
     def __init__(self, candidates: Iterable[x509.Certificate]) -> None:
-        self._by_subject: Dict[x509.Name, List[x509.Certificate]] = {}
+        self._by_subject: Dict[object, List[x509.Certificate]] = {}
         for candidate in candidates:
-            self._by_subject.setdefault(candidate.subject, []).append(candidate)
+            self._by_subject.setdefault(_subject_key(candidate), []).append(candidate)
 
     def issuer_of(self, cert: x509.Certificate) -> Optional[x509.Certificate]:
-        return find_issuer(cert, self._by_subject.get(cert.issuer, ()))
+        return find_issuer(cert, self._by_subject.get(_issuer_key(cert), ()))
 
 
 def order_chain(certs: Sequence[x509.Certificate]) -> List[x509.Certificate]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import http.client
 import os
 import socket
 import time
@@ -104,11 +105,47 @@ def query(url: str, request: Union[OcspRequestInfo, bytes], fetch: HttpFetch, me
         if status != 200:
             result["error"] = "HTTP status %d from %s" % (status, url)
     result["elapsed_ms"] = int(round((time.monotonic() - started) * 1000))
-    if result["error"]:
+    if result["error"] and result["http_status"] is not None:  # a server answered: the network is fine
+        result.update(verdict=verdicts.UNREACHABLE, reason=http_status_reason(
+            url, method, result["http_status"], result["body"]), body=None)
+    elif result["error"]:
         result.update(verdict=verdicts.UNREACHABLE, body=None, reason=(
             "OCSP responder %s is unreachable by %s: %s; check DNS, firewall and proxy settings "
             "from this host, and the responder URL" % (url, method, result["error"])))
     return result
+
+
+_RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+def http_status_reason(url: str, method: str, status: int, body: Optional[bytes]) -> str:
+    """Why an HTTP error status from `url` means no OCSP answer, and what to do (not a network problem)."""
+    answered = "OCSP responder URL %s answered HTTP %d %s to a %s request" % (
+        url, status, http.client.responses.get(status, ""), method)
+    answered = answered.replace("  ", " ")
+    if status == 405:
+        return "%s: it does not take %s; try %s instead" % (answered, method, "GET" if method == "POST" else "POST")
+    if status in _RETRY_STATUSES:
+        return ("%s: the responder is down or overloaded; ask again later, and check the URL if it persists"
+                % answered)
+    return ("%s with %s: it is not an OCSP responder, or not at that path; check the URL (the certificate's "
+            "OCSP URL, or the url given)" % (answered, body_kind(body)))
+
+
+def body_kind(body: Optional[bytes]) -> str:
+    """What an HTTP body looks like, for reasons: empty, HTML/text (its start) or binary."""
+    if not body:
+        return "an empty body"
+    start = body[:40].decode("utf-8", errors="replace").strip()
+    if body.lstrip()[:1] == b"<":
+        return "an HTML page (%r...)" % start
+    if all(32 <= byte < 127 or byte in (9, 10, 13) for byte in body[:200]):
+        return "text (%r...)" % start
+    return "%d bytes that are not a DER OCSP response" % len(body)
+
+
+def _looks_like_der(body: Optional[bytes]) -> bool:
+    return bool(body) and body[:1] == b"\x30"
 
 
 def ask(urls: List[str], cert: x509.Certificate, issuer: x509.Certificate, fetch: HttpFetch, method: str = "POST",
@@ -126,7 +163,12 @@ def ask(urls: List[str], cert: x509.Certificate, issuer: x509.Certificate, fetch
     exchange = {key: answer[key] for key in ("url", "http_status", "elapsed_ms")}
     if answer["error"] is not None:
         return dict(exchange, **unverified(answer["verdict"], answer["reason"]))
-    return dict(exchange, **verify_response(answer["body"], cert, issuer, expected_nonce=request.nonce))
+    verified = verify_response(answer["body"], cert, issuer, expected_nonce=request.nonce)
+    if verified["verdict"] == verdicts.MALFORMED and not _looks_like_der(answer["body"]):
+        verified["reason"] = ("OCSP responder URL %s answered HTTP %d with %s, not an OCSP response: it is not an "
+                              "OCSP responder, or not at that path; check the URL (the certificate's OCSP URL, or "
+                              "the url given)" % (answer["url"], answer["http_status"], body_kind(answer["body"])))
+    return dict(exchange, **verified)
 
 
 def _causes(error: BaseException) -> Iterator[BaseException]:

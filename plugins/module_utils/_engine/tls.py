@@ -422,7 +422,8 @@ def _connect(addresses: list, deadline: float, endpoint: str, timeout: float) ->
         except BaseException:
             sock.close()
             raise
-    raise TlsError("%s: cannot connect (%s)" % (endpoint, last_error))
+    raise TlsError("%s: cannot connect (%s); check the host and port, and that the server runs and a firewall "
+                   "lets this host in" % (endpoint, last_error))
 
 
 def _connect_address(sock: socket.socket, address: tuple, deadline: float, timeout_message: str) -> Steps[None]:

@@ -23,7 +23,7 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.apache.config
     server_directives,
 )
 from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.check_glue import CHECK_SPEC, plan_and_check
-from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import describe_certificate_files
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import inspect_certificate_files
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import server_processes
 
 # apache_config_info's options (documented there)
@@ -98,7 +98,10 @@ def _describe(module: AnsibleModule, params: Mapping[str, Any], main_file: str) 
                   loaded_modules=parse_loaded_modules(modules), vhosts=vhosts,
                   server_directives=server_directives(main_file, _read_text, server_root, variables),
                   server_root_matches=not config_dir or os.path.realpath(server_root) == os.path.realpath(config_dir),
-                  files_with_include=_files_with(files, include_line) if include_line else [])
+                  files_with_include=_files_with(files, include_line) if include_line else [],
+                  warnings=[] if any(is_tls(vhost) for vhost in vhosts) else [
+                      "Apache serves no TLS: no virtual host with SSLCertificateFile (and SSLEngine not off), so "
+                      "there is nothing to staple; add TLS virtual hosts first, or leave Apache out"])
     # who runs the master (systemd or not) decides how it is reloaded (stapling_plan.reload_method)
     result["process"] = server_processes.start_facts(
         server_processes.running_master(["apache2", "httpd"], pid_file=result["pid_file"] or None, config_option="-d",
@@ -106,7 +109,8 @@ def _describe(module: AnsibleModule, params: Mapping[str, Any], main_file: str) 
         init_script=INIT_SCRIPT)
     if params["inspect"] or params["check"]:
         paths = sorted({vhost["certificate_file"] for vhost in vhosts if is_tls(vhost) and "$" not in vhost["certificate_file"]})
-        result["certificates"] = describe_certificate_files(module, paths, "SSLCertificateFile")
+        result["certificates"], unread = inspect_certificate_files(module, paths, "SSLCertificateFile")
+        result["warnings"] += unread
     return result
 
 

@@ -13,7 +13,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy import config as haproxy_config
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy import process as haproxy_process
 from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.check_glue import CHECK_SPEC, plan_and_check
-from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import describe_certificate_files
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import inspect_certificate_files, require_program
 
 # haproxy_config_info's options (documented there)
 ARGUMENT_SPEC: Dict[str, Any] = {
@@ -32,6 +32,7 @@ def discover(module: AnsibleModule, params: Mapping[str, Any]) -> Dict[str, Any]
     binary = params["binary"]
     paths = params["config_files"]
     arguments = [argument for path in paths for argument in ("-f", path)]
+    require_program(module, binary, "binary", "HAProxy")
     rc, out, err = module.run_command([binary, "-v"])
     version = haproxy_config.parse_version(out) if rc == 0 else None
     if version is None:
@@ -58,9 +59,13 @@ def discover(module: AnsibleModule, params: Mapping[str, Any]) -> Dict[str, Any]
         if params.get("previous_pids"):
             running["took_effect"] = haproxy_process.took_effect(params["previous_pids"], running)
     result["process"] = running
+    result["warnings"] = [] if any(bind["ssl"] for bind in model["binds"]) else [
+        "HAProxy serves no TLS: no bind line with ssl in %s, so there is nothing to staple; add TLS binds "
+        "(bind ... ssl crt ...) first, or leave HAProxy out" % ", ".join(paths)]
     if params["inspect"] or params["check"]:
         served = [entry["path"] for entry in model["certificates"]]
-        result["certificate_facts"] = describe_certificate_files(module, served, "crt")
+        result["certificate_facts"], unread = inspect_certificate_files(module, served, "crt")
+        result["warnings"] += unread
     if params["check"]:
         result.update(plan_and_check(module, "haproxy", result, result["certificate_facts"], params["check"]))
     return result

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Mapping, Tuple
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.check_glue import CHECK_SPEC, plan_and_check
-from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import describe_certificate_files
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import inspect_certificate_files, require_program
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import server_processes
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.nginx.config import (
     NginxConfigError,
@@ -92,6 +92,7 @@ def error_logs(texts: Mapping[str, str], extra_args: List[str], prefix: str) -> 
 def discover(module: AnsibleModule, params: Mapping[str, Any]) -> Dict[str, Any]:
     """nginx_config_info's result for the options in `params` (ARGUMENT_SPEC, validated); fails the module
     through fail_json when nginx rejects its configuration or the check cannot plan."""
+    require_program(module, params["binary"], "binary", "nginx")
     dump, stderr = _run_dump(module, params)
     try:
         config = load_dump(dump)
@@ -112,11 +113,16 @@ def discover(module: AnsibleModule, params: Mapping[str, Any]) -> Dict[str, Any]
         error_logs=error_logs(config.texts, list(params["extra_args"]), params["prefix"]),
         http_stapling_directives=config.http_stapling_directives,
         resolvers=_resolvers(params["resolv_conf"]),
+        warnings=[] if any(server["ssl"] for server in servers) else [
+            "nginx serves no TLS: no server block with ssl (a listen ... ssl line) in %s and the files it "
+            "includes, so there is nothing to staple; add TLS server blocks first, or leave nginx out"
+            % params["config_file"]],
     )
     if params["inspect"] or params["check"]:
         # a certificate named by variables is chosen per handshake and cannot be read here
         paths = sorted({path for server in servers if server["ssl"] for path in server["certificates"] if "$" not in path})
-        result["certificates"] = describe_certificate_files(module, paths, "ssl_certificate")
+        result["certificates"], unread = inspect_certificate_files(module, paths, "ssl_certificate")
+        result["warnings"] += unread
     # who runs the master (systemd or not) decides how it is reloaded (stapling_plan.reload_method)
     result["process"] = server_processes.start_facts(
         server_processes.running_master(["nginx"], config_file=params["config_file"], default_config=DEFAULT_CONFIG),

@@ -2,6 +2,7 @@
 """certificate_info, run in-process on certificates made by the test PKI."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from unittest import mock
 
@@ -107,17 +108,81 @@ def test_missing_file_fails_naming_the_option_the_file_and_the_cause(run_module,
     result = run_module(main, paths=[missing])
 
     assert result["failed"] is True
-    assert result["msg"].startswith("paths: cannot read %s (No such file or directory)" % missing)
+    assert result["msg"] == "paths: %s: cannot be read: no such file; check the path" % missing
+    assert result["files"] == [{"path": missing, "certificates": 0, "error": result["msg"][len("paths: "):]}]
 
 
-def test_unreadable_file_fails_and_says_what_to_check(run_module, pki, tmp_path):
+def test_directory_fails_and_says_to_give_the_file_in_it(run_module, pki, tmp_path):
     directory = str(tmp_path)  # reading a directory fails like an unreadable file, also as root
 
     result = run_module(main, path=directory)
 
     assert result["failed"] is True
-    assert "cannot read %s" % directory in result["msg"]
-    assert "may read it" in result["msg"]
+    assert result["msg"].startswith("path: %s: cannot be read: it is a directory" % directory)
+    assert "give the certificate file in it" in result["msg"]
+
+
+def bulk_files(pki, tmp_path):
+    """(paths, good paths, {bad path: expected words}) of a host where half the files give nothing."""
+    good = [write(tmp_path, "a.pem", pki.leaf("a.example.test").pem),
+            write(tmp_path, "b.pem", pki.leaf("b.example.test").pem + pki.intermediate.pem)]
+    bad = {
+        str(tmp_path / "absent.pem"): "no such file; check the path",
+        str(tmp_path): "it is a directory",
+        write(tmp_path, "a.key", pki.leaf().key_pem): "holds a private key, not a certificate",
+        write(tmp_path, "notes.txt", b"not a certificate\n"): "neither PEM with a CERTIFICATE block nor a readable DER",
+        write(tmp_path, "broken.pem", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"):
+            "PEM block 1 (CERTIFICATE) is not a valid certificate",
+    }
+    paths = [good[0], *bad, good[1]]
+    return paths, good, bad
+
+
+def test_bulk_call_checks_every_file_and_names_every_culprit(run_module, pki, tmp_path):
+    paths, good, bad = bulk_files(pki, tmp_path)
+
+    result = run_module(main, paths=paths)
+
+    assert result["failed"] is True
+    assert result["msg"].startswith("paths: 5 of 7 files gave no certificate: ")
+    for path, words in bad.items():
+        assert "[%s: " % path in result["msg"] and words in result["msg"]
+    assert "fail_on=none" in result["msg"]
+    assert [entry["path"] for entry in result["files"]] == paths
+    assert [entry["certificates"] for entry in result["files"]] == [1, 0, 0, 0, 0, 0, 2]
+    assert all(words in entry["error"] for entry, words in zip(result["files"][1:6], bad.values()))
+    assert [(c["path"], c["index"]) for c in result["certificates"]] == [(good[0], 0), (good[1], 0), (good[1], 1)]
+
+
+def test_fail_on_none_returns_the_facts_and_every_file_entry(run_module, pki, tmp_path):
+    paths, good, bad = bulk_files(pki, tmp_path)
+
+    result = run_module(main, paths=paths, fail_on="none")
+
+    assert "failed" not in result and result["changed"] is False
+    assert len(result["certificates"]) == 3
+    assert [entry["path"] for entry in result["files"] if entry["error"]] == list(bad)
+    assert [entry["error"] for entry in result["files"] if entry["path"] in good] == [None, None]
+
+
+def test_fail_on_all_fails_only_when_no_file_gives_a_certificate(run_module, pki, tmp_path):
+    paths, _good, bad = bulk_files(pki, tmp_path)
+
+    some = run_module(main, paths=paths, fail_on="all")
+    none_read = run_module(main, paths=list(bad), fail_on="all")
+
+    assert "failed" not in some and len(some["certificates"]) == 3
+    assert none_read["failed"] is True
+    assert none_read["msg"].startswith("paths: 5 of 5 files gave no certificate: ")
+    assert none_read["msg"].endswith("; fix or remove each")
+
+
+def test_broken_content_fails_in_the_content_option_words(run_module):
+    result = run_module(main, content="-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+
+    assert result["failed"] is True
+    assert result["msg"].startswith("content: the PEM text: PEM block 1 (CERTIFICATE) is not a valid certificate")
+    assert result["files"] == [{"path": None, "certificates": 0, "error": result["msg"][len("content: "):]}]
 
 
 def test_file_without_certificates_fails_naming_it(run_module, pki, tmp_path):
@@ -127,6 +192,7 @@ def test_file_without_certificates_fails_naming_it(run_module, pki, tmp_path):
 
     assert result["failed"] is True
     assert path in result["msg"] and "CERTIFICATE" in result["msg"]
+    assert "holds a private key, not a certificate" in result["msg"]
     assert "PRIVATE KEY-----" not in result["msg"].replace("found only: PRIVATE KEY", "")
 
 
@@ -161,3 +227,104 @@ def test_engine_that_cannot_be_imported_fails_with_the_cause(run_module, pki, tm
 
     assert result["failed"] is True
     assert "cannot import name 'ocsp'" in result["msg"] and "cryptography >= 3.4.8" in result["msg"]
+
+
+# --- Odd but loadable certificates -------------------------------------------------------------
+
+VECTORS = pytest.importorskip("cryptography_vectors", reason="cryptography-vectors holds a real odd certificate")
+PLACEHOLDER = b"ODDNAME-PLACEHOLDER"
+
+
+def with_raw_common_name(leaf, issuer, raw: bytes):
+    """`leaf` with its subject CN bytes replaced by `raw` (same length), re-signed by `issuer`:
+    what a CA that wrote Latin-1 into a UTF8String issues. The x509 builder cannot write such bytes."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography import x509
+    from ansible_collections.tlsops.ocsp.plugins.module_utils._engine.compat import der_children
+    from tests.support.pki import _der
+
+    assert len(raw) == len(PLACEHOLDER)
+    (certificate,) = der_children(leaf.cert.public_bytes(serialization.Encoding.DER))
+    tbs, algorithm, _signature = der_children(certificate.content)
+    utf8_string = bytes((0x0C, len(PLACEHOLDER))) + PLACEHOLDER  # the CN, not the SAN (an IA5String)
+    assert tbs.raw.count(utf8_string) == 1
+    patched = tbs.raw.replace(utf8_string, utf8_string[:2] + raw)
+    signature = issuer.key.sign(patched, ec.ECDSA(hashes.SHA256()))
+    return x509.load_der_x509_certificate(_der(0x30, patched + algorithm.raw + _der(0x03, b"\x00" + signature)))
+
+
+def odd_leaf_and_key(pki):
+    """(PEM of a leaf whose subject CN is Latin-1 in a UTF8String, PEM of its private key)."""
+    from cryptography.hazmat.primitives import serialization
+    plain = pki.leaf(PLACEHOLDER.decode())
+    odd = with_raw_common_name(plain, pki.intermediate, b"Caf\xe9 \xff\xfe shop.exampl")
+    return odd.public_bytes(serialization.Encoding.PEM), plain.key_pem
+
+
+def odd_leaf(pki):
+    return odd_leaf_and_key(pki)[0]
+
+
+def test_subject_that_is_not_utf8_gives_facts_with_the_oddity_named(run_module, pki, tmp_path):
+    path = write(tmp_path, "odd.pem", odd_leaf(pki) + pki.intermediate.pem)
+
+    result = run_module(main, path=path)
+
+    assert "failed" not in result
+    odd, intermediate = result["certificates"]
+    assert odd["subject"] == "CN=Caf\ufffd \ufffd\ufffd shop.exampl,O=tlsops test"
+    assert odd["issuer"] == "CN=tlsops Test Intermediate CA,O=tlsops test"
+    assert odd["issuer_in_file"] is True  # the issuer search still works on an odd subject
+    assert (odd["stapling_applicable"], odd["ocsp_uris"]) == (True, ["http://ocsp.example.test"])
+    (oddity,) = odd["oddities"]
+    assert oddity.startswith("the subject's CN is not valid UTF-8 (19 bytes), shown with U+FFFD")
+    assert "reissue it with a valid subject name" in oddity
+    assert intermediate["oddities"] == []
+    assert "not a valid certificate" not in repr(result)
+
+
+def test_self_signed_certificate_with_invalid_utf8_names_from_cryptography_vectors(run_module):
+    path = os.path.join(os.path.dirname(VECTORS.__file__), "x509", "custom", "invalid_utf8_common_name.pem")
+
+    (entry,) = run_module(main, path=path)["certificates"]
+
+    assert entry["subject"] == entry["issuer"] == "CN=We heart UTF8!\ufffd"
+    assert [oddity.split(" is not")[0] for oddity in entry["oddities"][:2]] == ["the subject's CN", "the issuer's CN"]
+    assert "X.509 version 1" in entry["oddities"][2]
+
+
+def test_odd_certificate_beside_broken_files_in_one_bulk_call(run_module, pki, tmp_path):
+    odd = write(tmp_path, "odd.pem", odd_leaf(pki))
+    missing = str(tmp_path / "gone.pem")
+
+    result = run_module(main, paths=[odd, missing], fail_on="none")
+
+    assert [entry["error"] is None for entry in result["files"]] == [True, False]
+    assert result["certificates"][0]["oddities"]
+
+
+def test_unknown_extensions_are_named_with_their_criticality(run_module, tmp_path):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from tests.support.pki import name, new_key, utcnow
+    import datetime
+
+    key = new_key()
+    cert = (x509.CertificateBuilder().subject_name(name("ext.example.test")).issuer_name(name("ext.example.test"))
+            .public_key(key.public_key()).serial_number(7)
+            .not_valid_before(utcnow() - datetime.timedelta(days=1)).not_valid_after(utcnow() + datetime.timedelta(days=9))
+            .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.55555.1"), b"\x05\x00"),
+                           critical=True)
+            .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.55555.2"), b"\x05\x00"),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    from cryptography.hazmat.primitives import serialization
+    path = write(tmp_path, "ext.pem", cert.public_bytes(serialization.Encoding.PEM))
+
+    (entry,) = run_module(main, path=path)["certificates"]
+
+    critical, plain = entry["oddities"]
+    assert critical.startswith("extension 1.3.6.1.4.1.55555.1 is unknown to cryptography and marked critical")
+    assert "must refuse the certificate" in critical
+    assert plain == "extension 1.3.6.1.4.1.55555.2 is unknown to cryptography (not critical: clients ignore it)"

@@ -160,3 +160,105 @@ def test_haproxy_check_settings_missing_keeps_the_modules_message(run_module, co
     result = run_module(per_server(discover_haproxy.discover, discover_haproxy.ARGUMENT_SPEC, given))
     assert result["failed"]
     assert result["msg"].startswith("check.settings: the stapling plan of this haproxy needs '")
+
+
+# --- What discovery says instead of failing, or of ending silently ------------------------------
+
+def nginx_given(nginx: DebianNginx, **extra: Any) -> Dict[str, Any]:
+    return dict({"prefix": f"{nginx.root}/", "config_file": str(nginx.etc / "nginx.conf"),
+                 "extra_args": ["-e", str(nginx.error_log)], "inspect": True}, **extra)
+
+
+@needs_nginx
+def test_nginx_without_tls_says_so_in_a_warning(run_module, tmp_path: Path):
+    bare = DebianNginx(tmp_path / "bare", 8443).install()  # Debian's default site only: port 80, no ssl
+
+    result = run_module(nginx_config_info.main, **nginx_given(bare))
+
+    assert not result.get("failed"), result
+    assert not any(server["ssl"] for server in result["servers"]) and result["certificates"] == []
+    (warning,) = result["warnings"]
+    assert warning.startswith("nginx serves no TLS: no server block with ssl (a listen ... ssl line) in %s"
+                              % (bare.etc / "nginx.conf"))
+    assert "nothing to staple" in warning
+
+
+@needs_nginx
+def test_nginx_with_tls_has_no_warning(run_module, nginx: DebianNginx):
+    assert run_module(nginx_config_info.main, **nginx_given(nginx))["warnings"] == []
+
+
+@pytest.mark.parametrize("binary, problem", [
+    ("/usr/sbin/nginx-no-such", "does not exist"),
+    ("{tmp}/nginx.conf", "is not an executable file"),
+    ("{tmp}", "is not an executable file"),
+    ("no-such-nginx-command", "is not in PATH"),
+])
+def test_nginx_binary_that_cannot_run_is_named_by_its_option(run_module, tmp_path: Path, binary, problem):
+    (tmp_path / "nginx.conf").write_text("events {}\n")
+    (tmp_path / "nginx.conf").chmod(0o644)
+    binary = binary.format(tmp=tmp_path)
+    result = run_module(nginx_config_info.main, binary=binary)
+
+    assert result["failed"]
+    assert result["msg"] == ("binary: %s %s; set the binary option to the nginx program (`command -v nginx` "
+                             "prints where it is)" % (binary, problem))
+    assert "Errno" not in result["msg"]
+
+
+def test_haproxy_binary_that_does_not_exist_is_named_by_its_option(run_module, tmp_path: Path):
+    result = run_module(discover_haproxy_main(), binary="/opt/no-haproxy/sbin/haproxy")
+
+    assert result["msg"].startswith("binary: /opt/no-haproxy/sbin/haproxy does not exist; set the binary option "
+                                    "to the HAProxy program")
+
+
+def discover_haproxy_main() -> Callable[[], None]:
+    from ansible_collections.tlsops.ocsp.plugins.modules import haproxy_config_info
+    return haproxy_config_info.main
+
+
+@needs_haproxy
+def test_haproxy_without_tls_says_so_in_a_warning(run_module, tmp_path: Path):
+    plain = tmp_path / "plain.cfg"
+    plain.write_text("defaults\n    mode http\n    timeout client 5s\n    timeout connect 5s\n    timeout server 5s\n"
+                     "frontend web\n    bind 127.0.0.1:8080\n    http-request return status 200\n")
+
+    result = run_module(discover_haproxy_main(), binary=HAPROXY, config_files=[str(plain)], inspect=True)
+
+    assert not result.get("failed"), result
+    assert result["warnings"] == ["HAProxy serves no TLS: no bind line with ssl in %s, so there is nothing to "
+                                  "staple; add TLS binds (bind ... ssl crt ...) first, or leave HAProxy out" % plain]
+
+
+@needs_apache
+def test_apache_without_tls_says_so_in_a_warning(run_module, confdir: Path):  # noqa: F811
+    (confdir / "sites-enabled" / "unit.conf").unlink()
+
+    result = run_module(apache_config_info.main, ctl="apache2ctl", config_dir=str(confdir), inspect=True)
+
+    assert not result.get("failed"), result
+    assert [warning.split(":")[0] for warning in result["warnings"]] == ["Apache serves no TLS"]
+
+
+def test_inspection_warns_per_unreadable_file_and_keeps_the_others(run_module, tmp_path: Path):
+    from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import inspect_certificate_files
+    pki = TestPKI()
+    good = tmp_path / "good.pem"
+    good.write_bytes(pki.leaf().pem)
+    key = tmp_path / "site.key"
+    key.write_bytes(pki.leaf().key_pem)
+
+    def main() -> None:
+        module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+        facts, warnings = inspect_certificate_files(module, [str(tmp_path / "gone.pem"), str(key), str(good)],
+                                                    "ssl_certificate")
+        module.exit_json(paths=[entry["path"] for entry in facts], problems=warnings)
+
+    result = run_module(main)
+
+    assert result["paths"] == [str(good)]
+    gone, private = result["problems"]
+    assert gone.startswith("ssl_certificate: %s: cannot be read: no such file; check the path" % (tmp_path / "gone.pem"))
+    assert private.startswith("ssl_certificate: %s: holds a private key, not a certificate" % key)
+    assert private.endswith("stapling is planned for the sites that serve it without its facts")

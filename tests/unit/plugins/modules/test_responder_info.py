@@ -162,7 +162,8 @@ def test_http_error_status_is_unreachable_with_the_status(run_module, responder,
     result = run_module(main, certificate_path=leaf_for(responder, tmp_path))
 
     assert (result["verdict"], result["http_status"]) == ("unreachable", 503)
-    assert "HTTP status 503" in result["reason"]
+    assert "answered HTTP 503 Service Unavailable to a POST request" in result["reason"]
+    assert "DNS" not in result["reason"] and "ask again later" in result["reason"]
     assert result["cert_status"] is None
 
 
