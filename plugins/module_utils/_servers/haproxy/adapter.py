@@ -47,8 +47,8 @@ GLOBAL_MODE_SINCE = (3, 0)
 OCSP_UPDATE_ON = "%s on" % CRT_LIST_OCSP_UPDATE
 WILDCARD_LABEL = "www"
 # The engine modules the refresher imports on the host (copied, never rewritten).
-ENGINE_MODULES = ["_engine/compat.py", "_engine/verdicts.py", "_engine/certificates.py", "_engine/ocsp.py",
-                  "_servers/haproxy/runtime.py", "_servers/haproxy/refresh.py"]
+ENGINE_MODULES = ["_engine/compat.py", "_engine/names.py", "_engine/verdicts.py", "_engine/certificates.py",
+                  "_engine/ocsp.py", "_servers/haproxy/runtime.py", "_servers/haproxy/refresh.py"]
 
 
 def version_tuple(version: Any) -> Tuple[int, int]:

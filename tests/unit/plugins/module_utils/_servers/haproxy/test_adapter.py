@@ -2,6 +2,8 @@
 """plan_haproxy through the shared stapling plan: mode by version, stanza, crt-lists, endpoints, who configured."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
@@ -145,3 +147,16 @@ def test_wildcard_filters_get_a_concrete_name():
 def test_version_tuple_reads_strings_and_lists():
     assert plan_haproxy.version_tuple("2.6.12-1+deb12u4") == (2, 6)
     assert plan_haproxy.version_tuple([3, 0]) == (3, 0)
+
+
+def test_the_refreshers_copy_holds_every_module_it_imports():
+    # the refresher runs on the host from a copy of these files alone: a missing one is an ImportError there
+    module_utils = Path(plan_haproxy.__file__).resolve().parents[2]
+    imported = re.compile(r"^from ansible_collections\.tlsops\.ocsp\.plugins\.module_utils\.([\w.]+) import ([\w, (]+)",
+                          re.MULTILINE)
+    copied = set(plan_haproxy.ENGINE_MODULES)
+    for path in copied:
+        for package, names in imported.findall((module_utils / path).read_text(encoding="utf-8")):
+            base = package.replace(".", "/")
+            candidates = ["%s.py" % base] + ["%s/%s.py" % (base, name.strip("( ")) for name in names.split(",")]
+            assert any(candidate in copied for candidate in candidates), (path, package, names)
