@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 NGINX_ENABLE = HERE / "nginx" / "enable.yml"
 NGINX_AUDIT = HERE / "nginx" / "audit.yml"
 APACHE_ENABLE = HERE / "apache" / "enable.yml"
+HAPROXY_ENABLE = HERE / "haproxy" / "enable.yml"
 USER_LINES = "\tssl_stapling on;\n\tssl_stapling_verify on;\n\tssl_trusted_certificate {trusted};\n\tresolver 127.0.0.1;\n"
 
 
@@ -118,3 +120,29 @@ def test_apache_serving_a_leaf_only_file_names_the_file_and_never_restarts_again
     again = run_playbook(APACHE_ENABLE, role_vars.apache(state))
     assert again.returncode == 0 and again.changed() == 0, again.failure_messages()
     assert by_leaf(state, endpoint_facts(again, "apache_stapling"), "plain")["cause"] == "issuer_not_served"
+
+
+def test_haproxy_with_its_responder_down_says_so_from_its_own_runtime_api_and_fails_only_must_staple(
+        lab_factory, run_playbook):  # noqa: F811
+    lab = lab_factory(components=("responder", "haproxy"), revoke_initially=False)
+    state = lab.state()
+    lab.stop(["responder"])
+    variables = role_vars.haproxy(state, haproxy_stapling_refresher_python=sys.executable)
+
+    first = run_playbook(HAPROXY_ENABLE, variables)
+    assert first.returncode != 0  # the Must-Staple gate
+    facts = endpoint_facts(first, "haproxy_stapling")
+    url = state["leaves"]["must_staple"]["ocsp_url"]
+    for leaf in ("plain", "must_staple"):
+        entry = by_leaf(state, facts, leaf)
+        assert (entry["verdict"], entry["cause"]) == ("no_staple", "responder_unreachable"), entry
+        assert url in entry["cause_sentence"] and "127.0.0.1" in entry["remedy"]
+        # HAProxy's own word (its runtime API), then what the role's fetch got
+        assert any("show ssl cert" in line and "no OCSP response" in line for line in entry["evidence"]), entry
+        assert entry["fetch_due"] is False
+    messages = " ".join(first.failure_messages())
+    assert "responder_unreachable" in messages and "nginx" not in messages
+
+    second = run_playbook(HAPROXY_ENABLE, variables)
+    assert second.returncode != 0 and second.changed() == 0, second.failure_messages()
+    assert by_leaf(state, endpoint_facts(second, "haproxy_stapling"), "plain")["cause"] == "responder_unreachable"

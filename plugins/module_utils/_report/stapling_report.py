@@ -56,7 +56,7 @@ def _with_diagnosis(entry: Dict[str, Any], diagnosis: Optional[Dict[str, Any]]) 
         return entry  # a fresh fetch after the diagnosis may have brought the staple
     return dict(entry, cause=diagnosis["cause"], cause_sentence=diagnosis["sentence"], remedy=diagnosis["remedy"],
                 evidence=list(diagnosis.get("evidence") or []), fetch_due=bool(diagnosis.get("fetch_due")),
-                reason=f"nothing stapled: {diagnosis['sentence']}; {diagnosis['remedy']}")
+                reason=f"nothing stapled ({diagnosis['cause']}): {diagnosis['sentence']}; {diagnosis['remedy']}")
 
 
 def _with_crl(entry: Dict[str, Any], crl: Optional[Dict[str, Any]]) -> Dict[str, Any]:

@@ -20,7 +20,9 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import certifi
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import ocsp
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import verdicts
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.apache import evidence as apache_evidence
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy import evidence as haproxy_evidence
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy import process as haproxy_process
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy import runtime as haproxy_runtime
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.nginx import evidence as nginx_evidence
 
 LOG_TAIL = 512 * 1024  # the end of a log is where the lines since the last reload are
@@ -63,9 +65,30 @@ def last_start(names: tuple, proc: str = "/proc") -> Optional[float]:
     return newest
 
 
+def haproxy_lines(hint: Mapping[str, Any], certificate_path: str, logs: Dict[str, str]) -> List[str]:
+    """HAProxy's own word on this certificate: its runtime API's answers, else why the socket cannot be used,
+    then the refresher's last lines for it (HAProxy writes no stapling lines to a log of its own)."""
+    lines: List[str] = []
+    socket_path = hint.get("socket_path")
+    if socket_path:
+        try:
+            lines += haproxy_evidence.runtime_lines(
+                certificate_path, haproxy_runtime.command(socket_path, "show ssl cert " + certificate_path),
+                haproxy_runtime.command(socket_path, "show ssl ocsp-updates"))
+        except haproxy_runtime.RuntimeApiError as error:
+            lines.append(str(error).split(": check", 1)[0])
+    log = hint.get("refresher_log")
+    if log:
+        text = logs.setdefault(log, read_tail(log))
+        lines += [record["line"] for record in haproxy_evidence.refresher_records(text, certificate_path)[-3:]]
+    return lines
+
+
 def evidence_for(hint: Mapping[str, Any], certificate_path: str, logs: Dict[str, str],
                  since: Optional[float]) -> List[str]:
     """The server's log lines about fetching for this certificate since its workers started."""
+    if hint.get("kind") == "haproxy":
+        return haproxy_lines(hint, certificate_path, logs)
     lines: List[str] = []
     for path in hint.get("error_logs") or []:
         text = logs.setdefault(path, read_tail(path))

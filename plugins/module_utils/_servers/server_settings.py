@@ -214,6 +214,7 @@ def _haproxy(role_vars: Mapping[str, Any], paths: Mapping[str, Any], service_mgr
         "socket_path": role_vars["haproxy_stapling_socket_path"],
         "refresher": role_vars["haproxy_stapling_refresher"],
         "library_dir": role_vars["haproxy_stapling_refresher_dir"],
+        "log_file": role_vars["haproxy_stapling_log_file"],
         "renew_before": int(role_vars["haproxy_stapling_renew_before"]),
         "file_mode": role_vars["haproxy_stapling_file_mode"],
         "timeout": float(role_vars["haproxy_stapling_fetch_timeout"]),

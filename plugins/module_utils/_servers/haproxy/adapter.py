@@ -211,8 +211,9 @@ def _reload(discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[s
 
 
 def diagnosis_hint(site: Mapping[str, Any], discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
-    """What the check needs to tell a reload that did not take effect (the same for every site): the process as
-    discovery read it, the files HAProxy reads at load (configuration and crt-lists) and the restart command."""
+    """What the check needs to say why HAProxy staples nothing (the same for every site): the process as
+    discovery read it, the files HAProxy reads at load (configuration and crt-lists) and the restart command,
+    to tell a reload that did not take effect; its admin socket and the refresher's log, for its own words."""
     reload = _reload(discovery, settings)
     return {
         "kind": "haproxy",
@@ -220,4 +221,7 @@ def diagnosis_hint(site: Mapping[str, Any], discovery: Mapping[str, Any], settin
         "pid_file": settings.get("pid_file"),
         "loaded_files": list(settings.get("config_files") or []) + sorted(discovery.get("crt_lists", {})),
         "override_directive": "ocsp-update",
+        # its runtime API and the refresher's log (written where cron runs it) are HAProxy's evidence
+        "socket_path": discovery.get("admin_socket") or settings.get("socket_path"),
+        "refresher_log": settings.get("log_file") if _refresher_kind(settings) == "cron" else None,
     }

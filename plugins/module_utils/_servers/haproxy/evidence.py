@@ -77,6 +77,17 @@ def ocsp_updates(show_ocsp_updates: str) -> List[Dict[str, str]]:
     return [dict(zip(header, (field.strip() for field in line.split("|")))) for line in lines[1:]]
 
 
+def runtime_lines(certificate_path: str, show_ssl_cert: str, show_ocsp_updates: str = "") -> List[str]:
+    """What HAProxy's runtime API says of `certificate_path`, as evidence lines: whether it holds a response
+    (`show ssl cert`) and, from 2.8, its updater's row (`show ssl ocsp-updates`)."""
+    lines = []
+    if cert_has_response(show_ssl_cert) is False:
+        lines.append("HAProxy (show ssl cert %s): no OCSP response loaded" % certificate_path)
+    lines += ["HAProxy (show ssl ocsp-updates): " + _row_line(row) for row in ocsp_updates(show_ocsp_updates)
+              if row.get("Path") == certificate_path]
+    return lines
+
+
 def refresher_records(log_text: str, certificate_path: Optional[str] = None) -> List[Dict[str, str]]:
     """The refresher's lines (for `certificate_path` when given), each with time, path, action, verdict,
     reason and the raw line."""

@@ -141,7 +141,7 @@ def test_a_diagnosis_replaces_the_generic_advice_and_reaches_the_failure_message
     first, second = report["endpoints"]
     assert (first["cause"], first["remedy"], first["fetch_due"]) == ("trusted_without_root", "add the root to /x.pem",
                                                                      False)
-    assert first["reason"] == "nothing stapled: cannot verify; add the root to /x.pem"
+    assert first["reason"] == "nothing stapled (trusted_without_root): cannot verify; add the root to /x.pem"
     assert first["evidence"] == diagnosis["evidence"] and "add the root to /x.pem" in report["summary"][0]
     assert "add the root to /x.pem" in report["failures"][0]
     # a staple that came after the diagnosis (a fresh fetch) keeps no cause

@@ -4,6 +4,8 @@ and an HTTP transport that answers as the responders of each case do."""
 from __future__ import annotations
 
 import os
+import socket
+import threading
 from typing import Any, Dict, List
 
 import pytest
@@ -156,3 +158,42 @@ def test_haproxy_older_than_its_configuration_is_reload_not_effective(tmp_path):
     assert "nginx" not in found["sentence"] + found["remedy"]
     os.utime(tmp_path / "h.cfg", (1_700_000_100, 1_700_000_100))  # loaded: no such cause
     assert diagnosis.reload_not_effective(hint, "/etc/haproxy/site.pem", proc=proc) is None
+
+
+def _answering_socket(path: str, answers: Dict[str, str]) -> threading.Thread:
+    """A stats socket that answers each command line as HAProxy does: one command per connection."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(4)
+
+    def serve() -> None:
+        for unused in range(len(answers)):
+            connection, unused_address = server.accept()
+            with connection:
+                line = connection.recv(4096).decode().strip()
+                connection.sendall(next((text for prefix, text in answers.items() if line.startswith(prefix)),
+                                        "Unknown command.\n").encode())
+        server.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_haproxy_evidence_is_its_runtime_api_then_the_refreshers_lines(tmp_path):
+    site = "/etc/haproxy/site.pem"
+    log = tmp_path / "refresher.log"
+    log.write_text("2026-12-05T02:19:05Z %s: none, unreachable: no OCSP responder answered\n"
+                   "2026-12-05T02:19:05Z /etc/haproxy/other.pem: kept, good: fine\n" % site)
+    stats = str(tmp_path / "admin.sock")
+    served = _answering_socket(stats, {"show ssl cert": "Filename: %s\nOCSP Response Key: \n" % site,
+                                       "show ssl ocsp-updates": "Unknown command.\n"})
+    hint = {"kind": "haproxy", "socket_path": stats, "refresher_log": str(log)}
+    lines = diagnosis.evidence_for(hint, site, {}, None)
+    served.join(timeout=5)
+    assert lines == ["HAProxy (show ssl cert %s): no OCSP response loaded" % site,
+                     "2026-12-05T02:19:05Z %s: none, unreachable: no OCSP responder answered" % site]
+    # no socket there: that is the evidence (a reload that did not take effect, HAProxy down)
+    gone = diagnosis.evidence_for(dict(hint, socket_path=str(tmp_path / "gone.sock"), refresher_log=None), site, {},
+                                  None)
+    assert len(gone) == 1 and "gone.sock cannot be used (No such file or directory)" in gone[0]

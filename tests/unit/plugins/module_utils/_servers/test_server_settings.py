@@ -173,7 +173,8 @@ def test_haproxy_defaults() -> None:
         "binary": "/usr/sbin/haproxy", "config_files": ["/etc/haproxy/haproxy.cfg"], "reload_method": "auto",
         "service_mgr": "systemd", "private": False, "check_host": "127.0.0.1",
         "socket_path": "/run/haproxy/tlsops-ocsp.sock", "refresher": "auto",
-        "library_dir": "/usr/local/lib/tlsops-ocsp-haproxy", "renew_before": 1800, "file_mode": "0644",
+        "library_dir": "/usr/local/lib/tlsops-ocsp-haproxy", "log_file": "/var/log/tlsops-ocsp-haproxy.log",
+        "renew_before": 1800, "file_mode": "0644",
         "timeout": 10.0, "pid_file": "/run/haproxy.pid", "service_name": "haproxy",
     }
     assert settle("haproxy", "RedHat") == settle("haproxy", "Debian") == settle("haproxy", "FreeBSD")

@@ -76,3 +76,14 @@ def test_ocsp_updates_of_2_8_from_the_management_guide():
     found = evidence.diagnose("/etc/haproxy/site.pem", show_ocsp_updates=text, url="http://ocsp.test/")
     assert found["cause"] == causes.HAPROXY_UPDATER_FAILED
     assert "(HTTP error, 1 failures)" in found["sentence"] and "http://ocsp.test/" in found["remedy"]
+
+
+def test_runtime_lines_say_what_haproxy_holds_for_the_file():
+    lines = evidence.runtime_lines(BUNDLE, read("show_ssl_cert_no_ocsp.txt"), read("show_ocsp_updates_2.6.txt"))
+    assert lines == ["HAProxy (show ssl cert %s): no OCSP response loaded" % BUNDLE]  # 2.6: no updater rows
+    assert evidence.runtime_lines(BUNDLE, read("show_ssl_cert_with_ocsp.txt")) == []
+    updates = ("OCSP Certid | Path | Next Update | Last Update | Successes | Failures | Last Update Status | "
+               "Last Update Status (str)\n"
+               "303b30 | %s | - | - | 0 | 3 | 2 | HTTP error\n" % BUNDLE)
+    row = evidence.runtime_lines(BUNDLE, "", updates)
+    assert len(row) == 1 and row[0].startswith("HAProxy (show ssl ocsp-updates): ") and "HTTP error" in row[0]
