@@ -91,14 +91,16 @@ vhosts:
     - One entry per C(<VirtualHost>) block, in Apache's order, with C(path), C(line) (of the opening line),
       C(addresses), C(host) (null for a wildcard), C(port), C(server_name), C(server_aliases),
       C(ssl_engine), C(certificate_file), C(chain_file) (absolute paths), C(stapling_directives) (the block's
-      own SSLUseStapling and SSLStapling* lines, each with C(name) in lower case, C(args), C(file), C(line)) and
-      C(include_present).
+      own SSLUseStapling and SSLStapling* lines, each with C(name) in lower case, C(args), C(file), C(line)),
+      C(include_present), C(own_ca) (the block sets SSLCACertificateFile or SSLCACertificatePath) and
+      C(verify_client) (its SSLVerifyClient in lower case, V(none) when unset).
   type: list
   elements: dict
   returned: when RV(config_ok)
 server_directives:
-  description: SSLUseStapling and SSLStapling* lines in server context (outside every C(<VirtualHost>)), read from
-    the main configuration file and what it includes, each with C(name) in lower case, C(args), C(file), C(line).
+  description: SSLUseStapling, SSLStapling*, SSLCACertificateFile and SSLCACertificatePath lines in server context
+    (outside every C(<VirtualHost>)), read from the main configuration file and what it includes, each with
+    C(name) in lower case, C(args), C(file), C(line).
   type: list
   elements: dict
   returned: when RV(config_ok)
@@ -113,6 +115,21 @@ certificates:
   type: list
   elements: dict
   returned: when O(inspect) is true and RV(config_ok)
+issuers:
+  description:
+    - With O(inspect), for each certificate file whose leaf's issuer is neither in it nor in the chain file
+      served with it (mod_ssl then staples nothing, AH02217), the issuer found elsewhere, its signature on
+      the leaf verified and a CA. V(source) is the file on the host it came from (another virtual host's
+      certificate or chain file) or the leaf's CA Issuers URL it was downloaded from; V(pem) is the issuer
+      certificate, null when none was found (V(tried) then says which URLs failed and why); V(subject) is the
+      leaf's issuer name.
+  type: dict
+  returned: when O(inspect) is true and RV(config_ok)
+  sample:
+    /etc/ssl/example.org/cert.pem:
+      source: /etc/ssl/example.net/fullchain.pem
+      subject: CN=Example Intermediate CA,O=Example
+      pem: "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n"
 recorded_modules:
   description: The modules O(state_path) records as enabled by the role (empty when the file is missing).
   type: list

@@ -21,7 +21,7 @@ from tests.conftest import free_port
 from tests.integration.lab_fixtures import debian_nginx, lab_factory  # noqa: F401 pylint: disable=unused-import
 from tests.lab import lab_pki, role_vars
 from tests.support import pki
-from tests.support.role_checks import by_leaf, endpoint_facts
+from tests.support.role_checks import by_leaf, endpoint_facts, s_client_status
 
 HERE = Path(__file__).resolve().parent
 NGINX_ENABLE = HERE / "nginx" / "enable.yml"
@@ -99,23 +99,57 @@ def test_first_ocsp_url_dead_names_the_url_that_answers_and_never_reloads(debian
     assert again.returncode == 0 and again.changed() == 0, again.failure_messages()
 
 
-def test_apache_serving_a_leaf_only_file_names_the_file_and_never_restarts_again(lab_factory, run_playbook):  # noqa: F811
+def _serve_the_leaf_only(state: dict[str, Any], user_stapling: bool = False) -> Path:
+    """The plain virtual host serves its certificate file without the issuer (and, as a user has it, may turn
+    stapling on itself); Apache reloaded."""
+    plain = state["leaves"]["plain"]
+    site = Path(state["apache"]["sites"]["plain"])
+    text = site.read_text().replace(plain["fullchain"], plain["cert"])
+    if user_stapling:
+        text = text.replace("</VirtualHost>", "    SSLUseStapling on\n</VirtualHost>")
+    site.write_text(text)
+    reloaded = subprocess.run(state["apache"]["reload_command"], capture_output=True, text=True, check=False)
+    assert reloaded.returncode == 0, reloaded.stderr
+    return site
+
+
+def test_apache_serving_a_leaf_only_file_gets_the_issuer_from_the_host_and_staples(lab_factory, run_playbook):  # noqa: F811
+    lab = lab_factory(components=("responder", "apache"), revoke_initially=False)
+    state = lab.state()
+    _serve_the_leaf_only(state)
+
+    first = run_playbook(APACHE_ENABLE, role_vars.apache(state))
+    assert first.returncode == 0, first.failure_messages()
+    assert by_leaf(state, endpoint_facts(first, "apache_stapling"), "plain")["verdict"] == "good"
+    assert "Cert Status: good" in s_client_status(state, "apache", "plain")
+    # the issuer came from another virtual host's certificate file, verified, into the role's own CA store
+    issuers = Path(state["apache"]["confdir"]) / "tlsops-ocsp-issuers.pem"
+    assert Path(state["pki"]["intermediate"]["cert"]).read_text().strip() in issuers.read_text()
+    dropin = Path(state["apache"]["dropin_dir"]) / "tlsops-ocsp-stapling.conf"
+    assert f"SSLCACertificateFile {issuers}" in dropin.read_text().splitlines()
+
+    again = run_playbook(APACHE_ENABLE, role_vars.apache(state))
+    assert again.returncode == 0 and again.changed() == 0, again.failure_messages()
+
+    removed = run_playbook(APACHE_ENABLE, role_vars.apache(state, apache_stapling_state="absent"))
+    assert removed.returncode == 0 and not issuers.exists(), removed.failure_messages()
+
+
+def test_apache_users_own_stapling_on_a_leaf_only_file_names_the_file_and_never_restarts(lab_factory, run_playbook):  # noqa: F811
     lab = lab_factory(components=("responder", "apache"), revoke_initially=False)
     state = lab.state()
     plain = state["leaves"]["plain"]
-    site = Path(state["apache"]["sites"]["plain"])
-    site.write_text(site.read_text().replace(plain["fullchain"], plain["cert"]))  # the leaf only
-    reloaded = subprocess.run(state["apache"]["reload_command"], capture_output=True, text=True, check=False)
-    assert reloaded.returncode == 0, reloaded.stderr
+    _serve_the_leaf_only(state, user_stapling=True)
 
     first = run_playbook(APACHE_ENABLE, role_vars.apache(state))
     assert first.returncode == 0, first.failure_messages()
     facts = endpoint_facts(first, "apache_stapling")
     entry = by_leaf(state, facts, "plain")
-    assert (entry["verdict"], entry["cause"]) == ("no_staple", "issuer_not_served")
+    assert (entry["configured_by"], entry["verdict"], entry["cause"]) == ("user", "no_staple", "issuer_not_served")
     assert plain["cert"] in entry["remedy"] and "issuing CA" in entry["remedy"]
     assert any("AH02217" in line for line in entry["evidence"]), entry["evidence"]  # mod_ssl's own words
     assert by_leaf(state, facts, "must_staple")["verdict"] == "good"
+    assert not (Path(state["apache"]["confdir"]) / "tlsops-ocsp-issuers.pem").exists()  # their lines, their fix
 
     again = run_playbook(APACHE_ENABLE, role_vars.apache(state))
     assert again.returncode == 0 and again.changed() == 0, again.failure_messages()

@@ -166,8 +166,9 @@ def diagnose(endpoint: Mapping[str, Any], evidence: List[str], fetch: ocsp.HttpF
     if not served:
         return SKIPPED
     leaf, trusted = served[0], _load(hint.get("trusted_certificate"))
-    issuer = certificates.find_issuer(leaf, served[1:]) or (
-        certificates.find_issuer(leaf, trusted) if kind == "nginx" else None)
+    # nginx also looks in its trusted file; mod_ssl in the chain file and its CA store
+    elsewhere = trusted if kind == "nginx" else [cert for name in hint.get("issuer_files") or [] for cert in _load(name)]
+    issuer = certificates.find_issuer(leaf, served[1:]) or certificates.find_issuer(leaf, elsewhere)
     facts: Dict[str, Any] = {"certificate": path, "issuer": leaf.issuer.rfc4514_string(),
                              "trusted": hint.get("trusted_certificate") or "no ssl_trusted_certificate",
                              "directive": hint.get("override_directive")}

@@ -184,6 +184,7 @@ def _apache(role_vars: Mapping[str, Any], paths: Mapping[str, Any], service_mgr:
         "modules_path": f"{modules_dir}/00-tlsops-ocsp-stapling.conf",
         "snippet_path": f"{config_dir}/tlsops-ocsp-stapling-vhost.conf",
         "state_path": f"{config_dir}/tlsops-ocsp-stapling.json",
+        "issuers_path": f"{config_dir}/tlsops-ocsp-issuers.pem",
         # IncludeOptional: an author's own copy of this line works before the role ever wrote the file
         "include_line": f"IncludeOptional {config_dir}/tlsops-ocsp-stapling-vhost.conf",
         "check_host": role_vars["apache_stapling_check_host"],

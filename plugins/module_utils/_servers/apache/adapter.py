@@ -11,8 +11,8 @@ takes a full restart (a graceful one exits); everything else a graceful reload.
 Apache's own reload method is ``command`` (its control command: graceful, or stop and start).
 
 Extra settings: ``dropin_path``, ``enabled_path`` ('' without a conf-enabled link),
-``snippet_path``, ``modules_path``, ``state_path``, ``module_method`` (a2enmod |
-loadmodule), ``config_dir``, ``check_host``, ``server_settings`` (name -> value of the
+``snippet_path``, ``modules_path``, ``state_path``, ``issuers_path`` (the issuers the role
+gives mod_ssl), ``module_method`` (a2enmod | loadmodule), ``config_dir``, ``check_host``, ``server_settings`` (name -> value of the
 SSLStapling* directives the role writes in server context; empty values are left out).
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ import json
 import os
 from typing import Any, Dict, List, Mapping, Optional
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.apache.config import is_tls
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.apache.config import CA_STORE_DIRECTIVES, is_tls
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import stapling_plan as common
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.stapling_plan import GLOBAL, NONE, ROLE, SITE, USER, Model, Plan, Site
 
@@ -30,6 +30,7 @@ VOCABULARY = common.Vocabulary(prefix="apache_stapling", global_scope="global", 
                                global_trouble="make Apache log AH02218")
 NEEDED_MODULES = ("ssl", "socache_shmcb")
 CACHE = "SSLStaplingCache"
+CA_STORE = "SSLCACertificateFile"
 
 
 def _role_files(settings: Mapping[str, Any]) -> List[str]:
@@ -56,10 +57,13 @@ def _server_level(discovery: Mapping[str, Any], settings: Mapping[str, Any], who
     return [item for item in discovery.get("server_directives", []) if common.origin(item["file"], role_files) == who]
 
 
-def server_lines(scope: str, discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> List[str]:
-    """The drop-in's directives; none the user already set in server context (theirs stay as written)."""
+def server_lines(scope: str, discovery: Mapping[str, Any], settings: Mapping[str, Any],
+                 issuers: bool = False) -> List[str]:
+    """The drop-in's directives (the issuers file as the CA store where the role gives Apache issuers); none the
+    user already set in server context (theirs stay as written)."""
     user = {item["name"] for item in _server_level(discovery, settings, USER)}
-    wanted = dict(settings["server_settings"], **({"SSLUseStapling": "on"} if scope == GLOBAL else {}))
+    wanted = dict(settings["server_settings"], **({"SSLUseStapling": "on"} if scope == GLOBAL else {}),
+                  **({CA_STORE: settings["issuers_path"]} if issuers else {}))
     return [f"{name} {value}" for name, value in wanted.items()
             if value not in ("", None) and name.lower() not in user]
 
@@ -87,6 +91,27 @@ def modules(scope: str, discovery: Mapping[str, Any]) -> Dict[str, List[str]]:
             "disable": []}
 
 
+def issuers_for_role(plan: Plan, discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> List[str]:
+    """The issuers (PEM) mod_ssl cannot find for the virtual hosts the role staples, found on the host or at the
+    CA Issuers URL by discovery (`issuers`), for a server-level CA store they inherit.
+
+    None where that store would change more than stapling: the user has a server-level CA store of their own,
+    or a virtual host verifies clients without one of its own (it would trust these issuers for client
+    certificates). A virtual host with its own store does not inherit it: its issuer is left to the cause.
+    """
+    vhosts = discovery.get("vhosts", [])
+    if plan.scope == NONE or any(item["name"] in CA_STORE_DIRECTIVES for item in _server_level(discovery, settings, USER)):
+        return []
+    if any(vhost.get("verify_client", "none") != "none" and not vhost.get("own_ca") for vhost in vhosts):
+        return []
+    own_ca = {(vhost["path"], vhost["line"]) for vhost in vhosts if vhost.get("own_ca")}
+    found = discovery.get("issuers", {})
+    pems = {(found.get(certificate) or {}).get("pem") for site in plan.sites
+            if site["stapling_applicable"] and site["configured_by"] != USER and (site["file"], site["line"]) not in own_ca
+            for certificate in site["certificates"]}
+    return sorted(pem for pem in pems if pem)
+
+
 def _errors(discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> List[str]:
     if not discovery.get("config_ok", True):
         return [f"the configuration test fails before the role changed anything, so nothing was changed; fix this "
@@ -102,7 +127,8 @@ def _header(text: str) -> List[str]:
     return [f"# Managed by tlsops.ocsp.apache_stapling: {text}", "# apache_stapling_state: absent removes this file."]
 
 
-def _contents(scope: str, lines: List[str], recorded: List[str], settings: Mapping[str, Any]) -> Dict[str, Any]:
+def _contents(scope: str, lines: List[str], recorded: List[str], issuers: List[str],
+              settings: Mapping[str, Any]) -> Dict[str, Any]:
     """Each file the role owns -> its lines, or None where it must not exist."""
     where = ("OCSP stapling for every TLS virtual host." if scope == GLOBAL else
              f"OCSP stapling settings; the virtual hosts that staple include {settings['snippet_path']}.")
@@ -115,6 +141,9 @@ def _contents(scope: str, lines: List[str], recorded: List[str], settings: Mappi
                                    + [f"LoadModule {name}_module modules/mod_{name}.so" for name in recorded])
         if load else None,
         settings["state_path"]: [json.dumps({"modules": recorded}, indent=4)] if recorded else None,
+        settings["issuers_path"]: (_header("the issuers mod_ssl needs to staple for virtual hosts whose "
+                                           "certificate file lacks them (SSLCACertificateFile in the drop-in).")
+                                   + [pem.strip() for pem in issuers]) if issuers else None,
     }
 
 
@@ -127,10 +156,11 @@ def enabled_module_paths(names: List[str], settings: Mapping[str, Any]) -> List[
 
 
 def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
-    lines = server_lines(plan.scope, discovery, settings) if plan.scope != NONE else []
+    issuers = issuers_for_role(plan, discovery, settings)
+    lines = server_lines(plan.scope, discovery, settings, bool(issuers)) if plan.scope != NONE else []
     wanted = modules(plan.scope, discovery)
     a2enmod = wanted if settings["module_method"] == "a2enmod" else {"enable": [], "disable": [], "recorded": []}
-    contents = _contents(plan.scope, lines, wanted["recorded"], settings)
+    contents = _contents(plan.scope, lines, wanted["recorded"], issuers, settings)
     enabled = settings["enabled_path"]
     link = {"path": enabled, "state": "link" if plan.scope != NONE else "absent",
             "src": os.path.relpath(settings["dropin_path"], os.path.dirname(enabled))} if enabled else None
@@ -150,11 +180,18 @@ def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Map
 
 
 def diagnosis_hint(site: Mapping[str, Any], discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
-    """What mod_ssl uses when it fetches: the issuer from the served chain, SSLStaplingForceURL where set (the
-    role's when it staples, else the user's), no verification of its own, and the main error log."""
-    forced = [item["args"][0] for item in discovery.get("server_directives", [])
-              if item["name"] == "SSLStaplingForceURL" and item["args"]]
+    """What mod_ssl uses when it fetches: the issuer from the served chain (the certificate file, its chain file)
+    or its CA store, SSLStaplingForceURL where set (the role's when it staples, else the user's), no
+    verification of its own, and the main error log."""
+    server = discovery.get("server_directives", [])
+    forced = [item["args"][0] for item in server if item["name"] == "sslstaplingforceurl" and item["args"]]
     if site["configured_by"] == ROLE and settings.get("server_settings", {}).get("SSLStaplingForceURL"):
         forced.append(settings["server_settings"]["SSLStaplingForceURL"])
+    vhost = next((item for item in discovery.get("vhosts", [])
+                  if item["path"] == site["file"] and item["line"] == site["line"]), {})
+    stores = [] if vhost.get("own_ca") else [item["args"][0] for item in server
+                                              if item["name"] == "sslcacertificatefile" and item["args"]]
     return {"kind": "apache", "responder": forced[-1] if forced else None, "verify": False,
-            "override_directive": "SSLStaplingForceURL", "error_logs": list(discovery.get("error_logs", []))}
+            "override_directive": "SSLStaplingForceURL", "error_logs": list(discovery.get("error_logs", [])),
+            "issuer_files": [path for path in [vhost.get("chain_file")] + (stores or [settings["issuers_path"]])
+                             if path]}

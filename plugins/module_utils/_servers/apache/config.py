@@ -26,6 +26,8 @@ _WORD = re.compile(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|(\S+)')
 _VERSION = re.compile(r"Apache/(?P<version>\d+(?:\.\d+)*)")
 _CONFIG_FILE = re.compile(r'-D\s+SERVER_CONFIG_FILE="(?P<path>[^"]+)"')
 
+CA_STORE_DIRECTIVES = ("sslcacertificatefile", "sslcacertificatepath")
+
 
 WILDCARD_HOSTS = ("*", "_default_", "", "0.0.0.0", "[::]")
 
@@ -210,6 +212,11 @@ def is_stapling_directive(name: str) -> bool:
     return name == "sslusestapling" or name.startswith("sslstapling")
 
 
+def is_stapling_or_ca_store(name: str) -> bool:
+    """A stapling directive, or one that names the CA store mod_ssl looks for a missing issuer in."""
+    return is_stapling_directive(name) or name in CA_STORE_DIRECTIVES
+
+
 def _stapling_directive(directive: Directive, path: str) -> Dict[str, Any]:
     return {"name": directive.name, "args": list(directive.args), "file": path, "line": directive.line}
 
@@ -246,6 +253,9 @@ def describe_vhost(
         "ssl_engine": engine.lower() if engine else None,
         "certificate_file": _absolute(_last_value(directives, "sslcertificatefile"), server_root, variables),
         "chain_file": _absolute(_last_value(directives, "sslcertificatechainfile"), server_root, variables),
+        # a CA store of its own, and client verification: what a server-level SSLCACertificateFile would change
+        "own_ca": any(d.name in CA_STORE_DIRECTIVES for d in directives),
+        "verify_client": (_last_value(directives, "sslverifyclient") or "none").lower(),
         "stapling_directives": [_stapling_directive(directive, first.path) for directive in directives
                                 if is_stapling_directive(directive.name)],
         "include_present": bool(include_args) and any(

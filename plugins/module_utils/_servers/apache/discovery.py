@@ -15,6 +15,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.apache.config import (
     ApacheConfigError,
     describe_vhosts,
+    is_stapling_or_ca_store,
     is_tls,
     parse_config_file,
     parse_loaded_modules,
@@ -23,7 +24,11 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.apache.config
     server_directives,
 )
 from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.check_glue import CHECK_SPEC, plan_and_check
-from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import inspect_certificate_files
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import (
+    inspect_certificate_files,
+    open_url_download,
+)
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import issuer_lookup
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import server_processes
 
 # apache_config_info's options (documented there)
@@ -96,7 +101,8 @@ def _describe(module: AnsibleModule, params: Mapping[str, Any], main_file: str) 
                   # where mod_ssl says why it staples nothing (a piped log is no file to read)
                   error_logs=[error_log] if error_log and not error_log.startswith("|") else [],
                   loaded_modules=parse_loaded_modules(modules), vhosts=vhosts,
-                  server_directives=server_directives(main_file, _read_text, server_root, variables),
+                  server_directives=server_directives(main_file, _read_text, server_root, variables,
+                                                     wanted=is_stapling_or_ca_store),
                   server_root_matches=not config_dir or os.path.realpath(server_root) == os.path.realpath(config_dir),
                   files_with_include=_files_with(files, include_line) if include_line else [],
                   warnings=[] if any(is_tls(vhost) for vhost in vhosts) else [
@@ -111,6 +117,13 @@ def _describe(module: AnsibleModule, params: Mapping[str, Any], main_file: str) 
         paths = sorted({vhost["certificate_file"] for vhost in vhosts if is_tls(vhost) and "$" not in vhost["certificate_file"]})
         result["certificates"], unread = inspect_certificate_files(module, paths, "SSLCertificateFile")
         result["warnings"] += unread
+        # mod_ssl staples only with the issuer in the served chain or its CA store (AH02217)
+        served: Dict[str, List[str]] = {path: [] for path in paths}
+        for vhost in vhosts:
+            if vhost["certificate_file"] in served and vhost.get("chain_file"):
+                served[vhost["certificate_file"]].append(vhost["chain_file"])
+        chains = [name for files in served.values() for name in files]
+        result["issuers"] = issuer_lookup.missing_issuers(served, paths + chains, open_url_download)
     return result
 
 

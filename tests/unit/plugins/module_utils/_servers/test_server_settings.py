@@ -114,7 +114,7 @@ def test_apache_debian_defaults() -> None:
         "enabled_path": "/etc/apache2/conf-enabled/tlsops-ocsp-stapling.conf",
         "modules_path": "/etc/apache2/mods-enabled/00-tlsops-ocsp-stapling.conf",
         "snippet_path": "/etc/apache2/tlsops-ocsp-stapling-vhost.conf",
-        "state_path": "/etc/apache2/tlsops-ocsp-stapling.json",
+        "state_path": "/etc/apache2/tlsops-ocsp-stapling.json", "issuers_path": "/etc/apache2/tlsops-ocsp-issuers.pem",
         "include_line": "IncludeOptional /etc/apache2/tlsops-ocsp-stapling-vhost.conf",
         "check_host": "127.0.0.1", "service_name": "apache2", "reload_method": "auto", "service_mgr": "",
         "private": False,

@@ -2,7 +2,7 @@
 """Every decision of the stapling plan, for each adapter, from configurations read by the real readers."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 
@@ -185,7 +185,8 @@ def test_unknown_scope_names_the_variable():
 APACHE_ROLE = {"dropin_path": "/a/conf-available/tlsops-ocsp-stapling.conf",
                "enabled_path": "/a/conf-enabled/tlsops-ocsp-stapling.conf",
                "snippet_path": "/a/tlsops-ocsp-stapling-vhost.conf", "modules_path": "/a/mods-enabled/00-tlsops.conf",
-               "state_path": "/a/tlsops-ocsp-stapling.json", "config_dir": "/a", "check_host": "127.0.0.1",
+               "state_path": "/a/tlsops-ocsp-stapling.json", "issuers_path": "/a/tlsops-ocsp-issuers.pem",
+               "config_dir": "/a", "check_host": "127.0.0.1",
                "include_line": "IncludeOptional /a/tlsops-ocsp-stapling-vhost.conf"}
 SERVER_SETTINGS = {"SSLStaplingCache": '"shmcb:tlsops(131072)"', "SSLStaplingResponderTimeout": 5,
                    "SSLStaplingReturnResponderErrors": "off", "SSLStaplingForceURL": ""}
@@ -219,6 +220,7 @@ def apache_discovery(sites: list[str], server: str = "", role: str = "",
             "recorded_modules": [],
             "vhosts": apache_config.describe_vhosts(dump, files.__getitem__, "/a", {}, APACHE_ROLE["include_line"]),
             "server_directives": apache_config.server_directives("apache2.conf", files.__getitem__, "/a", {},
+                                                                 wanted=apache_config.is_stapling_or_ca_store,
                                                                  expand_glob=globs.__getitem__)}
 
 
@@ -251,6 +253,47 @@ def test_apache_mixed_certificates_mean_vhost_scope_and_missing_modules_are_enab
     assert plan["modules"] == {"enable": ["socache_shmcb"], "recorded": ["socache_shmcb"], "disable": []}
     state = [item for item in plan["files"] if item["path"] == APACHE_ROLE["state_path"]][0]
     assert '"socache_shmcb"' in state["content"]
+
+
+ISSUER = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+
+def with_issuer(discovery: dict[str, Any], path: str = "/a.pem") -> dict[str, Any]:
+    """Discovery found the issuer that `path` lacks on the host (issuer_lookup)."""
+    return dict(discovery, issuers={path: {"pem": ISSUER, "source": "/other.pem", "subject": "CN=I"}})
+
+
+def issuers_file(plan: dict[str, Any]) -> Optional[str]:
+    return next((item["content"] for item in plan["files"] if item["path"] == APACHE_ROLE["issuers_path"]), None)
+
+
+def test_apache_gets_the_issuer_its_certificate_file_lacks_through_a_server_level_ca_store():
+    plan = apache_plan(with_issuer(apache_discovery([vhost("a.test", "/a.pem"), vhost("ms.test", "/ms.pem")])))
+    assert ISSUER.strip() in issuers_file(plan)
+    (dropin,) = [item for item in plan["files"] if item["path"] == APACHE_ROLE["dropin_path"]]
+    assert f"SSLCACertificateFile {APACHE_ROLE['issuers_path']}" in dropin["content"].splitlines()
+    hint = by_name(plan)["a.test"]["diagnosis"]
+    assert hint["issuer_files"] == [APACHE_ROLE["issuers_path"]]  # where the diagnosis looks, as mod_ssl does
+    # nothing missing: no file, no line; and state absent removes it
+    assert issuers_file(apache_plan(apache_discovery([vhost("a.test", "/a.pem")]))) is None
+    assert APACHE_ROLE["issuers_path"] in apache_plan(with_issuer(apache_discovery([vhost("a.test", "/a.pem")])),
+                                                      state="absent")["absent"]
+
+
+@pytest.mark.parametrize("sites, server", [
+    # the user's own stapling lines: their fix (the cause names the file)
+    ([vhost("a.test", "/a.pem", "    SSLUseStapling on\n")], ""),
+    # a server-level CA store of the user's: the role's would replace it
+    ([vhost("a.test", "/a.pem")], "SSLCACertificateFile /etc/ssl/clients.pem\n"),
+    # a virtual host that verifies clients without a store of its own would trust the issuer for clients
+    ([vhost("a.test", "/a.pem"), vhost("ms.test", "/ms.pem", "    SSLVerifyClient require\n")], ""),
+    # a store of its own: it would not inherit the role's
+    ([vhost("a.test", "/a.pem", "    SSLCACertificatePath /etc/ssl/ca\n")], ""),
+])
+def test_apache_issuers_are_not_given_where_they_would_change_more_than_stapling(sites, server):
+    plan = apache_plan(with_issuer(apache_discovery(sites, server=server)))
+    assert issuers_file(plan) is None
+    assert not any("SSLCACertificateFile /a/" in item["content"] for item in plan["files"])
 
 
 def test_apache_forced_global_with_a_certificate_without_ocsp_url_is_a_gate():
