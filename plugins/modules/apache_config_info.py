@@ -115,6 +115,16 @@ certificates:
   type: list
   elements: dict
   returned: when O(inspect) is true and RV(config_ok)
+responder_override:
+  description:
+    - With O(inspect), where the first OCSP URL of a served certificate does not answer from the host and a later
+      one does (Apache asks only the first), the one URL a server-level override can name for every served
+      certificate, with C(url), C(first) (the dead URLs) and C(certificates) (the files that need it). Only
+      certificates with several OCSP URLs are asked. Null when none needs it, when those that do disagree, or when
+      another served certificate does not name the URL among its own.
+  type: dict
+  returned: when O(inspect) is true
+  sample: {"url": "http://ocsp2.example.org", "first": ["http://ocsp.example.org"], "certificates": ["/etc/ssl/site.pem"]}
 issuers:
   description:
     - With O(inspect), for each certificate file whose leaf's issuer is neither in it nor in the chain file

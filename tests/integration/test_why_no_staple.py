@@ -78,10 +78,12 @@ def _leaf_with_two_urls(state: dict[str, Any], lab: Any, dead_url: str, tmp_path
             "key": str(directory / "key.pem")}
 
 
-def test_first_ocsp_url_dead_names_the_url_that_answers_and_never_reloads(debian_nginx, run_playbook, tmp_path):
+def test_first_ocsp_url_dead_on_the_roles_lines_points_nginx_at_the_url_that_answers(debian_nginx, run_playbook,
+                                                                                      tmp_path):
     lab, nginx = debian_nginx
     state = lab.state()
     dead_url = f"http://127.0.0.1:{free_port()}/"
+    alive_url = state["leaves"]["plain"]["ocsp_url"]
     leaf = _leaf_with_two_urls(state, lab, dead_url, tmp_path)
     nginx.write_site("example", nginx.server_block(leaf))
     nginx.start()
@@ -89,13 +91,58 @@ def test_first_ocsp_url_dead_names_the_url_that_answers_and_never_reloads(debian
 
     first = run_playbook(NGINX_ENABLE, variables)
     assert first.returncode == 0, first.failure_messages()
+    assert endpoint_facts(first, "nginx_stapling")[leaf["server_name"]]["verdict"] == "good"
+    role_lines = [path.read_text() for path in (nginx.etc / "conf.d").glob("tlsops-ocsp*.conf")] + [
+        path.read_text() for path in (nginx.etc / "tlsops-ocsp").glob("*.conf")]
+    assert sum(f"ssl_stapling_responder {alive_url};" in text for text in role_lines) == 1, role_lines
+
+    again = run_playbook(NGINX_ENABLE, variables)
+    assert again.returncode == 0 and again.changed() == 0, again.failure_messages()
+
+
+def test_first_ocsp_url_dead_on_the_users_lines_names_the_url_that_answers_and_never_reloads(
+        debian_nginx, run_playbook, tmp_path):
+    lab, nginx = debian_nginx
+    state = lab.state()
+    dead_url = f"http://127.0.0.1:{free_port()}/"
+    leaf = _leaf_with_two_urls(state, lab, dead_url, tmp_path)
+    nginx.write_site("example", nginx.server_block(leaf, "\tssl_stapling on;\n\tresolver 127.0.0.1;\n"))
+    nginx.start()
+    variables = nginx.role_vars(state, nginx_stapling_warm_retries=4)
+
+    first = run_playbook(NGINX_ENABLE, variables)
+    assert first.returncode == 0, first.failure_messages()
     entry = endpoint_facts(first, "nginx_stapling")[leaf["server_name"]]
-    assert (entry["configured_by"], entry["verdict"], entry["cause"]) == ("role", "no_staple", "first_url_dead")
+    assert (entry["configured_by"], entry["verdict"], entry["cause"]) == ("user", "no_staple", "first_url_dead")
     assert f"ssl_stapling_responder {state['leaves']['plain']['ocsp_url']}" in entry["remedy"]
     assert dead_url in entry["cause_sentence"]
+    assert first.changed() == 0, "their lines: never edited, and a reload cannot help"
     assert not first.results("Warm and check once more after the fresh fetch")[0].get("endpoints")
 
     again = run_playbook(NGINX_ENABLE, variables)
+    assert again.returncode == 0 and again.changed() == 0, again.failure_messages()
+
+
+def test_first_ocsp_url_dead_on_the_roles_lines_forces_apache_to_the_url_that_answers(lab_factory, run_playbook,
+                                                                                      tmp_path):  # noqa: F811
+    lab = lab_factory(components=("responder", "apache"), revoke_initially=False)
+    state = lab.state()
+    alive_url = state["leaves"]["plain"]["ocsp_url"]
+    leaf = _leaf_with_two_urls(state, lab, f"http://127.0.0.1:{free_port()}/", tmp_path)
+    site = Path(state["apache"]["sites"]["plain"])
+    plain = state["leaves"]["plain"]
+    site.write_text(site.read_text().replace(plain["fullchain"], leaf["fullchain"]).replace(
+        plain["key"], leaf["key"]).replace(plain["server_name"], leaf["server_name"]))
+    reloaded = subprocess.run(state["apache"]["reload_command"], capture_output=True, text=True, check=False)
+    assert reloaded.returncode == 0, reloaded.stderr
+
+    first = run_playbook(APACHE_ENABLE, role_vars.apache(state))
+    assert first.returncode == 0, first.failure_messages()
+    assert endpoint_facts(first, "apache_stapling")[leaf["server_name"]]["verdict"] == "good"
+    dropin = Path(state["apache"]["dropin_dir"]) / "tlsops-ocsp-stapling.conf"
+    assert f"SSLStaplingForceURL {alive_url}" in dropin.read_text().splitlines()
+
+    again = run_playbook(APACHE_ENABLE, role_vars.apache(state))
     assert again.returncode == 0 and again.changed() == 0, again.failure_messages()
 
 

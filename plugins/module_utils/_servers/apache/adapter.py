@@ -31,6 +31,12 @@ VOCABULARY = common.Vocabulary(prefix="apache_stapling", global_scope="global", 
 NEEDED_MODULES = ("ssl", "socache_shmcb")
 CACHE = "SSLStaplingCache"
 CA_STORE = "SSLCACertificateFile"
+FORCE_URL = "SSLStaplingForceURL"
+
+
+def _override(discovery: Mapping[str, Any]) -> str:
+    """The URL that answers where the certificates' first OCSP URL is dead (responder_choice), or ''."""
+    return (discovery.get("responder_override") or {}).get("url") or ""
 
 
 def _role_files(settings: Mapping[str, Any]) -> List[str]:
@@ -64,6 +70,7 @@ def server_lines(scope: str, discovery: Mapping[str, Any], settings: Mapping[str
     user = {item["name"] for item in _server_level(discovery, settings, USER)}
     wanted = dict(settings["server_settings"], **({"SSLUseStapling": "on"} if scope == GLOBAL else {}),
                   **({CA_STORE: settings["issuers_path"]} if issuers else {}))
+    wanted[FORCE_URL] = wanted.get(FORCE_URL) or _override(discovery)
     return [f"{name} {value}" for name, value in wanted.items()
             if value not in ("", None) and name.lower() not in user]
 
@@ -184,9 +191,10 @@ def diagnosis_hint(site: Mapping[str, Any], discovery: Mapping[str, Any], settin
     or its CA store, SSLStaplingForceURL where set (the role's when it staples, else the user's), no
     verification of its own, and the main error log."""
     server = discovery.get("server_directives", [])
-    forced = [item["args"][0] for item in server if item["name"] == "sslstaplingforceurl" and item["args"]]
-    if site["configured_by"] == ROLE and settings.get("server_settings", {}).get("SSLStaplingForceURL"):
-        forced.append(settings["server_settings"]["SSLStaplingForceURL"])
+    forced = [item["args"][0] for item in server if item["name"] == FORCE_URL.lower() and item["args"]]
+    role_url = settings.get("server_settings", {}).get(FORCE_URL) or _override(discovery)
+    if site["configured_by"] == ROLE and role_url and not forced:  # a server-level one of the user's wins
+        forced.append(role_url)
     vhost = next((item for item in discovery.get("vhosts", [])
                   if item["path"] == site["file"] and item["line"] == site["line"]), {})
     stores = [] if vhost.get("own_ca") else [item["args"][0] for item in server

@@ -27,8 +27,9 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.check_glue im
 from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import (
     inspect_certificate_files,
     open_url_download,
+    open_url_fetch,
 )
-from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import issuer_lookup
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import certificates, issuer_lookup, responder_choice
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import server_processes
 
 # apache_config_info's options (documented there)
@@ -124,6 +125,11 @@ def _describe(module: AnsibleModule, params: Mapping[str, Any], main_file: str) 
                 served[vhost["certificate_file"]].append(vhost["chain_file"])
         chains = [name for files in served.values() for name in files]
         result["issuers"] = issuer_lookup.missing_issuers(served, paths + chains, open_url_download)
+        # mod_ssl asks only a certificate's first OCSP URL: where it is dead and another answers, the role's
+        # SSLStaplingForceURL (asked only for certificates with several URLs)
+        found = [cert for entry in result["issuers"].values() if entry["pem"]
+                 for cert in certificates.load_certificates(entry["pem"].encode("ascii"), entry["source"])]
+        result["responder_override"] = responder_choice.override(paths, open_url_fetch, extra_issuers=found)
     return result
 
 

@@ -11,6 +11,8 @@ nginx's own reload method is ``signal`` (``nginx -s reload``).
 Extra settings: ``dropin_path``, ``snippet_path`` (its directory is the role's),
 ``bundle_path``, ``verify`` (bool),
 ``resolvers`` (list; empty: the host's, from discovery), ``resolver_timeout``.
+Discovery's ``responder_override`` (the URL that answers where the certificates' first is dead) becomes the
+role's ``ssl_stapling_responder``.
 """
 from __future__ import annotations
 
@@ -68,6 +70,9 @@ def directives(scope: str, discovery: Mapping[str, Any], settings: Mapping[str, 
     if resolvers:
         lines["resolver"] = f"resolver {' '.join(resolvers)};"
         lines["resolver_timeout"] = f"resolver_timeout {settings['resolver_timeout']};"
+    override = discovery.get("responder_override")
+    if override:  # the certificates' first OCSP URL is dead; every certificate names this one (responder_choice)
+        lines["ssl_stapling_responder"] = f"ssl_stapling_responder {override['url']};"
     user_http = set(_user_http_names(discovery, settings))
     # a user's http-level resolver serves every server too: a server-level copy would only shadow it
     omitted = ({"resolver", "resolver_timeout"} if "resolver" in user_http else set()) | (
@@ -136,5 +141,6 @@ def diagnosis_hint(site: Mapping[str, Any], discovery: Mapping[str, Any], settin
         "error_logs": list(discovery.get("error_logs", [])),
     }
     if site["configured_by"] == ROLE:
-        hint.update(trusted_certificate=settings["bundle_path"], verify=common.flag(settings["verify"]))
+        hint.update(trusted_certificate=settings["bundle_path"], verify=common.flag(settings["verify"]),
+                    responder=(discovery.get("responder_override") or {}).get("url") or hint["responder"])
     return hint

@@ -14,7 +14,12 @@ from typing import Any, Dict, List, Mapping, Tuple
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.check_glue import CHECK_SPEC, plan_and_check
-from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import inspect_certificate_files, require_program
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import (
+    inspect_certificate_files,
+    open_url_fetch,
+    require_program,
+)
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import responder_choice
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import server_processes
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.nginx.config import (
     NginxConfigError,
@@ -123,6 +128,9 @@ def discover(module: AnsibleModule, params: Mapping[str, Any]) -> Dict[str, Any]
         paths = sorted({path for server in servers if server["ssl"] for path in server["certificates"] if "$" not in path})
         result["certificates"], unread = inspect_certificate_files(module, paths, "ssl_certificate")
         result["warnings"] += unread
+        # nginx asks only a certificate's first OCSP URL: where it is dead and another answers, the role's
+        # ssl_stapling_responder (asked only for certificates with several URLs)
+        result["responder_override"] = responder_choice.override(paths, open_url_fetch)
     # who runs the master (systemd or not) decides how it is reloaded (stapling_plan.reload_method)
     result["process"] = server_processes.start_facts(
         server_processes.running_master(["nginx"], config_file=params["config_file"], default_config=DEFAULT_CONFIG),

@@ -154,6 +154,23 @@ def test_nginx_role_lines_found_on_disk_are_the_role_s_and_audit_reports_them():
     assert {e["configured_by"] for e in removal["endpoints"]} == {None}
 
 
+OVERRIDE = {"url": "http://alive.test/", "first": ["http://dead.test/"], "certificates": ["/a.pem"]}
+
+
+def test_nginx_asks_the_url_that_answers_where_the_first_is_dead_and_the_diagnosis_knows_it():
+    discovery = dict(nginx_discovery(server("a.test", "/a.pem") + server("ms.test", "/ms.pem")),
+                     responder_override=OVERRIDE)
+    plan = nginx_plan(discovery)
+    (dropin,) = plan["files"]
+    assert "ssl_stapling_responder http://alive.test/;" in dropin["content"].splitlines()
+    assert by_name(plan)["a.test"]["diagnosis"]["responder"] == "http://alive.test/"
+    assert "ssl_stapling_responder" not in nginx_plan(dict(discovery, responder_override=None))["files"][0]["content"]
+    # the user's own http-level responder: theirs stays, the role writes none
+    users = dict(nginx_discovery(server("a.test", "/a.pem") + server("ms.test", "/ms.pem"),
+                                 http="    ssl_stapling_responder http://mine.test/;\n"), responder_override=OVERRIDE)
+    assert "ssl_stapling_responder" not in nginx_plan(users)["files"][0]["content"]
+
+
 def test_nginx_author_include_without_managed_includes_counts_as_the_role_s():
     include = f"    {NGINX_ROLE['include_line']}\n"
     discovery = nginx_discovery(server("a.test", "/a.pem", include) + server("b.test", "/ms.pem")
@@ -294,6 +311,24 @@ def test_apache_issuers_are_not_given_where_they_would_change_more_than_stapling
     plan = apache_plan(with_issuer(apache_discovery(sites, server=server)))
     assert issuers_file(plan) is None
     assert not any("SSLCACertificateFile /a/" in item["content"] for item in plan["files"])
+
+
+def test_apache_forces_the_url_that_answers_unless_a_force_url_is_set():
+    discovery = dict(apache_discovery([vhost("a.test", "/a.pem"), vhost("ms.test", "/ms.pem")]),
+                     responder_override=OVERRIDE)
+
+    def dropin(plan: dict[str, Any]) -> list[str]:
+        return next(item["content"] for item in plan["files"] if item["path"] == APACHE_ROLE["dropin_path"]).splitlines()
+    plan = apache_plan(discovery)
+    assert "SSLStaplingForceURL http://alive.test/" in dropin(plan)
+    assert by_name(plan)["a.test"]["diagnosis"]["responder"] == "http://alive.test/"
+    chosen = apache_plan(discovery, server_settings=dict(SERVER_SETTINGS, SSLStaplingForceURL="http://chosen.test/"))
+    assert "SSLStaplingForceURL http://chosen.test/" in dropin(chosen)  # apache_stapling_force_url wins
+    users = dict(apache_discovery([vhost("a.test", "/a.pem")], server="SSLStaplingForceURL http://mine.test/\n"),
+                 responder_override=OVERRIDE)
+    plan = apache_plan(users)
+    assert not any(line.startswith("SSLStaplingForceURL") for line in dropin(plan))
+    assert by_name(plan)["a.test"]["diagnosis"]["responder"] == "http://mine.test/"
 
 
 def test_apache_forced_global_with_a_certificate_without_ocsp_url_is_a_gate():
