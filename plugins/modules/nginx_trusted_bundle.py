@@ -10,8 +10,8 @@ description:
   - Internal helper of the C(nginx_stapling) role. Returns the PEM text for
     C(ssl_trusted_certificate) and, given O(dest), writes it there, so one call does both.
   - For every served certificate file, walks from the leaf up to a self-signed root, taking each
-    issuer from the served file first and from O(ca_paths) (the host's trust store, or a given CA
-    file) next. The result holds every issuer once, in a stable order, and never a leaf.
+    issuer from the served file first, from O(ca_paths) (the host's trust store, or a given CA
+    file) next, and with O(ca_issuers_urls) from the CA Issuers URL last. The result holds every issuer once, in a stable order, and never a leaf.
 options:
   chain_paths:
     description: The certificate files nginx serves (C(ssl_certificate)), leaf first.
@@ -23,6 +23,16 @@ options:
     type: list
     elements: path
     default: []
+  ca_issuers_urls:
+    description:
+      - Where an issuer is neither in the served file nor in O(ca_paths), download it from the CA Issuers URL
+        of the certificate the walk stopped at (Authority Information Access), and go on from there. A
+        downloaded certificate is taken only when it is a CA whose signature on that certificate verifies.
+      - So a served file with the leaf alone, or a private CA whose root is not in the host's trust store,
+        still gives nginx the issuer and the root it needs.
+    type: bool
+    default: false
+    version_added: 0.1.0
   dest:
     description:
       - Write the bundle to this file, atomically (a temporary file in the same directory, then
@@ -86,23 +96,27 @@ missing:
 """
 
 import traceback
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.file_install import install
-from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import read_certificates, require_libraries
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import (
+    open_url_download,
+    read_certificates,
+    require_libraries,
+)
 
 try:
     from cryptography.hazmat.primitives import hashes, serialization
-    from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import certificates
+    from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import certificates, issuer_lookup
 except ImportError:
     ENGINE_IMPORT_ERROR = traceback.format_exc()
 else:
     ENGINE_IMPORT_ERROR = None
 
 
-def _issuers(path: str, chain: List[Any], anchors: List[Any],
-             ca_paths: List[str]) -> Tuple[List[Any], Optional[str]]:
+def _issuers(path: str, chain: List[Any], anchors: List[Any], ca_paths: List[str],
+             download: Optional[Callable[..., Any]]) -> Tuple[List[Any], Optional[str]]:
     """(issuers from the leaf up to its root, a sentence when the walk stopped short)."""
     ordered = certificates.order_chain(chain)
     pool = ordered[1:] + anchors
@@ -110,9 +124,13 @@ def _issuers(path: str, chain: List[Any], anchors: List[Any],
     current = ordered[0]
     while True:
         issuer = certificates.find_issuer(current, pool)
+        tried: List[str] = []
+        if issuer is None and download is not None:
+            fetched = issuer_lookup.from_ca_issuers_urls(current, download)
+            issuer, tried = fetched["certificate"], fetched.get("tried", [])
         if issuer is None:
-            searched = " and ".join([path] + ca_paths)
-            return found, ("%s: no certificate in %s issued %s; give the issuing CA in nginx_stapling_ca_file"
+            searched = " and ".join([path] + ca_paths + tried)
+            return found, ("%s: no certificate in %s issued %s; give the issuing CA in ca_paths"
                            % (path, searched, current.subject.rfc4514_string()))
         if any(issuer is known for known in found):
             return found, None  # a cross-signing loop: what was found is complete
@@ -127,6 +145,7 @@ def main() -> None:
         argument_spec=dict(
             chain_paths=dict(type="list", elements="path", required=True),
             ca_paths=dict(type="list", elements="path", default=[]),
+            ca_issuers_urls=dict(type="bool", default=False),
             dest=dict(type="path"),
             mode=dict(type="raw"),
         ),
@@ -136,10 +155,11 @@ def main() -> None:
     require_libraries(module, ENGINE_IMPORT_ERROR)
     ca_paths = module.params["ca_paths"]
     anchors = [cert for path in ca_paths for cert in read_certificates(module, path, "ca_paths")]
+    download = open_url_download if module.params["ca_issuers_urls"] else None
     bundle: Dict[bytes, Any] = {}
     missing: List[str] = []
     for path in module.params["chain_paths"]:
-        issuers, problem = _issuers(path, read_certificates(module, path, "chain_paths"), anchors, ca_paths)
+        issuers, problem = _issuers(path, read_certificates(module, path, "chain_paths"), anchors, ca_paths, download)
         for issuer in issuers:
             bundle.setdefault(issuer.fingerprint(hashes.SHA256()), issuer)
         if problem:

@@ -45,7 +45,9 @@ def _downloaded_certificates(data: bytes, url: str) -> List[Any]:
         return []
 
 
-def _from_urls(leaf: Any, download: Download, timeout: float) -> Dict[str, Any]:
+def from_ca_issuers_urls(leaf: Any, download: Download, timeout: float = 10.0) -> Dict[str, Any]:
+    """{certificate, source (the URL)} of the CA at `leaf`'s CA Issuers URLs that issued it, verified; else
+    certificate and source None, with what was tried."""
     tried = []
     for url in certificates.ca_issuers_uris(leaf):
         if not url.lower().startswith(("http://", "https://")):
@@ -83,7 +85,7 @@ def missing_issuers(served: Mapping[str, Sequence[str]], host_files: Iterable[st
         if on_host is not None:
             result = {"certificate": on_host, "source": next(name for name, cert in pool if cert is on_host)}
         elif download is not None:
-            result = _from_urls(leaf, download, timeout)
+            result = from_ca_issuers_urls(leaf, download, timeout)
         else:
             result = {"certificate": None, "source": None, "tried": []}
         issuer = result.pop("certificate")

@@ -2,13 +2,15 @@
 """nginx_trusted_bundle, run in-process on chains made by the test PKI: the bundle returned, and written to dest."""
 from __future__ import annotations
 
+import http.server
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
 
-from tests.support.pki import TestPKI
+from tests.support.pki import TestPKI, issue
 
 pytest.importorskip("ansible.module_utils.basic", reason="the modules run on ansible-core")
 
@@ -122,3 +124,46 @@ def test_dest_needs_an_explicit_mode(run_module, args, tmp_path):
     result = run_module(main, dest=str(tmp_path / "trusted.pem"), **args)
     assert result["failed"] is True
     assert "dest, mode" in result["msg"] or "mode, dest" in result["msg"]
+
+
+@pytest.fixture
+def ca_issuers_server(pki: TestPKI):
+    """A CA Issuers URL on loopback serving the intermediate (DER, as CAs publish it) at /good.crt and a
+    look-alike (same name, another key) at /impostor.crt."""
+    impostor = issue("tlsops Test Intermediate CA", is_ca=True)
+    bodies = {"/good.crt": pki.intermediate.der, "/impostor.crt": impostor.der}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 -- the name http.server calls
+            body = bodies.get(self.path)
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("path, found", [("/good.crt", True), ("/impostor.crt", False)])
+def test_a_leaf_only_file_gets_its_issuer_from_the_ca_issuers_url_when_it_verifies(
+        run_module, pki, tmp_path, ca_issuers_server, path, found):
+    leaf_only = tmp_path / "leaf.pem"
+    leaf_only.write_bytes(pki.leaf("shop.example.test", ca_issuers_urls=[ca_issuers_server + path]).pem)
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_bytes(pki.root.pem)
+    args = dict(chain_paths=[str(leaf_only)], ca_paths=[str(ca_file)])
+    without = run_module(main, **args)
+    assert without["content"] == "" and "no certificate in" in without["missing"][0]
+    result = run_module(main, ca_issuers_urls=True, **args)
+    if found:
+        assert result["content"] == expected(pki) and result["missing"] == []
+    else:
+        assert result["content"] == "" and ca_issuers_server + path in result["missing"][0]
