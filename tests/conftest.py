@@ -13,7 +13,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import pytest
 
@@ -93,7 +93,7 @@ def run_playbook(ansible_env: dict[str, str]):
     """Run ansible-playbook and return a PlaybookRun.
 
     Usage: run_playbook(path, extra_vars={...}, check=False, diff=False,
-    inventory="localhost,", extra_env={...}).
+    inventory="localhost,", extra_env={...}, prefix=[...]).
     """
 
     def run(
@@ -105,8 +105,10 @@ def run_playbook(ansible_env: dict[str, str]):
         inventory: str = "localhost,",
         extra_env: Optional[dict[str, str]] = None,
         args: tuple[str, ...] = (),
+        prefix: Sequence[str] = (),
     ) -> PlaybookRun:
         command = [
+            *prefix,  # e.g. a mount namespace with the lab's resolv.conf
             str(Path(sys.executable).parent / "ansible-playbook"),
             "-i", inventory, str(playbook),
             "-e", json.dumps(extra_vars or {}),

@@ -11,15 +11,17 @@ from __future__ import annotations
 import datetime
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from tests.conftest import free_port
 from tests.integration.lab_fixtures import debian_nginx, lab_factory  # noqa: F401 pylint: disable=unused-import
-from tests.lab import lab_pki, role_vars
+from tests.lab import dns_server, lab_pki, role_vars
 from tests.support import pki
 from tests.support.role_checks import by_leaf, endpoint_facts, s_client_status
 
@@ -28,6 +30,7 @@ NGINX_ENABLE = HERE / "nginx" / "enable.yml"
 NGINX_AUDIT = HERE / "nginx" / "audit.yml"
 APACHE_ENABLE = HERE / "apache" / "enable.yml"
 HAPROXY_ENABLE = HERE / "haproxy" / "enable.yml"
+RESPONDER_NAME = "ocsp.lab.test"
 USER_LINES = "\tssl_stapling on;\n\tssl_stapling_verify on;\n\tssl_trusted_certificate {trusted};\n\tresolver 127.0.0.1;\n"
 
 
@@ -55,27 +58,93 @@ def test_trusted_file_without_the_root_is_named_and_never_reloaded(debian_nginx,
     assert by_leaf(state, endpoint_facts(audit, "nginx_stapling"), "plain")["cause"] == "trusted_without_root"
 
 
-def _leaf_with_two_urls(state: dict[str, Any], lab: Any, dead_url: str, tmp_path: Path) -> dict[str, Any]:
-    """A leaf of the lab's intermediate whose first OCSP URL is dead; the responder knows it (index)."""
+def _lab_leaf(state: dict[str, Any], lab: Any, tmp_path: Path, ocsp_urls: list[str],
+              server_name: str = "two-urls.lab.test", known: bool = True) -> dict[str, Any]:
+    """A leaf of the lab's intermediate with these OCSP URLs; the lab's responder knows it (index) if `known`."""
     section = state["pki"]["intermediate"]
     intermediate = pki.Issued(
         cert=x509.load_pem_x509_certificate(Path(section["cert"]).read_bytes()),
         key=serialization.load_pem_private_key(Path(section["key"]).read_bytes(), None))
-    server_name = "two-urls.lab.test"
-    leaf = pki.issue(server_name, intermediate, dns_names=[server_name],
-                     ocsp_urls=[dead_url, state["leaves"]["plain"]["ocsp_url"]])
-    directory = tmp_path / "two-urls"
+    leaf = pki.issue(server_name, intermediate, dns_names=[server_name], ocsp_urls=ocsp_urls)
+    directory = tmp_path / server_name
     directory.mkdir()
     (directory / "fullchain.pem").write_bytes(leaf.pem + intermediate.pem)
     (directory / "key.pem").write_bytes(leaf.key_pem)
     expiry = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=80)).strftime("%y%m%d%H%M%SZ")
     serial = lab_pki._index_serial(leaf.cert.serial_number)  # pylint: disable=protected-access
-    with open(state["pki"]["index"], "a", encoding="ascii") as index:
-        index.write("\t".join(("V", expiry, "", serial, "unknown", f"/CN={server_name}")) + "\n")
-    lab.stop(["responder"])
-    lab.start(["responder"])  # the responder reads its index at start
+    if known:
+        with open(state["pki"]["index"], "a", encoding="ascii") as index:
+            index.write("\t".join(("V", expiry, "", serial, "unknown", f"/CN={server_name}")) + "\n")
+        lab.stop(["responder"])
+        lab.start(["responder"])  # the responder reads its index at start
     return {"server_name": server_name, "fullchain": str(directory / "fullchain.pem"),
             "key": str(directory / "key.pem")}
+
+
+def _leaf_with_two_urls(state: dict[str, Any], lab: Any, dead_url: str, tmp_path: Path) -> dict[str, Any]:
+    """A leaf whose first OCSP URL is dead and whose second is the lab's responder."""
+    return _lab_leaf(state, lab, tmp_path, [dead_url, state["leaves"]["plain"]["ocsp_url"]])
+
+
+@pytest.fixture
+def lab_dns(tmp_path: Path):
+    """The lab's DNS server on loopback knowing ocsp.lab.test, and the command prefix that runs a program on a
+    host whose resolv.conf names it (a mount namespace: the machine's own resolv.conf is never touched)."""
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text(f"nameserver {dns_server.ADDRESS}\noptions timeout:1 attempts:2\n")
+    with dns_server.DnsServer({RESPONDER_NAME: "127.0.0.1"}):
+        yield ["unshare", "--mount", "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$@"', str(resolv)]
+
+
+def _by_name(url: str, name: str) -> str:
+    """The lab responder's URL with `name` for its address, as CAs publish theirs."""
+    parts = urllib.parse.urlsplit(url)
+    return parts._replace(netloc=f"{name}:{parts.port}").geturl()
+
+
+def test_a_responder_by_name_resolves_through_the_hosts_dns_and_staples(debian_nginx, run_playbook, lab_dns,
+                                                                        tmp_path):
+    lab, nginx = debian_nginx
+    state = lab.state()
+    leaf = _lab_leaf(state, lab, tmp_path, [_by_name(state["leaves"]["plain"]["ocsp_url"], RESPONDER_NAME)],
+                     "by-name.lab.test")
+    nginx.write_site("example", nginx.server_block(leaf))
+    started = subprocess.run([*lab_dns, *nginx.command], capture_output=True, text=True, check=False)
+    assert started.returncode == 0, started.stderr
+    variables = nginx.role_vars(state)
+
+    first = run_playbook(NGINX_ENABLE, variables, prefix=lab_dns)
+    assert first.returncode == 0, first.failure_messages()
+    assert endpoint_facts(first, "nginx_stapling")[leaf["server_name"]]["verdict"] == "good"
+    # the role's resolver is the host's DNS server, from its resolv.conf
+    assert f"resolver {dns_server.ADDRESS};" in (nginx.etc / "conf.d" / "tlsops-ocsp-stapling.conf").read_text()
+
+    again = run_playbook(NGINX_ENABLE, variables, prefix=lab_dns)
+    assert again.returncode == 0 and again.changed() == 0, again.failure_messages()
+
+
+def test_a_responder_name_the_dns_does_not_know_is_named_and_never_reloaded(debian_nginx, run_playbook, lab_dns,
+                                                                            tmp_path):
+    lab, nginx = debian_nginx
+    state = lab.state()
+    retired = "ocsp-retired.lab.test"
+    leaf = _lab_leaf(state, lab, tmp_path, [_by_name(state["leaves"]["plain"]["ocsp_url"], retired)],
+                     "retired.lab.test")
+    nginx.write_site("example", nginx.server_block(leaf, f"\tssl_stapling on;\n\tresolver {dns_server.ADDRESS};\n"))
+    started = subprocess.run([*lab_dns, *nginx.command], capture_output=True, text=True, check=False)
+    assert started.returncode == 0, started.stderr
+    variables = nginx.role_vars(state)
+
+    first = run_playbook(NGINX_ENABLE, variables, prefix=lab_dns)
+    assert first.returncode == 0, first.failure_messages()
+    entry = endpoint_facts(first, "nginx_stapling")[leaf["server_name"]]
+    assert (entry["configured_by"], entry["verdict"], entry["cause"]) == (
+        "user", "no_staple", "responder_name_unresolved"), entry
+    assert retired in entry["remedy"] and entry["fetch_due"] is False
+    assert first.changed() == 0
+
+    again = run_playbook(NGINX_ENABLE, variables, prefix=lab_dns)
+    assert again.returncode == 0 and again.changed() == 0, again.failure_messages()
 
 
 def test_first_ocsp_url_dead_on_the_roles_lines_points_nginx_at_the_url_that_answers(debian_nginx, run_playbook,
@@ -143,6 +212,26 @@ def test_first_ocsp_url_dead_on_the_roles_lines_forces_apache_to_the_url_that_an
     assert f"SSLStaplingForceURL {alive_url}" in dropin.read_text().splitlines()
 
     again = run_playbook(APACHE_ENABLE, role_vars.apache(state))
+    assert again.returncode == 0 and again.changed() == 0, again.failure_messages()
+
+
+def test_a_responder_that_refuses_the_certificate_is_named_and_never_reloaded(debian_nginx, run_playbook, tmp_path):
+    lab, nginx = debian_nginx
+    state = lab.state()
+    url = state["leaves"]["plain"]["ocsp_url"]
+    leaf = _lab_leaf(state, lab, tmp_path, [url], "unknown-to-ca.lab.test", known=False)  # not in its index
+    nginx.write_site("example", nginx.server_block(leaf))
+    nginx.start()
+    variables = nginx.role_vars(state, nginx_stapling_warm_retries=4)
+
+    first = run_playbook(NGINX_ENABLE, variables)
+    assert first.returncode == 0, first.failure_messages()
+    entry = endpoint_facts(first, "nginx_stapling")[leaf["server_name"]]
+    assert (entry["verdict"], entry["cause"], entry["fetch_due"]) == ("no_staple", "responder_refuses", False), entry
+    assert url in entry["cause_sentence"] and url in entry["remedy"]
+    assert any("while requesting certificate status" in line for line in entry["evidence"]), entry["evidence"]
+
+    again = run_playbook(NGINX_ENABLE, variables)
     assert again.returncode == 0 and again.changed() == 0, again.failure_messages()
 
 
