@@ -102,8 +102,8 @@ def _by_name(url: str, name: str) -> str:
     return parts._replace(netloc=f"{name}:{parts.port}").geturl()
 
 
-def test_a_responder_by_name_resolves_through_the_hosts_dns_and_staples(debian_nginx, run_playbook, lab_dns,
-                                                                        tmp_path):
+def test_a_responder_by_name_resolves_through_the_hosts_dns_and_staples(
+        debian_nginx, run_playbook, lab_dns, tmp_path):
     lab, nginx = debian_nginx
     state = lab.state()
     leaf = _lab_leaf(state, lab, tmp_path, [_by_name(state["leaves"]["plain"]["ocsp_url"], RESPONDER_NAME)],
@@ -123,8 +123,8 @@ def test_a_responder_by_name_resolves_through_the_hosts_dns_and_staples(debian_n
     assert again.returncode == 0 and again.changed() == 0, again.failure_messages()
 
 
-def test_a_responder_name_the_dns_does_not_know_is_named_and_never_reloaded(debian_nginx, run_playbook, lab_dns,
-                                                                            tmp_path):
+def test_a_responder_name_the_dns_does_not_know_is_named_and_never_reloaded(
+        debian_nginx, run_playbook, lab_dns, tmp_path):
     lab, nginx = debian_nginx
     state = lab.state()
     retired = "ocsp-retired.lab.test"
@@ -147,8 +147,8 @@ def test_a_responder_name_the_dns_does_not_know_is_named_and_never_reloaded(debi
     assert again.returncode == 0 and again.changed() == 0, again.failure_messages()
 
 
-def test_first_ocsp_url_dead_on_the_roles_lines_points_nginx_at_the_url_that_answers(debian_nginx, run_playbook,
-                                                                                      tmp_path):
+def test_first_ocsp_url_dead_on_the_roles_lines_points_nginx_at_the_url_that_answers(
+        debian_nginx, run_playbook, tmp_path):
     lab, nginx = debian_nginx
     state = lab.state()
     dead_url = f"http://127.0.0.1:{free_port()}/"
@@ -192,8 +192,8 @@ def test_first_ocsp_url_dead_on_the_users_lines_names_the_url_that_answers_and_n
     assert again.returncode == 0 and again.changed() == 0, again.failure_messages()
 
 
-def test_first_ocsp_url_dead_on_the_roles_lines_forces_apache_to_the_url_that_answers(lab_factory, run_playbook,
-                                                                                      tmp_path):  # noqa: F811
+def test_first_ocsp_url_dead_on_the_roles_lines_forces_apache_to_the_url_that_answers(
+        lab_factory, run_playbook, tmp_path):  # noqa: F811
     lab = lab_factory(components=("responder", "apache"), revoke_initially=False)
     state = lab.state()
     alive_url = state["leaves"]["plain"]["ocsp_url"]

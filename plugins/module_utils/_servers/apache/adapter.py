@@ -197,8 +197,8 @@ def diagnosis_hint(site: Mapping[str, Any], discovery: Mapping[str, Any], settin
         forced.append(role_url)
     vhost = next((item for item in discovery.get("vhosts", [])
                   if item["path"] == site["file"] and item["line"] == site["line"]), {})
-    stores = [] if vhost.get("own_ca") else [item["args"][0] for item in server
-                                              if item["name"] == "sslcacertificatefile" and item["args"]]
+    server_stores = [item["args"][0] for item in server if item["name"] == "sslcacertificatefile" and item["args"]]
+    stores = [] if vhost.get("own_ca") else server_stores
     return {"kind": "apache", "responder": forced[-1] if forced else None, "verify": False,
             "override_directive": "SSLStaplingForceURL", "error_logs": list(discovery.get("error_logs", [])),
             "issuer_files": [path for path in [vhost.get("chain_file")] + (stores or [settings["issuers_path"]])

@@ -102,8 +102,8 @@ def _describe(module: AnsibleModule, params: Mapping[str, Any], main_file: str) 
                   # where mod_ssl says why it staples nothing (a piped log is no file to read)
                   error_logs=[error_log] if error_log and not error_log.startswith("|") else [],
                   loaded_modules=parse_loaded_modules(modules), vhosts=vhosts,
-                  server_directives=server_directives(main_file, _read_text, server_root, variables,
-                                                     wanted=is_stapling_or_ca_store),
+                  server_directives=server_directives(
+                      main_file, _read_text, server_root, variables, wanted=is_stapling_or_ca_store),
                   server_root_matches=not config_dir or os.path.realpath(server_root) == os.path.realpath(config_dir),
                   files_with_include=_files_with(files, include_line) if include_line else [],
                   warnings=[] if any(is_tls(vhost) for vhost in vhosts) else [
