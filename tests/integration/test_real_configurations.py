@@ -187,8 +187,16 @@ def test_after_a_responder_outage_the_next_run_staples_good(lab_factory, run_pla
     playbook = NGINX_ENABLE if server == "nginx" else APACHE
     variables = role_vars.nginx(state) if server == "nginx" else role_vars.apache(state)
     lab.stop(["responder"])
-    down = run_playbook(playbook, dict(variables, **{f"{server}_stapling_warm_retries": 2}))
+    down_variables = dict(variables, **{f"{server}_stapling_warm_retries": 2})
+    down = run_playbook(playbook, down_variables)
     assert down.returncode != 0  # Must-Staple without a staple
+    must_staple = by_leaf(state, endpoint_facts(down, f"{server}_stapling"), "must_staple")
+    assert (must_staple["cause"], must_staple["fetch_due"]) == ("responder_unreachable", False), must_staple
+    assert state["leaves"]["must_staple"]["ocsp_url"] in must_staple["cause_sentence"]
+    assert "responder_unreachable" in " ".join(down.failure_messages())
+    # the same cause on the next run: no reload, no restart
+    still_down = run_playbook(playbook, down_variables)
+    assert still_down.returncode != 0 and still_down.changed() == 0, still_down.failure_messages()
     lab.start(["responder"])
 
     back = run_playbook(playbook, variables)
