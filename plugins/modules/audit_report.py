@@ -43,6 +43,24 @@ options:
     type: list
     elements: str
     default: []
+  not_audited:
+    description:
+      - What could not be audited, so that the report never goes blind silently. Each item has C(host),
+        C(state) and C(reason) (in words); C(state) is V(unreachable) (the host could not be reached),
+        V(failed) (the audit failed on the host) or V(unreadable) (one server of the host could not be read;
+        give C(server) too: the host's other servers are still in O(endpoints)).
+      - Each one is critical (in RV(critical)) and is counted in the report's coverage card, its Markdown
+        section and the C(tlsops_ocsp_hosts{state=...}) metric.
+    type: list
+    elements: dict
+    default: []
+  targeted:
+    description:
+      - Every inventory host the audit was meant to cover. One that is neither in O(endpoints),
+        O(hosts_without_servers) nor O(not_audited) is reported as V(not_run): the play ended before it.
+    type: list
+    elements: str
+    default: []
   dest:
     description:
       - Directory to write the report into; created (mode C(0755)) when missing.
@@ -94,14 +112,16 @@ summary:
   returned: always
   type: dict
   sample: {"hosts": 2, "endpoints": 6, "by_verdict": {"good": 4, "not_applicable": 2}, "critical": 0, "warning": 1,
-           "ok": 5}
+           "ok": 5, "hosts_by_state": {"audited": 2, "unreachable": 0, "failed": 0, "not_run": 0,
+                                       "unreadable_servers": 0}}
 summary_line:
   description: The summary as one sentence.
   returned: always
   type: str
   sample: "2 hosts, 6 endpoints (good 4, not_applicable 2); 0 critical, 0 warnings"
 critical:
-  description: One line per critical finding, naming host, server, endpoint, what is wrong and why.
+  description: One line per critical finding, naming host, server, endpoint, what is wrong and why; first, one
+    line per host or server that could not be audited (O(not_audited), and V(not_run) hosts of O(targeted)).
   returned: always
   type: list
   elements: str
@@ -172,6 +192,8 @@ def main() -> None:
         argument_spec={
             "endpoints": {"type": "list", "elements": "dict", "required": True},
             "hosts_without_servers": {"type": "list", "elements": "str", "default": []},
+            "not_audited": {"type": "list", "elements": "dict", "default": []},
+            "targeted": {"type": "list", "elements": "str", "default": []},
             "dest": {"type": "path", "required": True},
             "formats": {"type": "list", "elements": "str", "choices": list(RENDERERS),
                         "default": list(RENDERERS)},
@@ -183,7 +205,16 @@ def main() -> None:
     metrics_dest = os.path.abspath(module.params["metrics_dest"] or dest)
     json_path = os.path.join(dest, FILE_NAMES["json"])
     previous = read_previous(module, json_path)
-    data = report.build(module.params["endpoints"], module.params["hosts_without_servers"], previous=previous)
+    not_audited = module.params["not_audited"]
+    malformed = [item for item in not_audited if not (isinstance(item.get("host"), str) and item.get("state") in (
+        report.UNREACHABLE, report.FAILED, report.UNREADABLE))]
+    if malformed:
+        module.fail_json(msg="not_audited: each item needs host and a state of unreachable, failed or unreadable "
+                             "(with its reason); got %s" % malformed[0])
+    data = report.build(module.params["endpoints"], module.params["hosts_without_servers"], previous=previous,
+                        not_audited=[dict(item, reason=str(item.get("reason") or "no reason given"))
+                                     for item in not_audited],
+                        targeted=module.params["targeted"])
     formats = module.params["formats"]
     files = [os.path.join(metrics_dest if fmt == "metrics" else dest, FILE_NAMES[fmt]) for fmt in formats]
     if not module.check_mode:

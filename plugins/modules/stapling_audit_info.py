@@ -19,7 +19,8 @@ description:
     its variables, checks them against the role's argument specification, and passes them in
     O(role_vars).
   - Changes nothing. A bad staple or a revoked certificate is a result, not a failure; a server whose
-    configuration cannot be read fails the host, with the server's message.
+    configuration cannot be read is one too (RV(unreadable), with the server's message), and the host's
+    other servers are still audited.
 options:
   servers:
     description:
@@ -96,6 +97,15 @@ summary:
   type: dict
   returned: always
   sample: {host: web1, servers: [nginx], endpoints: 4, verdicts: {good: 3, no_ocsp_url: 1}, changed: false}
+unreadable:
+  description:
+    - The servers whose configuration could not be read, each with C(host), C(server), C(state) (V(unreadable))
+      and C(reason) (the server's own message), as M(tlsops.ocsp.audit_report)'s O(tlsops.ocsp.audit_report#module:not_audited)
+      takes them.
+  type: list
+  elements: dict
+  returned: always
+  sample: [{host: web1, server: nginx, state: unreadable, reason: "nginx -T failed: unknown directive \"sll\""}]
 lines:
   description: The host's summary line, then one line per endpoint.
   type: list
@@ -141,6 +151,24 @@ def environment(values: Mapping[str, Any]) -> Iterator[None]:
         os.environ.update(saved)
 
 
+class ServerUnreadable(Exception):
+    """One server's configuration could not be read: its discovery's message."""
+
+
+class OneServer:
+    """The module as one server's discovery sees it: its fail_json ends that server's audit, not the host's, so
+    the host's other servers are still audited."""
+
+    def __init__(self, module: AnsibleModule) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def fail_json(self, msg: str, **unused: Any) -> None:
+        raise ServerUnreadable(msg)
+
+
 def audit_server(module: AnsibleModule, kind: str, role_vars: Mapping[str, Any], family: str) -> Dict[str, Any]:
     """The server role's report (endpoints, summary lines) of one server: settle, discover, plan, check."""
     settings = server_settings.server_settings(kind, role_vars, family, module.params["service_mgr"], True)
@@ -149,7 +177,7 @@ def audit_server(module: AnsibleModule, kind: str, role_vars: Mapping[str, Any],
     given = dict(server_settings.discovery_options(kind, role_vars, settings), check=check)
     params = server_params(module, discovery.ARGUMENT_SPEC, given, "role_vars.%s." % kind)
     with environment(role_vars.get("%s_stapling_environment" % kind) or {}):
-        found = discovery.discover(module, params)
+        found = discovery.discover(OneServer(module), params)
     for warning in found.get("warnings", []):  # no TLS served, certificate files that cannot be read
         module.warn(warning)
     checked = found["checked"]
@@ -180,12 +208,18 @@ def main() -> None:
     family = params["os_family"] or os_family.read_os_family()
     endpoints: List[Dict[str, Any]] = []
     lines: List[str] = []
+    unreadable: List[Dict[str, str]] = []
     for kind in servers:
-        report = audit_server(module, kind, params["role_vars"][kind], family)
+        try:
+            report = audit_server(module, kind, params["role_vars"][kind], family)
+        except ServerUnreadable as error:
+            unreadable.append({"host": params["host"], "server": kind, "state": "unreadable", "reason": str(error)})
+            lines.append("%s could not be read: %s" % (kind, error))
+            continue
         endpoints += [dict(entry, inventory_host=params["host"]) for entry in report["endpoints"]]
         lines += report["summary"]
     summary = stapling_report.host_summary(params["host"], servers, endpoints)
-    module.exit_json(changed=False, servers=servers, endpoints=endpoints, summary=summary,
+    module.exit_json(changed=False, servers=servers, endpoints=endpoints, summary=summary, unreadable=unreadable,
                      lines=[stapling_report.host_summary_line(summary)] + lines)
 
 

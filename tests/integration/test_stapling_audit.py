@@ -8,11 +8,13 @@ user's), and reports what each server role's own audit reports, without includin
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import free_port
 from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
 from tests.lab import core, role_vars
 from tests.support.role_checks import endpoint_facts
@@ -96,3 +98,40 @@ def test_check_mode_changes_nothing_and_reports_the_same(enabled_lab: core.Lab, 
     assert checked.returncode == 0, checked.failure_messages()
     [call] = checked.results(ONE_CALL)
     assert {entry["verdict"] for entry in call["endpoints"]} == {"good", "not_applicable"}
+
+
+def test_an_audit_never_goes_blind(enabled_lab: core.Lab, run_playbook, tmp_path):
+    """One host that cannot be reached, one where the audit fails, and one whose nginx cannot be read beside a
+    healthy Apache: all named in every form of the report, the healthy server still audited, the run failed."""
+    state = enabled_lab.state()
+    broken = tmp_path / "broken-nginx.conf"  # nginx -T fails on it with its own words
+    broken.write_text(f"sll_stapling on;\ninclude {state['nginx']['config_file']};\n")
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(json.dumps({"all": {"hosts": {
+        "web": {**local, **all_role_vars(state, nginx_stapling_config_file=str(broken)),
+                "stapling_servers": ["nginx", "apache"]},
+        "failing": {**local, "ansible_python_interpreter": "/nonexistent/python3"},
+        "ghost": {"ansible_host": "127.0.0.1", "ansible_port": free_port(), "ansible_connection": "ssh",
+                  "ansible_ssh_common_args": "-o ConnectTimeout=3 -o StrictHostKeyChecking=no"},
+    }}}))
+    report_dir = tmp_path / "report"
+    run = run_playbook("tlsops.ocsp.audit", {"tlsops_ocsp_report_dir": str(report_dir)}, inventory=str(inventory))
+    assert run.returncode != 0  # what could not be audited is critical
+    data = json.loads((report_dir / "ocsp-audit.json").read_text())
+    states = {item["host"]: item for item in data["coverage"]["not_audited"]}
+    assert (states["ghost"]["state"], states["failing"]["state"]) == ("unreachable", "failed"), states
+    assert "ssh" in states["ghost"]["reason"].lower() and "/nonexistent/python3" in states["failing"]["reason"]
+    [unreadable] = data["coverage"]["unreadable_servers"]
+    assert (unreadable["host"], unreadable["server"]) == ("web", "nginx")
+    assert 'unknown directive "sll_stapling"' in unreadable["reason"], unreadable
+    assert data["coverage"]["audited"] == ["web"]
+    assert data["summary"]["hosts_by_state"] == {"audited": 1, "unreachable": 1, "failed": 1, "not_run": 0,
+                                                 "unreadable_servers": 1}
+    apache = [entry for entry in data["endpoints"] if entry["server_kind"] == "apache"]
+    assert apache and {entry["verdict"] for entry in apache} == {"good", "not_applicable"}
+    messages = " ".join(run.failure_messages())
+    assert "ghost could not be audited (unreachable)" in messages and "web nginx could not be read" in messages
+    assert "## Not audited" in (report_dir / "ocsp-audit.md").read_text()
+    assert 'id="coverage"' in (report_dir / "ocsp-audit.html").read_text()
+    assert 'tlsops_ocsp_hosts{state="unreachable"} 1' in (report_dir / "ocsp-audit.prom").read_text()

@@ -100,11 +100,23 @@ def _summary(data: Dict[str, Any]) -> str:
                     % (severity, severity, s[severity], severity) for severity in report.SEVERITIES)
     cards += '<div class="card"><span class="count" id="count-endpoints">%d</span> endpoints</div>' % s["endpoints"]
     cards += '<div class="card"><span class="count" id="count-hosts">%d</span> hosts</div>' % s["hosts"]
+    cards += _coverage_card(data)
     since = data.get("since_last")
     change = (' <a href="#since-last">Since the last audit: %d new, %d fixed.</a>'
               % (len(since["new"]), len(since["fixed"]))) if since else ""
     return ('<section id="summary-section"><div class="cards">%s</div><p>Generated %s: <span id="summary">%s</span>.%s'
             '</p></section>' % (cards, esc(data["generated_at"]), esc(report.summary_line(data)), change))
+
+
+def _coverage_card(data: Dict[str, Any]) -> str:
+    """Hosts audited of hosts targeted; what could not be audited, each with why, under it (critical)."""
+    covered = data.get("coverage") or {}
+    blind = covered.get("not_audited", []) + covered.get("unreadable_servers", [])
+    audited = len(covered.get("audited", []))
+    items = "".join("<li>%s</li>" % esc(report.coverage_line(item)) for item in blind)
+    return ('<div class="card coverage%s" id="coverage"><span class="count" id="count-audited">%d/%d</span> hosts '
+            'audited%s</div>' % (" critical" if blind else " ok", audited, audited + len(covered.get("not_audited", [])),
+                                 "<ul>%s</ul>" % items if items else ""))
 
 
 def _fix_first(data: Dict[str, Any]) -> str:

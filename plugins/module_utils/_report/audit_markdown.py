@@ -53,7 +53,17 @@ def _summary(data: Dict[str, Any]) -> List[str]:
     return ["# OCSP audit", "",
             "Generated %s: %s." % (md(data["generated_at"]), md(report.summary_line(data))), "",
             "| Critical | Warning | OK | Endpoints | Hosts |", "|---|---|---|---|---|",
-            "| %d | %d | %d | %d | %d |" % (s["critical"], s["warning"], s["ok"], s["endpoints"], s["hosts"]), ""]
+            "| %d | %d | %d | %d | %d |" % (s["critical"], s["warning"], s["ok"], s["endpoints"], s["hosts"]), ""
+            ] + _coverage(data)
+
+
+def _coverage(data: Dict[str, Any]) -> List[str]:
+    """What could not be audited, each with why: the audit is blind there."""
+    covered = data.get("coverage") or {}
+    blind = covered.get("not_audited", []) + covered.get("unreadable_servers", [])
+    if not blind:
+        return []
+    return ["## Not audited", ""] + ["- %s" % md(report.coverage_line(item)) for item in blind] + [""]
 
 
 def _since_last(since: Dict[str, Any]) -> List[str]:

@@ -135,4 +135,8 @@ def render_metrics(data: Dict[str, Any]) -> str:
                      [((("severity", severity),), data["summary"][severity]) for severity in report.SEVERITIES])
     lines += _family(PREFIX + "audit_hosts", "Hosts audited, those without a web server included.", None,
                      [((), data["summary"]["hosts"])])
+    states = data["summary"].get("hosts_by_state") or {}
+    lines += _family(PREFIX + "hosts", "Hosts by what the audit could do on them (audited, unreachable, failed, "
+                     "not_run), and servers that could not be read (unreadable_servers).", None,
+                     [((("state", state),), count) for state, count in states.items()])
     return "\n".join(lines + ["# EOF"]) + "\n"

@@ -247,10 +247,41 @@ def fix_first_groups(items: Sequence[Finding]) -> List[Tuple[Tuple[str, str], Li
     return list(groups.items())
 
 
+UNREACHABLE, FAILED, UNREADABLE, NOT_RUN = "unreachable", "failed", "unreadable", "not_run"
+COVERAGE_STATES = ("audited", UNREACHABLE, FAILED, NOT_RUN)
+
+
+def coverage(rows: Sequence[Entry], hosts_without_servers: Sequence[str], not_audited: Sequence[Dict[str, Any]],
+             targeted: Sequence[str]) -> Dict[str, Any]:
+    """Which hosts were audited and which were not, with why: a host that could not be reached or whose audit
+    failed, a server of an audited host that could not be read (its host's other servers are audited), and a
+    targeted host the audit never reached (the play stopped before it)."""
+    blind = {item["host"]: item for item in not_audited if item.get("state") in (UNREACHABLE, FAILED)}
+    audited = sorted(({str(r.get("inventory_host")) for r in rows} | set(hosts_without_servers)) - set(blind))
+    missed = [{"host": host, "state": NOT_RUN, "reason": "the audit did not run on it: the play ended before "
+               "this host (a failed batch, any_errors_fatal) or it was left out"}
+              for host in targeted if host not in blind and host not in audited]
+    hosts = sorted(list(blind.values()) + missed, key=lambda item: (item["state"], item["host"]))
+    servers = sorted((item for item in not_audited if item.get("state") == UNREADABLE),
+                     key=lambda item: (item["host"], item.get("server") or ""))
+    counts = {state: sum(1 for item in hosts if item["state"] == state) for state in COVERAGE_STATES[1:]}
+    return {"audited": audited, "not_audited": hosts, "unreadable_servers": servers,
+            "counts": dict({"audited": len(audited)}, **counts, unreadable_servers=len(servers))}
+
+
+def coverage_line(item: Dict[str, Any]) -> str:
+    """One line naming what could not be audited, and why."""
+    if item["state"] == UNREADABLE:
+        return "%s %s could not be read: %s" % (item["host"], item.get("server") or "server", item["reason"])
+    return "%s could not be audited (%s): %s" % (item["host"], item["state"], item["reason"])
+
+
 def build(entries: Iterable[Entry], hosts_without_servers: Sequence[str] = (),
-          now: Optional[datetime.datetime] = None, previous: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    """The report as data: rows sorted worst first, counts, the fix-first list and, given the previous
-    report's JSON, what is new and what was fixed since."""
+          now: Optional[datetime.datetime] = None, previous: Optional[Dict[str, Any]] = None,
+          not_audited: Sequence[Dict[str, Any]] = (), targeted: Sequence[str] = ()) -> Dict[str, Any]:
+    """The report as data: rows sorted worst first, counts, the fix-first list, what could not be audited
+    (coverage; each one critical: the audit is blind there) and, given the previous report's JSON, what is
+    new and what was fixed since."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     rows = sorted((normalise(e, now) for e in entries),
                   key=lambda r: (SEVERITY_ORDER[r["severity"]], str(r.get("inventory_host")), r["endpoint"]))
@@ -258,14 +289,19 @@ def build(entries: Iterable[Entry], hosts_without_servers: Sequence[str] = (),
     for row in rows:
         by_verdict[row.get("verdict") or "none"] = by_verdict.get(row.get("verdict") or "none", 0) + 1
     items = fix_first(rows)
+    covered = coverage(rows, hosts_without_servers, not_audited, targeted)
+    blind = [coverage_line(item) for item in covered["not_audited"] + covered["unreadable_servers"]]
     data: Dict[str, Any] = {
         "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "summary": dict({
-            "hosts": len({r.get("inventory_host") for r in rows} | set(hosts_without_servers)),
+            "hosts": len({r.get("inventory_host") for r in rows} | set(hosts_without_servers)
+                         | {item["host"] for item in covered["not_audited"]}),
+            "hosts_by_state": covered["counts"],
             "endpoints": len(rows),
             "by_verdict": dict(sorted(by_verdict.items())),
         }, **{severity: sum(1 for r in rows if r["severity"] == severity) for severity in SEVERITIES}),
-        "critical": [line(item) for item in items if item["severity"] == verdicts.CRITICAL],
+        "coverage": covered,
+        "critical": blind + [line(item) for item in items if item["severity"] == verdicts.CRITICAL],
         "fix_first": items,
         "hosts_without_servers": sorted(hosts_without_servers),
         "endpoints": rows,
@@ -322,8 +358,11 @@ def _key(item: Finding) -> Tuple[str, str, str, str, str]:
 def summary_line(report: Dict[str, Any]) -> str:
     s = report["summary"]
     verdict_counts = ", ".join("%s %d" % item for item in s["by_verdict"].items()) or "none"
-    return "%d hosts, %d endpoints (%s); %d critical, %d warnings" % (
-        s["hosts"], s["endpoints"], verdict_counts, s["critical"], s["warning"])
+    states = s.get("hosts_by_state") or {}
+    blind = ", ".join("%d %s" % (count, state.replace("_", " ")) for state, count in states.items()
+                      if state != "audited" and count)
+    return "%d hosts%s, %d endpoints (%s); %d critical, %d warnings" % (
+        s["hosts"], " (%s)" % blind if blind else "", s["endpoints"], verdict_counts, s["critical"], s["warning"])
 
 
 def human_duration(seconds: float) -> str:

@@ -42,7 +42,8 @@ def test_openmetrics_parser_reads_every_family_with_type_and_unit(synthetic):
         == ENDPOINT_FAMILIES
     assert all(family.type == "gauge" and family.documentation for family in parsed.values())
     assert set(parsed) - set(ENDPOINT_FAMILIES) == {
-        "tlsops_ocsp_audit_timestamp_seconds", "tlsops_ocsp_audit_endpoints", "tlsops_ocsp_audit_hosts"}
+        "tlsops_ocsp_audit_timestamp_seconds", "tlsops_ocsp_audit_endpoints", "tlsops_ocsp_audit_hosts",
+        "tlsops_ocsp_hosts"}
 
 
 def test_one_series_per_endpoint_and_counts_per_severity(synthetic):
@@ -57,6 +58,8 @@ def test_one_series_per_endpoint_and_counts_per_severity(synthetic):
     counts = {s.labels["severity"]: s.value for s in parsed["tlsops_ocsp_audit_endpoints"].samples}
     assert counts == {key: audit_entries.SYNTHETIC_COUNTS[key] for key in ("critical", "warning", "ok")}
     assert parsed["tlsops_ocsp_audit_hosts"].samples[0].value == 250
+    assert {s.labels["state"]: s.value for s in parsed["tlsops_ocsp_hosts"].samples} == {
+        "audited": 250, "unreachable": 0, "failed": 0, "not_run": 0, "unreadable_servers": 0}
     assert parsed["tlsops_ocsp_audit_timestamp_seconds"].samples[0].value == audit_entries.NOW.timestamp()
     sources = {(s.labels["status"], s.labels["source"]) for s in parsed["tlsops_ocsp_revocation_status"].samples}
     assert sources == {("good", "staple"), ("revoked", "staple"), ("good", "crl"), ("revoked", "crl"),

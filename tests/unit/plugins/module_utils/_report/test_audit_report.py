@@ -121,7 +121,9 @@ def test_build_sorts_worst_first_and_counts():
     ], hosts_without_servers=["d"], now=NOW)
     assert [r["verdict"] for r in data["endpoints"]] == ["revoked", "no_staple", "good"]
     assert data["summary"] == {"hosts": 4, "endpoints": 3, "critical": 1, "warning": 1, "ok": 1,
-                               "by_verdict": {"good": 1, "no_staple": 1, "revoked": 1}}
+                               "by_verdict": {"good": 1, "no_staple": 1, "revoked": 1},
+                               "hosts_by_state": {"audited": 4, "unreachable": 0, "failed": 0, "not_run": 0,
+                                                  "unreadable_servers": 0}}
     assert data["critical"] == ["b nginx 127.0.0.1:8443 (www.example.test): revoked - because"]
     assert data["endpoints"][0]["days_until_expiry"] == 60
     assert data["endpoints"][0]["revocation_status"] == "revoked"
@@ -224,3 +226,24 @@ def test_a_missing_staple_with_a_cause_is_grouped_by_it_with_its_remedy_and_the_
     assert '<pre class="evidence">' in page and "&lt;x&gt; &quot;quoted&quot;" in page and "<x>" not in page
     assert "server log: `%s`" % line in audit_markdown.render_markdown(data)
     assert 'cause="trusted_without_root"' in audit_metrics.render_metrics(data)
+
+
+def test_what_could_not_be_audited_is_counted_named_and_critical():
+    rows = [entry("good", inventory_host="web1"), entry("good", inventory_host="web2", port=8443)]
+    not_audited = [{"host": "ghost", "state": "unreachable", "reason": "Failed to connect to the host via ssh"},
+                   {"host": "web3", "state": "failed", "reason": "Gather the host's facts: Permission denied"},
+                   {"host": "web2", "server": "apache", "state": "unreadable",
+                    "reason": "apache2ctl -t failed: Syntax error on line 3"}]
+    data = report.build(rows, now=NOW, not_audited=not_audited, targeted=["web1", "web2", "web3", "ghost", "late"])
+    covered = data["coverage"]
+    assert covered["audited"] == ["web1", "web2"]  # web2's other server still counts: only apache is blind
+    assert [(item["host"], item["state"]) for item in covered["not_audited"]] == [
+        ("web3", "failed"), ("late", "not_run"), ("ghost", "unreachable")]
+    assert data["summary"]["hosts"] == 5 and data["summary"]["hosts_by_state"] == {
+        "audited": 2, "unreachable": 1, "failed": 1, "not_run": 1, "unreadable_servers": 1}
+    assert data["critical"][:4] == [
+        "web3 could not be audited (failed): Gather the host's facts: Permission denied",
+        "late could not be audited (not_run): " + covered["not_audited"][1]["reason"],
+        "ghost could not be audited (unreachable): Failed to connect to the host via ssh",
+        "web2 apache could not be read: apache2ctl -t failed: Syntax error on line 3"]
+    assert report.summary_line(data).startswith("5 hosts (1 unreachable, 1 failed, 1 not run, 1 unreadable servers), ")
