@@ -87,8 +87,11 @@ def test_a_role_variable_of_the_wrong_type_fails_with_the_roles_specification(en
     run = audit(run_playbook, enabled_lab.state(), tmp_path, stapling_servers=["nginx"],
                 nginx_stapling_warm_retries="many")
     assert run.returncode != 0
-    [message] = [message for message in run.failure_messages() if "argument specification" in message]
-    assert "tlsops.ocsp.nginx_stapling" in message and "nginx_stapling_warm_retries" in message
+    # the failed call, then the report's critical line for the host it left unaudited
+    messages = [message for message in run.failure_messages() if "argument specification" in message]
+    assert len(messages) == 2 and "localhost could not be audited (failed)" in messages[1]
+    assert all("tlsops.ocsp.nginx_stapling" in message and "nginx_stapling_warm_retries" in message
+               for message in messages)
 
 
 def test_check_mode_changes_nothing_and_reports_the_same(enabled_lab: core.Lab, run_playbook, tmp_path):

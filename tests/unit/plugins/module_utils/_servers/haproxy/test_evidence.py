@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import causes
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy import evidence
 
@@ -53,6 +55,18 @@ def test_refresher_unreachable_responder():
     assert found["cause"] == causes.RESPONDER_UNREACHABLE
     assert "connection refused by 127.0.0.1 port 31160" in found["sentence"]
     assert len(found["evidence"]) == 3 and ": none, unreachable: " in found["evidence"][-1]
+
+
+@pytest.mark.parametrize("verdict, cause", [
+    ("bad_signature", causes.RESPONSE_INVALID), ("unauthorized_signer", causes.RESPONSE_INVALID),
+    ("expired", causes.RESPONSE_STALE), ("unknown", causes.RESPONDER_REFUSES), ("malformed", causes.RESPONDER_NOT_OCSP),
+    ("revoked", causes.CERTIFICATE_REVOKED), ("something_new", causes.HAPROXY_UPDATER_FAILED)])
+def test_the_refreshers_verdict_is_the_cause(verdict, cause):
+    # the refresher's line as it prints it, with each verdict the engine gives (refresh.py)
+    log = "2026-12-05T02:19:09Z %s: none, %s: the responder's answer, in words\n" % (BUNDLE, verdict)
+    found = evidence.diagnose(BUNDLE, refresher_log=log, url="http://ocsp.example.test")
+    assert found["cause"] == cause and found["evidence"] == [log.strip()]
+    assert BUNDLE in found["sentence"] + found["remedy"]
 
 
 def test_refresher_that_could_not_hand_it_to_haproxy():
