@@ -15,6 +15,8 @@ class Cause(NamedTuple):
     sentence: str
     remedy: str
     fetch_due: bool
+    # for a server with no responder override (HAProxy): the remedy without one
+    remedy_without_override: str = ""
 
 
 ISSUER_NOT_SERVED = "issuer_not_served"
@@ -39,7 +41,8 @@ NOT_FETCHED_YET = "not_fetched_yet"
 UNSETTLED = "unsettled"
 
 # {placeholders} are filled from the endpoint's facts: certificate, issuer, url, other_url, host, trusted,
-# directive (the server's override directive), answer (what the responder or the server said), process (the
+# directive (the server's override directive; None for a server without one, which gets the remedy without it),
+# answer (what the responder or the server said), process (the
 # running server in a few words: pid, pid file, mode, who started it), restart (the command that restarts it)
 CAUSES: Dict[str, Cause] = {
     ISSUER_NOT_SERVED: Cause(
@@ -54,7 +57,9 @@ CAUSES: Dict[str, Cause] = {
         "add `resolver <your DNS server>;` to the http block (or let the role manage stapling there)", False),
     FIRST_URL_DEAD: Cause(
         "the server asks only the first OCSP URL, {url}, which does not answer ({answer}); {other_url} does",
-        "point the server at the URL that answers: `{directive} {other_url}`", False),
+        "point the server at the URL that answers: `{directive} {other_url}`", False,
+        "the server takes no other URL: ask the CA to fix {url}, or have the certificate reissued with "
+        "{other_url} first"),
     RESPONDER_UNREACHABLE: Cause(
         "the OCSP responder {url} cannot be reached from this host ({answer})",
         "allow this host to reach {host} over HTTP (egress firewall, proxy), or fix its DNS", False),
@@ -67,7 +72,8 @@ CAUSES: Dict[str, Cause] = {
     NO_OCSP_URL: Cause(
         "the server finds no OCSP URL in {certificate}: there is nothing to staple",
         "nothing to fix on the server: the certificate's revocation is checked through its CRL; remove the "
-        "stapling lines for it, or name a responder with `{directive} <url>` if its CA runs one", False),
+        "stapling lines for it, or name a responder with `{directive} <url>` if its CA runs one", False,
+        "nothing to fix on the server: the certificate's revocation is checked through its CRL"),
     RESPONDER_NAME_UNRESOLVED: Cause(
         "the server cannot resolve the responder's host name {host} ({answer})",
         "make {host} resolve on this host (the DNS server the server uses), then reload", False),
@@ -75,7 +81,8 @@ CAUSES: Dict[str, Cause] = {
         "the OCSP URL {url} answers, but not with an OCSP response ({answer}): a proxy or portal is in the way, "
         "or the URL is wrong",
         "check what {url} answers from this host; let OCSP requests reach the CA directly, or name the right "
-        "responder with `{directive} <url>`", False),
+        "responder with `{directive} <url>`", False,
+        "check what {url} answers from this host; let OCSP requests reach the CA directly"),
     RESPONSE_INVALID: Cause(
         "the server rejects the responder's answer for {certificate}: it does not verify ({answer})",
         "check the response {url} returns: it must be signed by {issuer} or by a delegate {issuer} signed "
@@ -120,10 +127,12 @@ def diagnosis(cause: str, evidence: Optional[List[str]] = None, settled: bool = 
     log lines that show it, whether the evidence settles it, and whether a fresh fetch is due."""
     known = CAUSES[cause]
     values = _Facts(facts)
+    remedy = known.remedy_without_override if facts.get("directive") is None and known.remedy_without_override \
+        else known.remedy
     return {
         "cause": cause,
         "sentence": known.sentence.format_map(values),
-        "remedy": known.remedy.format_map(values),
+        "remedy": remedy.format_map(values),
         "evidence": list(evidence or []),
         "settled": settled,
         "fetch_due": known.fetch_due,

@@ -220,7 +220,7 @@ def diagnosis_hint(site: Mapping[str, Any], discovery: Mapping[str, Any], settin
         "process": reload["process"],
         "pid_file": settings.get("pid_file"),
         "loaded_files": list(settings.get("config_files") or []) + sorted(discovery.get("crt_lists", {})),
-        "override_directive": "ocsp-update",
+        "override_directive": None,  # HAProxy asks the certificate's first OCSP URL, with no override
         # its runtime API and the refresher's log (written where cron runs it) are HAProxy's evidence
         "socket_path": discovery.get("admin_socket") or settings.get("socket_path"),
         "refresher_log": settings.get("log_file") if _refresher_kind(settings) == "cron" else None,

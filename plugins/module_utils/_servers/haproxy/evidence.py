@@ -110,7 +110,6 @@ def diagnose(certificate_path: str, serial: Optional[str] = None, show_ocsp_resp
     if serial and show_ocsp_response is not None and serial.upper() in loaded_serials(show_ocsp_response):
         return None
     facts.setdefault("certificate", certificate_path)
-    facts.setdefault("directive", "ocsp-update on")
     for row in ocsp_updates(show_ocsp_updates):
         if row.get("Path") == certificate_path and row.get("Last Update Status (str)", UPDATE_OK) != UPDATE_OK:
             facts.setdefault("answer", "%s, %s failures" % (row.get("Last Update Status (str)"), row.get("Failures")))

@@ -75,6 +75,8 @@ AUDIT_SETTINGS = {
     "binary": HAPROXY, "config_files": [], "reload_method": "auto", "service_mgr": "", "private": True,
     "check_host": "127.0.0.1", "socket_path": "", "refresher": "auto", "library_dir": "/usr/local/lib/tlsops-ocsp",
     "renew_before": 0, "file_mode": "0644", "timeout": 1.0,
+    # as server_settings always gives it: a HAProxy running on this machine must not change what is tested
+    "pid_file": "/nonexistent/tlsops-test-haproxy.pid",
 }
 
 

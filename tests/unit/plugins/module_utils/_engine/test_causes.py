@@ -53,3 +53,12 @@ def test_render_shows_the_last_lines_and_whether_it_is_settled():
     assert "(the evidence does not settle it)" in text
     assert text.endswith("(and 5 earlier):\n  l5\n  l6")
     assert "\n" not in causes.render(causes.diagnosis(causes.NOT_FETCHED_YET, url="http://ocsp.test/"))
+
+
+def test_a_server_without_a_responder_override_is_not_told_to_set_one():
+    found = causes.diagnosis(causes.FIRST_URL_DEAD, url="http://dead.test/", other_url="http://alive.test/",
+                             directive=None, answer="refused")
+    assert "`" not in found["remedy"] and "http://alive.test/ first" in found["remedy"]
+    with_one = causes.diagnosis(causes.FIRST_URL_DEAD, url="http://dead.test/", other_url="http://alive.test/",
+                                directive="ssl_stapling_responder", answer="refused")
+    assert "`ssl_stapling_responder http://alive.test/`" in with_one["remedy"]
