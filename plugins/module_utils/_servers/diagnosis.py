@@ -122,6 +122,19 @@ def reload_not_effective(hint: Mapping[str, Any], certificate_path: str,
             _when(running["started"]), _when(changed_at)))
 
 
+def workers_older_than_role_files(hint: Mapping[str, Any], certificate_path: str,
+                                  since: Optional[float]) -> Optional[Dict[str, Any]]:
+    """nginx, Apache: their newest process started before the role's own files last changed, read now (after the
+    role's reload): the server does not run what the role wrote. None when it does, or it cannot be told."""
+    changed_at = haproxy_process.newest_change(list(hint.get("role_files") or []))
+    if since is None or changed_at is None or changed_at <= since + haproxy_process.LOADED_TOLERANCE:
+        return None
+    return causes.diagnosis(
+        causes.RELOAD_NOT_EFFECTIVE, [], certificate=certificate_path, restart=hint.get("restart"),
+        process="the running %s" % ("nginx" if hint.get("kind") == "nginx" else "Apache"),
+        answer="its newest process started at %s, the role's files changed at %s" % (_when(since), _when(changed_at)))
+
+
 def _when(unix_time: float) -> str:
     return datetime.datetime.fromtimestamp(unix_time, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -238,7 +251,10 @@ def diagnose_all(planned: List[Mapping[str, Any]], staples: List[Mapping[str, An
         kind = hint["kind"]
         if kind not in starts:
             starts[kind] = since(kind)
-        lines = evidence_for(hint, endpoint["certificate_path"], logs, starts[kind])
-        found = diagnose(endpoint, lines, fetch, timeout)
+        found = workers_older_than_role_files(hint, endpoint["certificate_path"], starts[kind]) \
+            if kind in PROCESS_NAMES else None
+        if found is None:
+            lines = evidence_for(hint, endpoint["certificate_path"], logs, starts[kind])
+            found = diagnose(endpoint, lines, fetch, timeout)
         results.append(dict(found, configured_by=endpoint.get("configured_by")) if "cause" in found else found)
     return results

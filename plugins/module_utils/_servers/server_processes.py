@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -120,6 +120,16 @@ def started_by(master: Dict[str, Any], system_instance: bool, init_script: Optio
     if system_instance and init_script and os.path.exists(init_script):
         return INIT_SCRIPT
     return HAND
+
+
+def restart_command(process: Optional[Mapping[str, Any]], service: str, init_script: str) -> str:
+    """How to restart the running master as it was started (what a reload without effect calls for)."""
+    started = (process or {}).get("started_by")
+    if started == SYSTEMD:
+        return "systemctl restart %s" % ((process or {}).get("systemd_unit") or service)
+    if started == INIT_SCRIPT:
+        return "service %s restart" % os.path.basename(init_script)
+    return "stop it and start it again the way it was started (its pid is %s)" % (process or {}).get("pid", "unknown")
 
 
 def _pids_in(pid_file: Optional[str]) -> List[int]:

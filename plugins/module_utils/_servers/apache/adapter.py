@@ -21,7 +21,12 @@ import json
 import os
 from typing import Any, Dict, List, Mapping, Optional
 
-from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.apache.config import CA_STORE_DIRECTIVES, is_tls
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.apache.config import (
+    CA_STORE_DIRECTIVES,
+    INIT_SCRIPT,
+    is_tls,
+)
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import server_processes
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import stapling_plan as common
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.stapling_plan import GLOBAL, NONE, ROLE, SITE, USER, Model, Plan, Site
 
@@ -202,4 +207,9 @@ def diagnosis_hint(site: Mapping[str, Any], discovery: Mapping[str, Any], settin
     return {"kind": "apache", "responder": forced[-1] if forced else None, "verify": False,
             "override_directive": "SSLStaplingForceURL", "error_logs": list(discovery.get("error_logs", [])),
             "issuer_files": [path for path in [vhost.get("chain_file")] + (stores or [settings["issuers_path"]])
-                             if path]}
+                             if path],
+            # the running Apache must be younger than the role's files (a reload without effect is a cause)
+            "role_files": [path for path in (settings["dropin_path"], settings["snippet_path"],
+                                             settings["issuers_path"]) if path],
+            "restart": server_processes.restart_command(discovery.get("process"),
+                                                        settings.get("service_name") or "apache2", INIT_SCRIPT)}

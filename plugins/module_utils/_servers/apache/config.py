@@ -28,6 +28,8 @@ _CONFIG_FILE = re.compile(r'-D\s+SERVER_CONFIG_FILE="(?P<path>[^"]+)"')
 
 CA_STORE_DIRECTIVES = ("sslcacertificatefile", "sslcacertificatepath")
 
+INIT_SCRIPT = "/etc/init.d/apache2"  # the system instance's init script (Debian)
+
 
 WILDCARD_HOSTS = ("*", "_default_", "", "0.0.0.0", "[::]")
 

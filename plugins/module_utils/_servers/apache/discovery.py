@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Mapping, Tuple
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.apache.config import (
+    INIT_SCRIPT,
     ApacheConfigError,
     describe_vhosts,
     is_stapling_or_ca_store,
@@ -42,7 +43,6 @@ ARGUMENT_SPEC: Dict[str, Any] = {
     "check": CHECK_SPEC,
 }
 
-INIT_SCRIPT = "/etc/init.d/apache2"
 
 
 def _ctl(module: AnsibleModule, ctl: str, *args: str) -> Tuple[int, str, str]:

@@ -19,7 +19,9 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Mapping
 
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import server_processes
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import stapling_plan as common
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.nginx.config import INIT_SCRIPT
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.stapling_plan import GLOBAL, NONE, ROLE, SITE, USER, Model, Plan, Site
 
 STAPLING = "ssl_stapling"  # the directive that turns stapling on or off
@@ -139,6 +141,10 @@ def diagnosis_hint(site: Mapping[str, Any], discovery: Mapping[str, Any], settin
         "verify": (found.get("ssl_stapling_verify") or ["off"])[0] == "on",
         "override_directive": "ssl_stapling_responder",
         "error_logs": list(discovery.get("error_logs", [])),
+        # the running nginx must be younger than the role's files (a reload without effect is a cause)
+        "role_files": [settings["dropin_path"], settings["snippet_path"], settings["bundle_path"]],
+        "restart": server_processes.restart_command(discovery.get("process"), settings.get("service_name") or "nginx",
+                                                    INIT_SCRIPT),
     }
     if site["configured_by"] == ROLE:
         hint.update(trusted_certificate=settings["bundle_path"], verify=common.flag(settings["verify"]),

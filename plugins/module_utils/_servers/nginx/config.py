@@ -24,6 +24,8 @@ SPECIAL = ";{}"
 SPACE = " \t\r\n"  # nginx separates words by these only
 UNESCAPES = {'"': '"', "'": "'", "\\": "\\", "t": "\t", "r": "\r", "n": "\n"}
 
+INIT_SCRIPT = "/etc/init.d/nginx"  # the system instance's init script (Debian)
+
 
 class NginxConfigError(ValueError):
     """Text that nginx would not accept; the message names the file and line."""

@@ -22,6 +22,7 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helper
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import responder_choice
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import server_processes
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.nginx.config import (
+    INIT_SCRIPT,
     NginxConfigError,
     load_dump,
     resolvers,
@@ -44,7 +45,6 @@ ARGUMENT_SPEC: Dict[str, Any] = {
 }
 
 DEFAULT_CONFIG = "/etc/nginx/nginx.conf"  # the system instance's, which its service and init script start
-INIT_SCRIPT = "/etc/init.d/nginx"
 
 
 def _nginx(params: Mapping[str, Any], *args: str) -> List[str]:

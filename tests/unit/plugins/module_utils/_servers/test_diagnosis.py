@@ -11,7 +11,7 @@ from typing import Any, Dict, List
 import pytest
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import causes
-from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import diagnosis
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers import diagnosis, server_processes
 from tests.support import pki
 
 FIRST, SECOND = "http://127.0.0.1:1/", "http://127.0.0.1:2/"
@@ -197,3 +197,26 @@ def test_haproxy_evidence_is_its_runtime_api_then_the_refreshers_lines(tmp_path)
     gone = diagnosis.evidence_for(dict(hint, socket_path=str(tmp_path / "gone.sock"), refresher_log=None), site, {},
                                   None)
     assert len(gone) == 1 and "gone.sock cannot be used (No such file or directory)" in gone[0]
+
+
+def test_nginx_workers_older_than_the_roles_files_are_reload_not_effective(tmp_path):
+    dropin = tmp_path / "tlsops-ocsp-stapling.conf"
+    dropin.write_text("ssl_stapling on;\n")
+    os.utime(dropin, (1_700_000_300, 1_700_000_300))
+    hint = {"kind": "nginx", "role_files": [str(dropin), str(tmp_path / "absent.conf")],
+            "restart": "systemctl restart nginx"}
+    found = diagnosis.workers_older_than_role_files(hint, "/etc/ssl/site.pem", since=1_700_000_000)
+    assert found["cause"] == "reload_not_effective" and not found["fetch_due"]
+    assert found["sentence"].startswith("the running nginx has not loaded")
+    assert "2023-11-14 22:18:20 UTC" in found["sentence"] and "`systemctl restart nginx`" in found["remedy"]
+    # workers started after the change, or within /proc's second of it: loaded; no process: cannot tell
+    assert diagnosis.workers_older_than_role_files(hint, "/etc/ssl/site.pem", since=1_700_000_299) is None
+    assert diagnosis.workers_older_than_role_files(hint, "/etc/ssl/site.pem", since=None) is None
+
+
+def test_the_restart_command_follows_who_started_the_server():
+    assert server_processes.restart_command({"started_by": "systemd", "systemd_unit": "nginx.service", "pid": 7},
+                                            "nginx", "/etc/init.d/nginx") == "systemctl restart nginx.service"
+    assert server_processes.restart_command({"started_by": "init_script", "pid": 7}, "nginx",
+                                            "/etc/init.d/nginx") == "service nginx restart"
+    assert "its pid is 7" in server_processes.restart_command({"started_by": "hand", "pid": 7}, "nginx", "")
