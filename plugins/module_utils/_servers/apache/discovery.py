@@ -44,7 +44,6 @@ ARGUMENT_SPEC: Dict[str, Any] = {
 }
 
 
-
 def _ctl(module: AnsibleModule, ctl: str, *args: str) -> Tuple[int, str, str]:
     """(rc, stdout, stderr) of Apache's control command."""
     return module.run_command([ctl, *args])
