@@ -48,7 +48,7 @@ options:
       - What could not be audited, so that the report never goes blind silently. Each item has C(host),
         C(state) and C(reason) (in words); C(state) is V(unreachable) (the host could not be reached),
         V(failed) (the audit failed on the host) or V(unreadable) (one server of the host could not be read;
-        give C(server) too: the host's other servers are still in O(endpoints)).
+        give C(server) too; the host's other servers are still in O(endpoints)).
       - Each one is critical (in RV(critical)) and is counted in the report's coverage card, its Markdown
         section and the C(tlsops_ocsp_hosts{state=...}) metric.
     type: list
@@ -57,7 +57,7 @@ options:
   targeted:
     description:
       - Every inventory host the audit was meant to cover. One that is neither in O(endpoints),
-        O(hosts_without_servers) nor O(not_audited) is reported as V(not_run): the play ended before it.
+        O(hosts_without_servers) nor O(not_audited) is reported as V(not_run) (the play ended before it).
     type: list
     elements: str
     default: []
