@@ -1,9 +1,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The fleet's Debian 12 root filesystem: built once with debootstrap, cached outside the checkout.
+"""The fleet's Debian root filesystems (12 and 13): each built once with debootstrap, cached outside the checkout.
 
 The cache lives in CACHE_DIR (default /var/cache/tlsops-ocsp-fleet, or
 $TLSOPS_FLEET_CACHE), one directory per recipe: `rootfs-<hash>`, where the
-hash covers the debootstrap arguments, the web server packages and
+hash covers the suite, the debootstrap arguments, the web server packages and
 rootfs-setup.sh. A changed recipe builds a new root; an unchanged one is
 reused by every later run, checkout and CI job on the machine. Builders take
 an exclusive lock and build into a temporary directory that is renamed into
@@ -22,7 +22,9 @@ import time
 from pathlib import Path
 
 CACHE_DIR = Path(os.environ.get("TLSOPS_FLEET_CACHE", "/var/cache/tlsops-ocsp-fleet"))
-SUITE = "bookworm"
+# Debian 12 and Debian 13: the releases users run; the first is the default host
+SUITES = ("bookworm", "trixie")
+DEFAULT_SUITE = SUITES[0]
 MIRROR = os.environ.get("TLSOPS_FLEET_MIRROR", "http://deb.debian.org/debian")
 BASE_PACKAGES = ("systemd", "systemd-sysv", "dbus", "openssh-server", "python3")
 # apt in the chroot, which resolves virtual packages (debootstrap leaves python3-cryptography unconfigured:
@@ -38,15 +40,15 @@ class RootfsError(RuntimeError):
     """The root filesystem could not be built; the message says which step and what to do."""
 
 
-def recipe() -> bytes:
+def recipe(suite: str = DEFAULT_SUITE) -> bytes:
     """Everything the root depends on; its hash names the cache entry."""
-    parts = [SUITE, "minbase", ",".join(BASE_PACKAGES), " ".join(SERVER_PACKAGES),
+    parts = [suite, "minbase", ",".join(BASE_PACKAGES), " ".join(SERVER_PACKAGES),
              SETUP_SCRIPT.read_text()]
     return "\n".join(parts).encode()
 
 
-def rootfs_path() -> Path:
-    return CACHE_DIR / f"rootfs-{hashlib.sha256(recipe()).hexdigest()[:16]}"
+def rootfs_path(suite: str = DEFAULT_SUITE) -> Path:
+    return CACHE_DIR / f"rootfs-{hashlib.sha256(recipe(suite)).hexdigest()[:16]}"
 
 
 def _run(argv: list[str], step: str, log: Path) -> None:
@@ -85,18 +87,18 @@ def mounts_under(directory: Path) -> list[str]:
             if line.split()[1].startswith(f"{directory}/")]
 
 
-def build(target: Path, log: Path) -> None:
+def build(suite: str, target: Path, log: Path) -> None:
     if shutil.which("debootstrap") is None:
         raise RootfsError("fleet root filesystem: debootstrap is missing; run `make system-deps` "
                           "(tests/setup/system-deps.sh installs it)")
-    _run(["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", SUITE, str(target), MIRROR],
-         f"debootstrap {SUITE} from {MIRROR}", log)
+    _run(["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", suite, str(target), MIRROR],
+         f"debootstrap {suite} from {MIRROR}", log)
     _chroot_setup(target, log)
 
 
-def ensure(verbose: bool = True) -> Path:
-    """The cached root for the current recipe, built first when missing (about 5 minutes)."""
-    final = rootfs_path()
+def ensure(suite: str = DEFAULT_SUITE, verbose: bool = True) -> Path:
+    """The cached root of `suite` for the current recipe, built first when missing (about 5 minutes)."""
+    final = rootfs_path(suite)
     if final.is_dir():
         return final
     if os.geteuid() != 0:
@@ -111,11 +113,11 @@ def ensure(verbose: bool = True) -> Path:
         log = CACHE_DIR / f"{final.name}.log"
         log.write_text("")
         if verbose:
-            print(f"fleet: building the Debian {SUITE} root in {final} (once; log {log})", file=sys.stderr,
+            print(f"fleet: building the Debian {suite} root in {final} (once; log {log})", file=sys.stderr,
                   flush=True)
         started = time.monotonic()
         try:
-            build(work, log)
+            build(suite, work, log)
         except BaseException:
             if not mounts_under(work):  # never walk into a mounted /proc or /dev
                 shutil.rmtree(work, ignore_errors=True)
@@ -130,9 +132,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("build", "path"),
                         help="build: make sure the root for this recipe exists; path: print where it is")
+    parser.add_argument("--suite", choices=SUITES, default=DEFAULT_SUITE, help="the Debian release (default: %(default)s)")
     arguments = parser.parse_args()
     try:
-        print(ensure() if arguments.command == "build" else rootfs_path())
+        print(ensure(arguments.suite) if arguments.command == "build" else rootfs_path(arguments.suite))
     except RootfsError as error:
         print(error, file=sys.stderr)
         return 1
