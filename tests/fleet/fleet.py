@@ -151,10 +151,11 @@ def make_key(directory: Path) -> Path:
     return key
 
 
-def known_hosts(root: Path, hosts: Sequence[Host]) -> str:
-    """The hosts' key (every host boots the same root, so the same host key) under each host's port."""
-    key = " ".join((root / "etc/ssh/ssh_host_ed25519_key.pub").read_text().split()[:2])
-    return "".join(f"[{HOST}]:{host.ssh_port} {key}\n" for host in hosts)
+def known_hosts(roots: dict[str, Path], hosts: Sequence[Host]) -> str:
+    """Each host's key under its port (the hosts of one Debian release boot the same root: the same host key)."""
+    keys = {suite: " ".join((root / "etc/ssh/ssh_host_ed25519_key.pub").read_text().split()[:2])
+            for suite, root in roots.items()}
+    return "".join(f"[{HOST}]:{host.ssh_port} {keys[host.suite]}\n" for host in hosts)
 
 
 def write_inventory(path: Path, fleet_hosts: Sequence[Host], key: Path, known_hosts_file: Path,
@@ -198,16 +199,19 @@ def remove_stale_cgroups() -> None:
 
 @contextmanager
 def fleet(directory: Path, lab: dict[str, Any], size: int, *, names: int = 4, apache: Sequence[int] = (),
-          haproxy: Sequence[int] = (),
+          haproxy: Sequence[int] = (), trixie: Sequence[int] = (),
           group_vars: dict[str, Any] | None = None, host_vars: Callable[[Host], dict[str, Any]] = lambda _host: {},
           ) -> Iterator[Fleet]:
     """`size` booted hosts h001.. (nginx on each; apache2, haproxy too on the 1-based indexes in `apache`, `haproxy`).
+
+    Hosts boot Debian 12 (bookworm), those at the indexes in `trixie` Debian 13.
 
     The inventory carries `group_vars` for all hosts and `host_vars(host)` for each.
 
     Every host is killed and its files removed when the block ends, also on errors and interrupts.
     """
-    root = rootfs.ensure()
+    roots = {suite: rootfs.ensure(suite) for suite in
+             dict.fromkeys([rootfs.DEFAULT_SUITE, *(["trixie"] if trixie else [])])}
     remove_stale_cgroups()
     raise_inotify_limit(size)
     directory.mkdir(parents=True, exist_ok=True)
@@ -218,20 +222,22 @@ def fleet(directory: Path, lab: dict[str, Any], size: int, *, names: int = 4, ap
         for index in range(1, size + 1):
             kinds = ["nginx", *(["apache"] if index in apache else []), *(["haproxy"] if index in haproxy else [])]
             ssh_port, *server_ports = distinct_free_ports(1 + len(kinds))
-            host = Host(host_name(index), directory / host_name(index), ssh_port, dict(zip(kinds, server_ports)))
+            suite = "trixie" if index in trixie else rootfs.DEFAULT_SUITE
+            host = Host(host_name(index), directory / host_name(index), ssh_port, dict(zip(kinds, server_ports)),
+                        suite=suite)
             system_files(host, key.with_suffix(".pub").read_text())
             lab_files(host, lab)
             nginx_sites(host, site_list)
             if "apache" in kinds:
                 apache_sites(host, site_list)
             if "haproxy" in kinds:
-                haproxy_sites(host, site_list, root)
+                haproxy_sites(host, site_list, roots[suite])
             hosts.append(host)
-            host.boot(root)
+            host.boot(roots[suite])
         for host in hosts:
             host.wait_until_up(["ssh.service", *(SERVER_UNITS[kind] for kind in host.ports)])
         known = directory / "known_hosts"
-        known.write_text(known_hosts(root, hosts))
+        known.write_text(known_hosts(roots, hosts))
         inventory = write_inventory(directory / "inventory.json", hosts, key, known, host_vars,
                                     {"nginx_stapling_ca_file": f"{LAB_DIR}/root.pem",
                                      **(group_vars or {})})

@@ -61,6 +61,7 @@ class Host:
     ssh_port: int
     # server kind -> its TLS port on 127.0.0.1 (nginx, apache)
     ports: dict[str, int]
+    suite: str = "bookworm"  # the Debian release it boots (tests/fleet/rootfs.py)
     pid: int | None = None  # systemd, PID 1 of the host, as the machine sees it
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
