@@ -37,6 +37,20 @@ options:
     description: Also inspect every certificate file the TLS binds serve (RV(certificate_facts)).
     type: bool
     default: false
+  updater_trial:
+    description:
+      - From HAProxy 2.8, ask HAProxy's own OCSP updater what it makes of each served certificate that has an
+        OCSP URL (RV(updater_trial)), before relying on it.
+      - A throwaway process of O(binary) loads those certificates with its updater on and the configuration's
+        global C(ocsp-update.*), C(httpclient.*) and C(issuers-chain-path) lines, on an abstract socket, and is
+        stopped after its first attempt. The running HAProxy and its files are not touched.
+      - Needs O(inspect) (the certificates' OCSP URLs come from their facts).
+    type: bool
+    default: false
+  trial_timeout:
+    description: Seconds O(updater_trial) waits for HAProxy's first attempt on every certificate.
+    type: float
+    default: 10.0
 extends_documentation_fragment:
   - tlsops.ocsp.attributes
   - tlsops.ocsp.stapling_check
@@ -112,6 +126,22 @@ ocsp_update_mode:
   returned: always
   type: str
   sample: null
+updater_trial:
+  description:
+    - With O(updater_trial), HAProxy's own updater's verdict per certificate file after its first attempt
+      (certificates it did not attempt within O(trial_timeout) are missing).
+    - C(status) is HAProxy's C(Last Update Status (str)); C(ok) whether it would staple the answer; C(rejected)
+      whether HAProxy got an answer and refused it (its own check, e.g. a response signed by a delegated
+      responder certificate on HAProxy 3.0); C(row) the C(show ssl ocsp-updates) row.
+  returned: when O(updater_trial) is true
+  type: dict
+  sample: {/etc/haproxy/certs/site.pem: {status: OCSP response check failure, ok: false, rejected: true,
+           row: "Path: /etc/haproxy/certs/site.pem | Successes: 0 | Failures: 1 | Last Update Status (str): OCSP response check failure"}}
+updater_trial_error:
+  description: Why O(updater_trial) could not ask HAProxy (its throwaway process exited, or could not start).
+  returned: when the trial could not run
+  type: str
+  sample: "a throwaway HAProxy with its OCSP updater on exited (1) before answering: ..."
 config_files:
   description: The files read, in order.
   returned: always

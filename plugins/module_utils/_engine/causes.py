@@ -35,6 +35,7 @@ RESPONDER_NOT_OCSP = "responder_not_ocsp"
 RESPONSE_INVALID = "response_invalid"
 CERTIFICATE_REVOKED = "certificate_revoked"
 HAPROXY_UPDATER_FAILED = "haproxy_updater_failed"
+HAPROXY_UPDATER_REFUSED = "haproxy_updater_refused"
 RELOAD_NOT_EFFECTIVE = "reload_not_effective"
 RESPONDER_RECOVERED = "responder_recovered"
 NOT_FETCHED_YET = "not_fetched_yet"
@@ -98,6 +99,14 @@ CAUSES: Dict[str, Cause] = {
         "({answer})",
         "check that this host reaches {url} and that HAProxy has the issuer of {certificate} (in the bundle, "
         "or a .issuer file), then run the refresher again", False),
+    HAPROXY_UPDATER_REFUSED: Cause(
+        "HAProxy's own OCSP updater gets the responder's answer for {certificate} and refuses it ({answer}): its "
+        "check accepts only answers signed by the issuer itself (HAProxy 3.0 does not chain a delegated "
+        "responder certificate, RFC 6960 4.2.2.2)",
+        "turn HAProxy's updater off for {certificate} (`ocsp-update off` on its crt-list or crt-store line, or "
+        "`ocsp-update.mode off`) and keep its .ocsp file fresh with a verifying refresher (the haproxy_stapling "
+        "role does both with its updater `auto` or `refresher`), or have the CA sign OCSP answers with {issuer}",
+        False),
     CACHE_MISSING: Cause(
         "Apache has no stapling cache (SSLStaplingCache): mod_ssl stops at start (AH01958)",
         "set `SSLStaplingCache shmcb:/run/apache2/ssl_stapling(128000)` in server context and load "

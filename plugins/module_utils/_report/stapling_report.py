@@ -84,6 +84,8 @@ def _entry(endpoint: Dict[str, Any], staple: Dict[str, Any], server_kind: str, c
                  stapling_reason=endpoint["stapling_reason"], changed=changed,
                  configured_by=endpoint.get("configured_by"),
                  not_before=staple.get("not_before") or endpoint.get("not_before"))
+    if endpoint.get("note"):
+        entry["note"] = endpoint["note"]
     if entry["configured_by"] == "user" and not entry["stapling_applicable"] and "reason" in entry:
         # the user's own line turns stapling on where it cannot apply: say so, with the remedy
         entry["reason"] = f"{entry['reason']}; {entry['stapling_reason']}"

@@ -100,9 +100,9 @@ def evidence_for(hint: Mapping[str, Any], certificate_path: str, logs: Dict[str,
 
 
 def _logged_cause(kind: str, lines: List[str]) -> Optional[str]:
-    if kind == "haproxy":
-        return None  # HAProxy writes no stapling lines to a log of its own
-    return (nginx_evidence if kind == "nginx" else apache_evidence).cause_of(lines)
+    """The cause the server's own lines name (HAProxy's: its runtime API's answers and the refresher's lines)."""
+    reader = {"nginx": nginx_evidence, "apache": apache_evidence, "haproxy": haproxy_evidence}.get(kind)
+    return reader.cause_of(lines) if reader else None
 
 
 def reload_not_effective(hint: Mapping[str, Any], certificate_path: str,
@@ -209,6 +209,9 @@ def diagnose(endpoint: Mapping[str, Any], evidence: List[str], fetch: ocsp.HttpF
         return causes.diagnosis(logged, evidence, settled=False, **facts)
     if answer["verdict"] != verdicts.GOOD:
         return SKIPPED  # revoked: the responder's verdict says it
+    if kind == "haproxy" and logged in (causes.HAPROXY_UPDATER_REFUSED, causes.HAPROXY_UPDATER_FAILED):
+        # the responder answers this host: HAProxy's own updater is what staples nothing, in its own words
+        return causes.diagnosis(logged, evidence, answer=haproxy_evidence.updater_status(evidence), **facts)
     if kind == "haproxy":  # it staples what it holds (pushed or loaded): it has nothing to fetch lazily
         return causes.diagnosis(causes.UNSETTLED, evidence, settled=False, answer=(
             "the responder answers good from this host, and the running HAProxy holds no response for %s" % path),

@@ -214,6 +214,7 @@ def _haproxy(role_vars: Mapping[str, Any], paths: Mapping[str, Any], service_mgr
         "check_host": role_vars["haproxy_stapling_check_host"],
         "socket_path": role_vars["haproxy_stapling_socket_path"],
         "refresher": role_vars["haproxy_stapling_refresher"],
+        "updater": role_vars["haproxy_stapling_updater"],
         "library_dir": role_vars["haproxy_stapling_refresher_dir"],
         "log_file": role_vars["haproxy_stapling_log_file"],
         "renew_before": int(role_vars["haproxy_stapling_renew_before"]),
@@ -271,6 +272,8 @@ def discovery_options(kind: str, role_vars: Mapping[str, Any], settings: Mapping
         options = {key: settings[key] for key in ("ctl", "include_line", "state_path", "config_dir")}
     else:
         options = {key: settings[key] for key in ("binary", "config_files", "pid_file")}
+        # auto: HAProxy's own updater where it staples, the refresher where it does not (tried at each discovery)
+        options.update(updater_trial=settings["updater"] == "auto", trial_timeout=settings["timeout"])
     return dict(options, inspect=True)
 
 

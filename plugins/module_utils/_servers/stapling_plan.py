@@ -329,4 +329,8 @@ def stapling_plan(discovery: Mapping[str, Any], server: Any, certificates: List[
         hints = [server.diagnosis_hint(site, discovery, settings)
                  for site in plan.sites for unused in site["endpoints"]]
         result["endpoints"] = [dict(endpoint, diagnosis=hint) for endpoint, hint in zip(result["endpoints"], hints)]
+    # the adapter's word on how an endpoint's certificate gets its responses (HAProxy: who fetches, and why)
+    notes = result.get("endpoint_notes") or {}
+    result["endpoints"] = [dict(endpoint, note=notes[endpoint["certificate_path"]])
+                           if endpoint["certificate_path"] in notes else endpoint for endpoint in result["endpoints"]]
     return result

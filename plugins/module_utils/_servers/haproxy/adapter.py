@@ -171,17 +171,59 @@ def model(discovery: Mapping[str, Any], certificates: List[Mapping[str, Any]], s
                  if mode else None)
 
 
+def updater_refusals(certificates: List[str], discovery: Mapping[str, Any], settings: Mapping[str, Any]
+                     ) -> Dict[str, str]:
+    """The certificates HAProxy's own updater must not be trusted with, each with why.
+
+    `refresher`: all of them. `native`: none. `auto`: those whose answer HAProxy's updater refused when the
+    discovery tried it (updater_trial.py: its own check, e.g. a delegated responder on 3.0), and all of them
+    when the trial could not run; a responder that does not answer fails the refresher too, so it is no reason,
+    and neither is a certificate the trial did not get to.
+    """
+    wanted = settings.get("updater", "auto")
+    if wanted == "native":
+        return {}
+    if wanted == "refresher":
+        return {path: "the updater is set to refresher" for path in certificates}
+    if discovery.get("updater_trial_error"):
+        return {path: "HAProxy's own updater could not be tried on this host (%s)" % discovery["updater_trial_error"]
+                for path in certificates}
+    trial = discovery.get("updater_trial") or {}
+    return {path: "HAProxy's own updater refused the responder's answer (%s)" % trial[path]["status"]
+            for path in certificates if path in trial and trial[path].get("rejected")}
+
+
+def _fetchers(stapleable: List[Dict[str, Any]], version: Tuple[int, int], discovery: Mapping[str, Any],
+              settings: Mapping[str, Any]) -> Tuple[List[str], List[str], Dict[str, str]]:
+    """(certificates the refresher keeps fresh, crt-list certificates given HAProxy's updater, why the refresher).
+
+    Before 2.8 the refresher does it all. 2.8 and 2.9 take `[ocsp-update on]` per crt-list line; 3.x has one
+    switch for every certificate (the global `ocsp-update.mode`), so one refusal sends them all to the refresher.
+    """
+    certificates = [path for site in stapleable for path in site["certificates"]]
+    if version < NATIVE_SINCE:
+        return certificates, [], {}
+    refused = updater_refusals(certificates, discovery, settings)
+    if version >= GLOBAL_MODE_SINCE:
+        if not refused:
+            return [], [], {}
+        why = "; ".join("%s: %s" % item for item in sorted(refused.items()))
+        return certificates, [], {path: refused.get(path) or "HAProxy 3 turns its updater on for every "
+                                  "certificate or none, and it refuses others (%s)" % why for path in certificates}
+    listed = [path for site in stapleable if site.get("crt_list") for path in site["certificates"]]
+    native = [path for path in listed if path not in refused]
+    return [path for path in certificates if path not in native], native, {
+        path: refused.get(path, "HAProxy %d.%d updates only crt-list entries" % version)
+        for path in certificates if path not in native}
+
+
 def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Mapping[str, Any]) -> Dict[str, Any]:
     """Mode, the stanza, the certificates the role keeps fresh, the crt-lists to write, the refresher."""
     version = version_tuple(discovery["version"])
-    global_mode = version >= GLOBAL_MODE_SINCE
-    native = version >= NATIVE_SINCE
     stapleable = [site for site in plan.sites if site["stapling_applicable"] and site["configured_by"] != USER]
-    refresh, crt_list_enable = [], []
-    for site in stapleable:
-        if global_mode:
-            continue
-        (crt_list_enable if native and site.get("crt_list") else refresh).extend(site["certificates"])
+    refresh, crt_list_enable, refresher_reasons = _fetchers(stapleable, version, discovery, settings)
+    global_mode = version >= GLOBAL_MODE_SINCE and bool(stapleable) and not refresh
+    native = version >= NATIVE_SINCE
     crt_lists = {path: render_crt_list(text, path, crt_list_enable, discovery.get("crt_base"))
                  for path, text in sorted(discovery.get("crt_lists", {}).items())}
     stanza = socket_stanza(discovery, settings, bool(refresh), global_mode)
@@ -193,6 +235,10 @@ def finish(plan: Plan, model: Model, discovery: Mapping[str, Any], settings: Map
         "mode": "native" if native and not refresh else "refresher",
         "stanza": stanza,
         "refresh": refresh,
+        # why each certificate the refresher keeps fresh is not left to HAProxy's own updater (2.8+)
+        "refresher_reasons": refresher_reasons,
+        "endpoint_notes": {path: "the role's refresher keeps its staple fresh: %s" % why
+                           for path, why in refresher_reasons.items()},
         "crt_lists": {path: text for path, text in crt_lists.items() if text != discovery["crt_lists"][path]},
         "refresher": _refresher_kind(settings) if refresh else "none",
         "refresher_settings": refresher_settings(refresh, stanza["path"], settings),

@@ -12,6 +12,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy import config as haproxy_config
 from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy import process as haproxy_process
+from ansible_collections.tlsops.ocsp.plugins.module_utils._servers.haproxy import updater_trial
 from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.check_glue import CHECK_SPEC, plan_and_check
 from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import inspect_certificate_files, require_program
 
@@ -22,6 +23,8 @@ ARGUMENT_SPEC: Dict[str, Any] = {
     "pid_file": {"type": "path", "default": "/run/haproxy.pid"},
     "previous_pids": {"type": "list", "elements": "int", "default": []},
     "inspect": {"type": "bool", "default": False},
+    "updater_trial": {"type": "bool", "default": False},
+    "trial_timeout": {"type": "float", "default": 10.0},
     "check": CHECK_SPEC,
 }
 
@@ -66,6 +69,26 @@ def discover(module: AnsibleModule, params: Mapping[str, Any]) -> Dict[str, Any]
         served = [entry["path"] for entry in model["certificates"]]
         result["certificate_facts"], unread = inspect_certificate_files(module, served, "crt")
         result["warnings"] += unread
+    if params["updater_trial"]:
+        result.update(_trial(params, result, version))
     if params["check"]:
         result.update(plan_and_check(module, "haproxy", result, result["certificate_facts"], params["check"]))
     return result
+
+
+def _trial(params: Mapping[str, Any], result: Mapping[str, Any], version: Any) -> Dict[str, Any]:
+    """HAProxy's own updater's verdict on each served certificate with an OCSP URL (updater_trial.py), from 2.8;
+    a trial that cannot run gives no verdict and its error (the plan then keeps the refresher, and says why)."""
+    if tuple(version) < (2, 8):
+        return {"updater_trial": {}}
+    facts = result.get("certificate_facts") or []
+    paths = sorted({facts_of["path"] for facts_of in facts if facts_of.get("ocsp_uris")})
+    if not paths:
+        return {"updater_trial": {}}
+    lines = updater_trial.global_lines(dict(result.get("ocsp_update_settings") or {},
+                                            **(result.get("httpclient_settings") or {})),
+                                       result.get("issuers_chain_path"))
+    try:
+        return {"updater_trial": updater_trial.run(params["binary"], paths, lines, params["trial_timeout"])}
+    except (updater_trial.TrialError, OSError) as error:
+        return {"updater_trial": {}, "updater_trial_error": str(error)}

@@ -13,9 +13,10 @@ tests/unit/.../_servers/haproxy/fixtures/ (README.md there says how each was pro
 - the role's refresher (roles/haproxy_stapling/files/tlsops-ocsp-haproxy-refresh.py) prints one line per
   certificate: ``<time> <path>: <action>[ and pushed live], <verdict>: <reason>``.
 
-From 2.8, `show ssl ocsp-updates` (HAProxy's management guide; no 2.8 here to capture it) prints a header
-``OCSP Certid | Path | Next Update | Last Update | Successes | Failures | Last Update Status | Last Update
-Status (str)`` and one `|`-separated row per certificate that has `ocsp-update on`.
+From 2.8, `show ssl ocsp-updates` prints a header ``OCSP Certid | Path | Next Update | Last Update |
+Successes | Failures | Last Update Status | Last Update Status (str)`` and one `|`-separated row per
+certificate that has `ocsp-update on` (captured from HAProxy 3.0.11 on Debian 13 in the fixtures). A status
+of ``OCSP response check failure`` or ``Error during insertion`` means HAProxy got an answer and refused it.
 """
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ from typing import Any, Dict, List, Optional
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import causes
 
 UPDATE_OK = "Update successful"
+# statuses where HAProxy got the responder's answer and refused it itself (ssl_ocsp.c)
+UPDATE_REFUSED = ("OCSP response check failure", "Error during insertion")
+UPDATES_LINE = "HAProxy (show ssl ocsp-updates): "
 _SERIAL = re.compile(r"^\s*Serial Number: ([0-9A-Fa-f]+)\s*$", re.MULTILINE)
 _REFRESHER = re.compile(r"^(?P<time>\S+) (?P<path>.+?): (?P<action>kept|written|removed|none)(?: and pushed live)?, "
                         r"(?P<verdict>[a-z_]+): (?P<reason>.*)$")
@@ -83,9 +87,45 @@ def runtime_lines(certificate_path: str, show_ssl_cert: str, show_ocsp_updates: 
     lines = []
     if cert_has_response(show_ssl_cert) is False:
         lines.append("HAProxy (show ssl cert %s): no OCSP response loaded" % certificate_path)
-    lines += ["HAProxy (show ssl ocsp-updates): " + _row_line(row) for row in ocsp_updates(show_ocsp_updates)
-              if row.get("Path") == certificate_path]
+    lines += [UPDATES_LINE + _row_line(row) for row in ocsp_updates(show_ocsp_updates)
+              if row.get("Path") == certificate_path and attempted(row)]
     return lines
+
+
+def updater_cause(status: str) -> Optional[str]:
+    """The cause a `show ssl ocsp-updates` status names (None: the update succeeded)."""
+    if status == UPDATE_OK:
+        return None
+    return causes.HAPROXY_UPDATER_REFUSED if status in UPDATE_REFUSED else causes.HAPROXY_UPDATER_FAILED
+
+
+def cause_of(lines: List[str]) -> Optional[str]:
+    """The cause HAProxy's own evidence lines (`runtime_lines`, the refresher's lines) name, newest first."""
+    for line in reversed(lines):
+        if line.startswith(UPDATES_LINE):
+            status = line.rsplit("Last Update Status (str): ", 1)[-1].strip()
+            return updater_cause(status)
+        record = refresher_records(line)
+        if record and record[0]["verdict"] != "good":
+            return _VERDICTS.get(record[0]["verdict"], causes.HAPROXY_UPDATER_FAILED)
+    return None
+
+
+def updater_status(lines: List[str]) -> Optional[str]:
+    """HAProxy's own updater's last status in the evidence lines, with its failure count, or None."""
+    for line in reversed(lines):
+        if line.startswith(UPDATES_LINE):
+            fields = dict(field.split(": ", 1) for field in line[len(UPDATES_LINE):].split(" | ") if ": " in field)
+            return "%s, %s failures" % (fields.get("Last Update Status (str)"), fields.get("Failures"))
+    return None
+
+
+def attempted(row: Dict[str, str]) -> bool:
+    """Whether HAProxy's updater has tried this certificate yet (a row before its first attempt says nothing)."""
+    try:
+        return int(row.get("Successes", "0")) + int(row.get("Failures", "0")) > 0
+    except ValueError:
+        return False
 
 
 def refresher_records(log_text: str, certificate_path: Optional[str] = None) -> List[Dict[str, str]]:
@@ -111,9 +151,10 @@ def diagnose(certificate_path: str, serial: Optional[str] = None, show_ocsp_resp
         return None
     facts.setdefault("certificate", certificate_path)
     for row in ocsp_updates(show_ocsp_updates):
-        if row.get("Path") == certificate_path and row.get("Last Update Status (str)", UPDATE_OK) != UPDATE_OK:
+        cause = updater_cause(row.get("Last Update Status (str)", UPDATE_OK))
+        if row.get("Path") == certificate_path and attempted(row) and cause:
             facts.setdefault("answer", "%s, %s failures" % (row.get("Last Update Status (str)"), row.get("Failures")))
-            return causes.diagnosis(causes.HAPROXY_UPDATER_FAILED, [_row_line(row)], **facts)
+            return causes.diagnosis(cause, [_row_line(row)], **facts)
     records = refresher_records(refresher_log, certificate_path)
     if not records:
         return None

@@ -66,7 +66,7 @@ def test_server_params_fills_defaults_and_converts_types(run_module):
     assert validate(run_module, discover_haproxy.ARGUMENT_SPEC, {})["params"] == {
         "binary": "/usr/sbin/haproxy", "config_files": ["/etc/haproxy/haproxy.cfg"], "pid_file": "/run/haproxy.pid",
         "previous_pids": [],
-        "inspect": False, "check": None}
+        "inspect": False, "updater_trial": False, "trial_timeout": 10.0, "check": None}
 
 
 @pytest.mark.parametrize("given, named", [  # ansible-core's words (which vary a little between versions)

@@ -220,3 +220,17 @@ def test_the_restart_command_follows_who_started_the_server():
     assert server_processes.restart_command({"started_by": "init_script", "pid": 7}, "nginx",
                                             "/etc/init.d/nginx") == "service nginx restart"
     assert "its pid is 7" in server_processes.restart_command({"started_by": "hand", "pid": 7}, "nginx", "")
+
+
+def test_haproxy_refusing_an_answer_the_responder_gives_this_host_is_said_in_haproxys_words(ca, tmp_path):
+    """The responder answers good here, so only HAProxy's own updater row (3.0's real status) can say why."""
+    leaf = ca.leaf(ocsp_urls=[FIRST])
+    served = write(tmp_path, "site.pem", leaf, ca.intermediate)
+    row = ("HAProxy (show ssl ocsp-updates): Path: %s | Successes: 0 | Failures: 2 | Last Update Status: 4 | "
+           "Last Update Status (str): OCSP response check failure" % served)
+    hint = {"kind": "haproxy", "override_directive": None, "loaded_files": []}
+    found = diagnose(ca, leaf, endpoint(served, **hint), {FIRST: "good"}, [row])
+    assert found["cause"] == causes.HAPROXY_UPDATER_REFUSED and found["settled"] is True
+    assert "(OCSP response check failure, 2 failures)" in found["sentence"] and found["evidence"] == [row]
+    # without HAProxy's row the evidence settles nothing
+    assert diagnose(ca, leaf, endpoint(served, **hint), {FIRST: "good"})["cause"] == causes.UNSETTLED

@@ -172,7 +172,7 @@ def test_haproxy_defaults() -> None:
         "state": "present", "audit": True, "scope": "certificate", "selected": [], "manage_includes": True,
         "binary": "/usr/sbin/haproxy", "config_files": ["/etc/haproxy/haproxy.cfg"], "reload_method": "auto",
         "service_mgr": "systemd", "private": False, "check_host": "127.0.0.1",
-        "socket_path": "/run/haproxy/tlsops-ocsp.sock", "refresher": "auto",
+        "socket_path": "/run/haproxy/tlsops-ocsp.sock", "refresher": "auto", "updater": "auto",
         "library_dir": "/usr/local/lib/tlsops-ocsp-haproxy", "log_file": "/var/log/tlsops-ocsp-haproxy.log",
         "renew_before": 1800, "file_mode": "0644",
         "timeout": 10.0, "pid_file": "/run/haproxy.pid", "service_name": "haproxy",
@@ -242,7 +242,13 @@ def test_haproxy_discovery_options() -> None:
     values = role_vars("haproxy", config_files=["/srv/h.cfg"])
     assert discovery_options("haproxy", values, server_settings("haproxy", values, "RedHat", "", False)) == {
         "binary": "/usr/sbin/haproxy", "config_files": ["/srv/h.cfg"], "pid_file": "/run/haproxy.pid", "inspect": True,
+        "updater_trial": True, "trial_timeout": 10.0,
     }
+    # only auto asks HAProxy's own updater first
+    for updater in ("native", "refresher"):
+        values = role_vars("haproxy", updater=updater)
+        assert discovery_options("haproxy", values, server_settings("haproxy", values, "Debian", "", False))[
+            "updater_trial"] is False
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -160,3 +160,68 @@ def test_the_refreshers_copy_holds_every_module_it_imports():
             base = package.replace(".", "/")
             candidates = ["%s.py" % base] + ["%s/%s.py" % (base, name.strip("( ")) for name in names.split(",")]
             assert any(candidate in copied for candidate in candidates), (path, package, names)
+
+
+# --- who fetches from 2.8: HAProxy's own updater or the role's refresher (haproxy_stapling_updater) ----------
+
+REFUSED = {"status": "OCSP response check failure", "ok": False, "rejected": True, "row": "..."}
+STAPLED = {"status": "Update successful", "ok": True, "rejected": False, "row": "..."}
+HTTP_ERROR = {"status": "HTTP error", "ok": False, "rejected": False, "row": "..."}
+STAPLEABLE = ["/certs/default.pem", "/certs/site.pem", "/certs/api.pem"]
+
+
+def tried(version: str, verdicts: Dict[str, Dict[str, Any]], **extra: Any) -> Dict[str, Any]:
+    return dict(model(version), updater_trial=verdicts, **extra)
+
+
+def test_3_x_auto_keeps_the_native_updater_where_haproxy_staples_with_it():
+    result = plan(tried("3.0", {path: STAPLED for path in STAPLEABLE}), CERTIFICATES, dict(SETTINGS, updater="auto"))
+    assert result["mode"] == "native" and result["refresh"] == [] and result["refresher_reasons"] == {}
+    assert result["stanza"]["lines"] == ["ocsp-update.mode on"]
+    assert not any("note" in endpoint for endpoint in result["endpoints"])
+
+
+def test_3_x_auto_hands_every_certificate_to_the_refresher_when_haproxy_refuses_one_answer():
+    verdicts = dict({path: STAPLED for path in STAPLEABLE}, **{"/certs/site.pem": REFUSED})
+    result = plan(tried("3.0", verdicts), CERTIFICATES, dict(SETTINGS, updater="auto"))
+    assert result["mode"] == "refresher" and result["refresh"] == STAPLEABLE and result["refresher"] == "systemd"
+    # no global updater: HAProxy 3 has one switch for them all
+    assert "ocsp-update.mode on" not in result["stanza"]["lines"]
+    assert result["refresher_reasons"]["/certs/site.pem"] == \
+        "HAProxy's own updater refused the responder's answer (OCSP response check failure)"
+    assert "HAProxy 3 turns its updater on for every certificate or none" in result["refresher_reasons"]["/certs/default.pem"]
+    notes = {endpoint["certificate_path"]: endpoint.get("note") for endpoint in result["endpoints"]}
+    assert notes["/certs/site.pem"].startswith("the role's refresher keeps its staple fresh: HAProxy's own updater refused")
+    assert notes["/certs/old.pem"] is None  # the user's [ocsp-update off]: not the role's to fetch
+
+
+def test_auto_does_not_blame_haproxy_for_a_responder_that_does_not_answer():
+    verdicts = {path: HTTP_ERROR for path in STAPLEABLE}
+    assert plan(tried("3.0", verdicts), CERTIFICATES, dict(SETTINGS, updater="auto"))["mode"] == "native"
+
+
+def test_auto_keeps_the_refresher_when_haproxy_could_not_be_tried_and_says_why():
+    result = plan(tried("3.0", {}, updater_trial_error="a throwaway HAProxy ... exited (1)"), CERTIFICATES,
+                  dict(SETTINGS, updater="auto"))
+    assert result["refresh"] == STAPLEABLE
+    assert "could not be tried on this host (a throwaway HAProxy ... exited (1))" in \
+        result["refresher_reasons"]["/certs/api.pem"]
+
+
+@pytest.mark.parametrize("updater, refresh", [("native", []), ("refresher", STAPLEABLE)])
+def test_native_and_refresher_are_what_the_user_chose_whatever_the_trial_says(updater, refresh):
+    result = plan(tried("3.0", {path: REFUSED for path in STAPLEABLE}), CERTIFICATES, dict(SETTINGS, updater=updater))
+    assert result["refresh"] == refresh
+    assert ("ocsp-update.mode on" in result["stanza"]["lines"]) is (updater == "native")
+
+
+def test_2_8_auto_decides_per_crt_list_line():
+    verdicts = {"/certs/default.pem": STAPLED, "/certs/site.pem": REFUSED, "/certs/api.pem": STAPLED}
+    result = plan(tried("2.8", verdicts), CERTIFICATES, dict(SETTINGS, updater="auto"))
+    # api.pem gets [ocsp-update on]; site.pem stays with the refresher, as does the bind's own crt
+    assert result["crt_lists"]["/etc/haproxy/list"].splitlines()[1:3] == [
+        "site.pem www.example.test", "api.pem [ocsp-update on alpn h2] api.example.test"]
+    assert result["refresh"] == ["/certs/default.pem", "/certs/site.pem"]
+    assert result["refresher_reasons"] == {
+        "/certs/default.pem": "HAProxy 2.8 updates only crt-list entries",
+        "/certs/site.pem": "HAProxy's own updater refused the responder's answer (OCSP response check failure)"}

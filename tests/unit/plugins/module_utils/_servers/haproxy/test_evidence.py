@@ -101,3 +101,28 @@ def test_runtime_lines_say_what_haproxy_holds_for_the_file():
                "303b30 | %s | - | - | 0 | 3 | 2 | HTTP error\n" % BUNDLE)
     row = evidence.runtime_lines(BUNDLE, "", updates)
     assert len(row) == 1 and row[0].startswith("HAProxy (show ssl ocsp-updates): ") and "HTTP error" in row[0]
+
+
+# --- HAProxy 3.0's own updater, in its own words (real answers of 3.0.11 on Debian 13) -----------------------
+
+def test_haproxy_3_0_refusing_a_delegated_responders_answer_is_its_own_cause():
+    text = (FIXTURES / "show_ocsp_updates_3.0_refused.txt").read_text()
+    found = evidence.diagnose("/etc/haproxy/certs/plain.pem", show_ocsp_updates=text, url="http://ocsp.test")
+    assert found["cause"] == "haproxy_updater_refused"
+    assert "(OCSP response check failure, 1 failures)" in found["sentence"]
+    assert "ocsp-update off" in found["remedy"]
+    lines = evidence.runtime_lines("/etc/haproxy/certs/plain.pem", (FIXTURES / "show_ssl_cert_3.0.txt").read_text(),
+                                   text)
+    assert evidence.cause_of(lines) == "haproxy_updater_refused"
+    assert evidence.updater_status(lines) == "OCSP response check failure, 1 failures"
+
+
+def test_haproxy_3_0_http_error_is_the_updater_failing_and_success_is_no_cause():
+    failed = (FIXTURES / "show_ocsp_updates_3.0_http_error.txt").read_text()
+    assert evidence.cause_of(evidence.runtime_lines("/etc/haproxy/certs/plain.pem", "", failed)) == \
+        "haproxy_updater_failed"
+    stapled = (FIXTURES / "show_ocsp_updates_3.0_issuer_signed.txt").read_text()
+    assert evidence.cause_of(evidence.runtime_lines("/etc/haproxy/certs/plain.pem", "", stapled)) is None
+    # the other certificates of the same answer are still refused
+    assert evidence.cause_of(evidence.runtime_lines("/etc/haproxy/certs/revoked.pem", "", stapled)) == \
+        "haproxy_updater_refused"
