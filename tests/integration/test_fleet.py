@@ -1,10 +1,12 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet entry points end to end, as operators run them: over SSH to hosts with systemd.
 
-The fleet (tests/fleet) is three Debian 12 hosts booted from one cached root,
-each with systemd as PID 1 in namespaces of its own and sshd on its own port;
-every host runs nginx, h002 apache2 too (and h003 haproxy, once the role exists), managed by the host's systemd and
-serving the lab's leaves. ansible-playbook reaches them with
+The fleet (tests/fleet) is a mixed one, as fleets are: h001 and h002 boot
+Debian 12 (nginx 1.22, Apache 2.4, Python 3.11), h003 Debian 13 (nginx 1.26,
+Apache 2.4, HAProxy 3.0, Python 3.13, systemd 257), each from a cached root,
+with systemd as PID 1 in namespaces of its own and sshd on its own port;
+every host runs nginx, h002 and h003 apache2 too, h003 haproxy too, managed
+by the host's systemd and serving the lab's leaves. ansible-playbook reaches them with
 `ansible_connection: ssh`, pipelining and a key made for the run; the lab's
 OCSP responder runs on this machine. The report is opened in a real
 headless Chromium.
@@ -28,9 +30,10 @@ from tests.lab import demo, role_vars
 ARTIFACTS = Path(__file__).resolve().parents[1] / "output"
 HOSTS = ("h001", "h002", "h003")
 APACHE_HOST = "h002"
-# h003 carries HAProxy too once the collection has its role
-HAPROXY_HOST = "h003" if (Path(__file__).resolve().parents[2] / "roles" / "haproxy_stapling").is_dir() else None
-SERVERS = {host: 1 + (host == APACHE_HOST) + (host == HAPROXY_HOST) for host in HOSTS}
+APACHE_HOSTS = ("h002", "h003")
+HAPROXY_HOST = "h003"
+DEBIAN_13_HOSTS = ("h003",)
+SERVERS = {host: 1 + (host in APACHE_HOSTS) + (host == HAPROXY_HOST) for host in HOSTS}
 # every server serves the lab's 4 leaves: 3 staple good, no_ocsp is not applicable
 ENDPOINTS = 4 * sum(SERVERS.values())
 EXPECTED_VERDICTS = {"good": 3 * sum(SERVERS.values()), "not_applicable": sum(SERVERS.values())}
@@ -57,8 +60,9 @@ def ssh_fleet(lab_factory, tmp_path_factory) -> Iterator[test_fleet.Fleet]:  # n
     """Three hosts over SSH serving a lab whose leaves are all good; killed when the module ends."""
     lab = lab_factory(components=("responder",), revoke_initially=False)
     with test_fleet.fleet(tmp_path_factory.mktemp("fleet"), lab.state(), len(HOSTS),
-                          apache=(HOSTS.index(APACHE_HOST) + 1,),
-                          haproxy=(HOSTS.index(HAPROXY_HOST) + 1,) if HAPROXY_HOST else (),
+                          apache=tuple(HOSTS.index(host) + 1 for host in APACHE_HOSTS),
+                          haproxy=(HOSTS.index(HAPROXY_HOST) + 1,),
+                          trixie=tuple(HOSTS.index(host) + 1 for host in DEBIAN_13_HOSTS),
                           group_vars=WARM_VARS) as started:
         yield started
 
@@ -91,25 +95,31 @@ def test_enable_reloads_nginx_through_systemd(enabled_fleet):
         assert "ssl_stapling on;" in host.nsenter("nginx", "-T").stdout, host.name  # what nginx now runs with
 
 
+def test_the_fleet_mixes_debian_12_and_debian_13(ssh_fleet):
+    releases = {host.name: host.nsenter("cat", "/etc/debian_version").stdout.split(".")[0] for host in ssh_fleet.hosts}
+    assert releases == {host: "13" if host in DEBIAN_13_HOSTS else "12" for host in HOSTS}
+
+
 def test_enable_reloads_or_restarts_apache_through_systemd(enabled_fleet):
     fleet, first, pids = enabled_fleet
     assert first.returncode == 0
-    apache = fleet.host(APACHE_HOST)
-    log = journal(apache, "apache2.service")
-    # the role restarts Apache when it adds SSLStaplingCache (a graceful restart cannot), reloads otherwise
-    assert "Reloaded" in log or log.count("Started") == 2, log
-    assert apache.main_pid("apache2.service") > 0
-    assert set(pids) >= {(APACHE_HOST, "apache2.service")}
+    for name in APACHE_HOSTS:
+        apache = fleet.host(name)
+        log = journal(apache, "apache2.service")
+        # the role restarts Apache when it adds SSLStaplingCache (a graceful restart cannot), reloads otherwise
+        assert "Reloaded" in log or log.count("Started") == 2, (name, log)
+        assert apache.main_pid("apache2.service") > 0
+        assert (name, "apache2.service") in pids
 
 
-@pytest.mark.skipif(HAPROXY_HOST is None, reason="no haproxy_stapling role in this collection yet")
 def test_enable_reloads_haproxy_through_systemd(enabled_fleet):
     fleet, first, _pids = enabled_fleet
     assert first.returncode == 0
     haproxy = fleet.host(HAPROXY_HOST)
     log = journal(haproxy, "haproxy.service")
     assert "Reloaded" in log or log.count("Started") == 2, log
-    # where systemd runs, its timer keeps the staples fresh: no Ansible on the host, no cron
+    # HAProxy 3.0 refuses the lab's delegated responder's answers: the refresher keeps them fresh, and where
+    # systemd runs, its timer does: no Ansible on the host, no cron
     assert haproxy.systemctl("is-active", "tlsops-ocsp-haproxy-refresh.timer").stdout.strip() == "active"
     haproxy.systemctl("start", "tlsops-ocsp-haproxy-refresh.service")  # a oneshot: returns once it ran, fails if it did
     assert haproxy.systemctl("show", "-p", "Result", "tlsops-ocsp-haproxy-refresh.service").stdout.strip() \

@@ -65,8 +65,12 @@ class Lab:
 
     def init(self, base_port: Optional[int] = None, *, force: bool = False, revoke_initially: bool = True,
              next_update_minutes: int = DEFAULT_NEXT_UPDATE_MINUTES,
-             responder_workers: int = DEFAULT_RESPONDER_WORKERS) -> dict[str, Any]:
-        """Build the PKI and every configuration; keep an existing lab unless `force`."""
+             responder_workers: int = DEFAULT_RESPONDER_WORKERS,
+             responder_signer: str = responder.DELEGATE) -> dict[str, Any]:
+        """Build the PKI and every configuration; keep an existing lab unless `force`.
+
+        `responder_signer`: who signs the responder's answers, its delegated responder certificate (as most
+        CAs do) or the issuing CA itself (responder.ISSUER)."""
         with lab_state.locked(self.directory):
             if self.exists and not force:
                 current = lab_state.load(self.directory)
@@ -78,7 +82,7 @@ class Lab:
                 self._stop_for_rebuild()
             self._remove_owned()
             state = self._build(base_port or lab_state.default_base_port(self.directory),
-                                revoke_initially, next_update_minutes, responder_workers)
+                                revoke_initially, next_update_minutes, responder_workers, responder_signer)
             lab_state.save(self.directory, state)
             return state
 
@@ -109,7 +113,7 @@ class Lab:
             shutil.rmtree(self.directory / name, ignore_errors=True)
 
     def _build(self, base_port: int, revoke_initially: bool, next_update_minutes: int,
-               responder_workers: int) -> dict[str, Any]:
+               responder_workers: int, responder_signer: str) -> dict[str, Any]:
         ports = lab_state.ports(base_port)
         taken = [str(port) for port in ports.values() if port_taken(port)]
         if taken:
@@ -131,7 +135,8 @@ class Lab:
             "pki": pki_section,
             "leaves": leaves,
             "responder": responder.describe(self.directory, ports["responder"], ports["openssl_ocsp"],
-                                            pki_section, next_update_minutes, responder_workers),
+                                            pki_section, next_update_minutes, responder_workers,
+                                            responder_signer),
         }
         for kind, module in SERVER_MODULES.items():
             state[kind] = module.describe(self.directory, ports[kind], leaves)

@@ -28,18 +28,20 @@ from tests.lab.processes import HOST, LabError, children, ensure_port_free, log_
 START_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 2.0
 RELAY_SCRIPT = Path(__file__).resolve().with_name("ocsp_relay.py")
+# who signs the answers: the delegated responder certificate (RFC 6960 4.2.2.2), or the issuing CA itself
+DELEGATE, ISSUER = "responder", "intermediate"
 
 
 def describe(lab_dir: Path, port: int, upstream_port: int, pki_section: dict[str, Any],
-             next_update_minutes: int, workers: int) -> dict[str, Any]:
+             next_update_minutes: int, workers: int, signer: str = DELEGATE) -> dict[str, Any]:
     """The `responder` section of lab.json."""
     run_dir = lab_dir / "responder"
     command = [
         shutil.which("openssl") or "openssl", "ocsp",
         "-index", pki_section["index"],
         "-CA", pki_section["intermediate"]["cert"],
-        "-rsigner", pki_section["responder"]["cert"],
-        "-rkey", pki_section["responder"]["key"],
+        "-rsigner", pki_section[signer]["cert"],
+        "-rkey", pki_section[signer]["key"],
         "-port", str(upstream_port),
         "-nmin", str(next_update_minutes),
         "-ignore_err",  # a malformed request must not end the responder
@@ -53,6 +55,7 @@ def describe(lab_dir: Path, port: int, upstream_port: int, pki_section: dict[str
         "upstream_port": upstream_port,
         "next_update_minutes": next_update_minutes,
         "workers": workers,
+        "signer": signer,
         "run_dir": str(run_dir),
         "pid_file": str(run_dir / "responder.pid"),
         "log_file": str(run_dir / "responder.log"),
