@@ -53,8 +53,8 @@ def debian13_haproxy(request, lab_factory, tmp_path_factory) -> Iterator[tuple]:
     lab.stop()
 
 
-def test_haproxy_3_staples_with_its_own_updater_or_the_refresher_as_its_check_allows(debian13_haproxy, run_playbook,
-                                                                                      tmp_path):
+def test_haproxy_3_staples_with_its_own_updater_or_the_refresher_as_its_check_allows(
+        debian13_haproxy, run_playbook, tmp_path):
     signer, fleet, before = debian13_haproxy
     host = fleet.host(HOST)
     inventory = str(fleet.inventory)

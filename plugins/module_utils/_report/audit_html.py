@@ -214,7 +214,9 @@ def _row(row: Dict[str, Any]) -> str:
     cells = "".join('<td data-sort="%s"%s>%s</td>' % (esc(_sort_key(key(row))),
                                                       ' class="wrap"' if heading in WRAPPED else "", esc(text(row)))
                     for heading, text, key in COLUMNS)
-    reasons = " | ".join(f["reason"] for f in row["findings"]) or row.get("ocsp") or ""
+    # the server role's note (HAProxy: why the refresher, not HAProxy's updater, staples it) follows the findings
+    reasons = " | ".join([f["reason"] for f in row["findings"]] + ([row["note"]] if row.get("note") else [])) \
+        or row.get("ocsp") or ""
     return '<tr class="%s" data-search="%s" title="%s">%s</tr>' % (
         esc(row["severity"]), esc(_search_text(row)), esc(reasons), cells)
 

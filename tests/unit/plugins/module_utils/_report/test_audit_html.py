@@ -103,3 +103,11 @@ def test_long_lists_fold():
     data = report.build(audit_entries.synthetic(), now=audit_entries.NOW)
     page = audit_html.render_html(data)
     assert '<summary>92 more</summary>' in page  # 100 endpoints without staple, 8 shown
+
+
+def test_an_endpoints_note_shows_with_its_row():
+    entries = audit_entries.synthetic(2)
+    entries[0] = dict(entries[0], note="the role's refresher keeps its staple fresh: HAProxy refused it")
+    page = audit_html.render_html(report.build(entries, now=audit_entries.NOW))
+    titles = [a.get("title", "") for tag, a in outline(page).tags if tag == "tr" and "data-search" in a]
+    assert sum("HAProxy refused it" in title for title in titles) == 1

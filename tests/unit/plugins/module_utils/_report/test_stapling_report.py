@@ -146,3 +146,12 @@ def test_a_diagnosis_replaces_the_generic_advice_and_reaches_the_failure_message
     assert "add the root to /x.pem" in report["failures"][0]
     # a staple that came after the diagnosis (a fresh fetch) keeps no cause
     assert "cause" not in second and second["verdict"] == "good"
+
+
+def test_the_plans_note_on_an_endpoint_is_kept_and_only_where_there_is_one():
+    noted = dict(_endpoint("a", must_staple=False), note="the role's refresher keeps its staple fresh: ...")
+    report = stapling_report([noted, _endpoint("b", must_staple=False)],
+                             [_staple("a", "good", False, "fine"), _staple("b", "good", False, "fine")],
+                             changed=False, server_kind="haproxy")
+    assert report["endpoints"][0]["note"] == "the role's refresher keeps its staple fresh: ..."
+    assert "note" not in report["endpoints"][1]
