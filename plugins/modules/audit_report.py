@@ -64,6 +64,8 @@ options:
   dest:
     description:
       - Directory to write the report into; created (mode C(0755)) when missing.
+      - On the controller (a local connection), a relative path is relative to the directory
+        C(ansible-playbook) runs in, not to the playbook's directory.
     type: path
     required: true
   formats:
