@@ -142,6 +142,26 @@ updater_trial_error:
   returned: when the trial could not run
   type: str
   sample: "a throwaway HAProxy with its OCSP updater on exited (1) before answering: ..."
+updater_settings:
+  description: The global C(ocsp-update.*) and C(httpclient.*) settings as written (HAProxy 2.8 and later).
+  returned: always
+  type: dict
+  sample: {"ocsp-update.mindelay": "300", "httpclient.resolvers.prefer": "ipv4"}
+issuers_chain_path:
+  description: The global C(issuers-chain-path), or V(null).
+  returned: always
+  type: str
+  sample: null
+crt_stores:
+  description:
+    - The C(crt-store) sections (HAProxy 3.0) by name (V("") for the unnamed one), each with C(crt_base),
+      C(key_base) and C(loads), its C(load) lines by alias (else by crt), with their keywords.
+    - A certificate a bind serves through C(@store/alias) is in RV(certificates) with C(crt_store), C(alias),
+      the load line's C(ocsp-update) as C(ocsp_update) and its C(ocsp) file as C(ocsp_path).
+  returned: always
+  type: dict
+  sample: {web: {crt_base: /srv/web, key_base: null, loads: {site1: {crt: site1.pem, alias: site1,
+           ocsp-update: "on", file: /etc/haproxy/haproxy.cfg, line: 9}}}}
 config_files:
   description: The files read, in order.
   returned: always

@@ -17,10 +17,14 @@ from typing import Any, Dict, List, Optional, Tuple
 # Files HAProxy skips when it loads a whole directory of certificates (ssl_sock.c).
 SKIPPED_SUFFIXES = (".key", ".ocsp", ".issuer", ".sctl", ".dpkg-old", ".dpkg-new", ".orig", ".bak")
 SECTIONS = ("global", "defaults", "frontend", "backend", "listen", "peers", "resolvers", "userlist",
-            "mailers", "program", "http-errors", "ring", "cache")
+            "mailers", "program", "http-errors", "ring", "cache", "crt-store")
 BIND_SECTIONS = ("frontend", "listen")
 # crt-list line options HAProxy >= 2.8 understands, as a name -> has a value.
 CRT_LIST_OCSP_UPDATE = "ocsp-update"
+# a crt-store `load` line's keywords that take a value (HAProxy 3.0)
+LOAD_KEYWORDS = ("crt", "key", "ocsp", "issuer", "sctl", "alias", CRT_LIST_OCSP_UPDATE)
+# global settings HAProxy's own OCSP updater depends on, kept as written
+UPDATER_PREFIXES = ("ocsp-update.", "httpclient.")
 # The haproxy_stapling role's own stanza sits between two comment lines carrying this tag; the model
 # describes the user's configuration without it (the role's plan renders the stanza afresh each run).
 ROLE_STANZA_TAG = "tlsops.ocsp haproxy_stapling"
@@ -84,12 +88,14 @@ def config_files(paths: List[str]) -> List[str]:
 def parse(texts: List[Tuple[str, str]]) -> Dict[str, Any]:
     """The model of (path, text) configuration files, in HAProxy's reading order.
 
-    Returns global_settings (crt_base, ocsp_update_mode, stats_sockets) and
-    binds: [{section, name, file, line, addresses, ssl, crt, crt_list, options}].
-    Relative crt paths are left as written; `resolve` joins them to crt-base.
+    Returns global_settings (crt_base, ocsp_update_mode, stats_sockets, updater_settings: the global
+    `ocsp-update.*` and `httpclient.*` lines, issuers_chain_path), binds: [{section, name, file, line,
+    addresses, ssl, crt, crt_list, options}] and crt_stores (3.0: {store name ("" unnamed): {crt_base,
+    key_base, loads: {alias or crt: the load line's keywords}}}). Relative crt paths are left as written;
+    `resolve` joins them to crt-base.
     """
     model: Dict[str, Any] = {"crt_base": None, "ocsp_update_mode": None, "stats_sockets": [], "binds": [],
-                             "role_stanza": []}
+                             "role_stanza": [], "updater_settings": {}, "issuers_chain_path": None, "crt_stores": {}}
     for path, text in texts:
         section, name = None, None
         in_stanza = False
@@ -108,6 +114,9 @@ def parse(texts: List[Tuple[str, str]]) -> Dict[str, Any]:
                 continue
             if section == "global":
                 _global_line(model, words, path, number)
+            elif section == "crt-store":
+                store = model["crt_stores"].setdefault(name or "", {"crt_base": None, "key_base": None, "loads": {}})
+                _crt_store_line(store, words, path, number)
             elif section in BIND_SECTIONS and words[0] == "bind":
                 model["binds"].append(_bind(words, section, name, path, number))
     return model
@@ -119,8 +128,25 @@ def _global_line(model: Dict[str, Any], words: List[str], path: str, number: int
         model["crt_base"] = args[0]
     elif keyword == "ocsp-update.mode" and args:
         model["ocsp_update_mode"] = args[0]
+    elif keyword.startswith(UPDATER_PREFIXES) and args:
+        model["updater_settings"][keyword] = " ".join(args)
+    elif keyword == "issuers-chain-path" and args:
+        model["issuers_chain_path"] = args[0]
     elif keyword == "stats" and args[:1] == ["socket"] and len(args) > 1:
         model["stats_sockets"].append(_stats_socket(args[1], args[2:], path, number))
+
+
+def _crt_store_line(store: Dict[str, Any], words: List[str], path: str, number: int) -> None:
+    """A line of a `crt-store` section: its crt-base, key-base, or a `load` of one certificate."""
+    keyword, args = words[0], words[1:]
+    if keyword in ("crt-base", "key-base") and args:
+        store[keyword.replace("-", "_")] = args[0]
+    elif keyword == "load":
+        load = _pairs(args, LOAD_KEYWORDS)
+        if not isinstance(load.get("crt"), str):
+            raise HaproxyConfigError("%s line %d: `load` without `crt <file>`" % (path, number))
+        load.update(file=path, line=number)
+        store["loads"][load.get("alias") or load["crt"]] = load
 
 
 def _stats_socket(address: str, params: List[str], path: str, number: int) -> Dict[str, Any]:
@@ -238,23 +264,49 @@ def discover(paths: List[str], reader: Any = None) -> Dict[str, Any]:
     for bind in model["binds"]:
         if not bind["ssl"]:
             continue
+        where = "%s line %d" % (bind["file"], bind["line"])
         for crt in bind["crt"]:
-            for path in certificate_files(resolve(crt, model["crt_base"])):
-                _add(certificates, path, bind, None, [], bind["ocsp_update"])
+            for path, loaded in _served(crt, model, where):
+                _add(certificates, path, bind, None, [], bind["ocsp_update"], loaded)
         for crt_list in bind["crt_list"]:
             list_path = resolve(crt_list, None)
             for entry in parse_crt_list(read(list_path), list_path):
-                for path in certificate_files(resolve(entry["crt"], model["crt_base"])):
-                    _add(certificates, path, bind, list_path, entry["filters"], entry["ocsp_update"])
+                for path, loaded in _served(entry["crt"], model, "%s line %d" % (list_path, entry["line"])):
+                    _add(certificates, path, bind, list_path, entry["filters"], entry["ocsp_update"], loaded)
     model["certificates"] = list(certificates.values())
     return model
 
 
+def _served(crt: str, model: Dict[str, Any], where: str) -> List[Tuple[str, Optional[Dict[str, Any]]]]:
+    """The certificate files a `crt` word serves, each with the crt-store `load` line it comes from (or None).
+
+    `@<store>/<alias or crt>` (`@/<...>` for the unnamed store) names a certificate a crt-store loaded (3.0)."""
+    if not crt.startswith("@"):
+        return [(path, None) for path in certificate_files(resolve(crt, model["crt_base"]))]
+    store_name, _slash, name = crt[1:].partition("/")
+    store = model["crt_stores"].get(store_name)
+    load = store["loads"].get(name) if store else None
+    if load is None:
+        raise HaproxyConfigError("%s: %s names no certificate a crt-store loaded (crt-store %s, load ... alias %s); "
+                                 "HAProxy would refuse it" % (where, crt, store_name or "without a name", name))
+    base = store["crt_base"] or model["crt_base"]
+    return [(resolve(load["crt"], base), dict(load, crt_store=store_name, base=base))]
+
+
 def _add(certificates: Dict[str, Dict[str, Any]], path: str, bind: Dict[str, Any], crt_list: Optional[str],
-         filters: List[str], ocsp_update: Optional[str]) -> None:
+         filters: List[str], ocsp_update: Optional[str], loaded: Optional[Dict[str, Any]] = None) -> None:
+    """One served certificate; one a crt-store loaded takes its `ocsp-update` and `ocsp` file from its load line."""
+    side = side_files(path)
+    if loaded is not None:
+        ocsp_update = loaded.get(CRT_LIST_OCSP_UPDATE, ocsp_update)
+        if isinstance(loaded.get("ocsp"), str):
+            ocsp_path = resolve(loaded["ocsp"], loaded["base"])  # HAProxy 3.0 reads it below crt-base too
+            side.update(ocsp_path=ocsp_path, ocsp_exists=os.path.exists(ocsp_path))
     entry = certificates.setdefault(path, dict({"path": path, "binds": [], "sni_filters": [], "crt_list": crt_list,
                                                 "ocsp_update": ocsp_update, "bind_file": bind["file"],
-                                                "bind_line": bind["line"]}, **side_files(path)))
+                                                "bind_line": bind["line"]}, **side))
+    if loaded is not None:
+        entry.update(crt_store=loaded["crt_store"], alias=loaded.get("alias"))
     label = "%s %s (%s line %d)" % (bind["section"], bind["name"], bind["file"], bind["line"])
     if label not in entry["binds"]:
         entry["binds"].append(label)

@@ -85,9 +85,7 @@ def _trial(params: Mapping[str, Any], result: Mapping[str, Any], version: Any) -
     paths = sorted({facts_of["path"] for facts_of in facts if facts_of.get("ocsp_uris")})
     if not paths:
         return {"updater_trial": {}}
-    lines = updater_trial.global_lines(dict(result.get("ocsp_update_settings") or {},
-                                            **(result.get("httpclient_settings") or {})),
-                                       result.get("issuers_chain_path"))
+    lines = updater_trial.global_lines(result.get("updater_settings") or {}, result.get("issuers_chain_path"))
     try:
         return {"updater_trial": updater_trial.run(params["binary"], paths, lines, params["trial_timeout"])}
     except (updater_trial.TrialError, OSError) as error:

@@ -111,3 +111,69 @@ def test_unreadable_crt_list_names_the_file(tmp_path: Path):
 ])
 def test_parse_version(text, version):
     assert haproxy_config.parse_version(text) == version
+
+
+# --- HAProxy 3.0: crt-store sections, their load lines, and the global updater settings ---------------------
+
+CRT_STORE_CONFIG = """global
+    crt-base /etc/haproxy/certs
+    ocsp-update.mode off
+    ocsp-update.mindelay 300
+    httpclient.resolvers.prefer ipv4
+    issuers-chain-path /etc/haproxy/issuers
+crt-store web
+    crt-base /srv/web
+    load crt "site1.pem" ocsp "site1.ocsp" alias "site1" ocsp-update on
+    load crt api.pem ocsp-update off
+crt-store
+    load crt shared.pem alias shared
+frontend https
+    bind :443 ssl crt "@web/site1" crt @/shared crt-list /etc/haproxy/list
+"""
+
+
+def crt_store_model(tmp_path, config: str = CRT_STORE_CONFIG, crt_list: str = "@web/api.pem api.example.test\n"):
+    files = {"/etc/haproxy/haproxy.cfg": config, "/etc/haproxy/list": crt_list}
+    return haproxy_config.discover(["/etc/haproxy/haproxy.cfg"], reader=files.__getitem__)
+
+
+def test_crt_store_references_serve_the_loaded_files_with_their_updater_switch_and_ocsp_file(tmp_path):
+    model = crt_store_model(tmp_path)
+    served = {entry["path"]: entry for entry in model["certificates"]}
+    assert sorted(served) == ["/etc/haproxy/certs/shared.pem", "/srv/web/api.pem", "/srv/web/site1.pem"]
+    site = served["/srv/web/site1.pem"]
+    assert (site["ocsp_update"], site["crt_store"], site["alias"]) == ("on", "web", "site1")
+    assert site["ocsp_path"] == "/srv/web/site1.ocsp"  # below the store's crt-base, as HAProxy 3.0 opens it
+    api = served["/srv/web/api.pem"]
+    assert (api["ocsp_update"], api["crt_list"], api["sni_filters"]) == ("off", "/etc/haproxy/list", ["api.example.test"])
+    shared = served["/etc/haproxy/certs/shared.pem"]  # the unnamed store, the global crt-base
+    assert (shared["ocsp_update"], shared["crt_store"], shared["ocsp_path"]) == (
+        None, "", "/etc/haproxy/certs/shared.pem.ocsp")
+
+
+def test_the_global_updater_settings_are_kept_as_written(tmp_path):
+    model = crt_store_model(tmp_path)
+    assert model["ocsp_update_mode"] == "off"
+    assert model["updater_settings"] == {"ocsp-update.mindelay": "300", "httpclient.resolvers.prefer": "ipv4"}
+    assert model["issuers_chain_path"] == "/etc/haproxy/issuers"
+
+
+@pytest.mark.parametrize("reference, where", [
+    ('bind :443 ssl crt "@web/nosuch"', "/etc/haproxy/haproxy.cfg line 14"),
+    ("bind :443 ssl crt @nostore/site1", "/etc/haproxy/haproxy.cfg line 14"),
+])
+def test_a_reference_no_crt_store_loaded_is_refused_with_file_and_line(tmp_path, reference, where):
+    config = CRT_STORE_CONFIG.replace('bind :443 ssl crt "@web/site1" crt @/shared crt-list /etc/haproxy/list',
+                                      reference)
+    with pytest.raises(haproxy_config.HaproxyConfigError, match=where + ": @"):
+        crt_store_model(tmp_path, config)
+
+
+def test_a_crt_list_line_naming_an_unknown_alias_is_refused_at_its_line(tmp_path):
+    with pytest.raises(haproxy_config.HaproxyConfigError, match="/etc/haproxy/list line 2: @web/gone"):
+        crt_store_model(tmp_path, crt_list="@web/site1\n@web/gone\n")
+
+
+def test_a_load_line_without_crt_is_refused():
+    with pytest.raises(haproxy_config.HaproxyConfigError, match="line 2: `load` without `crt <file>`"):
+        haproxy_config.parse([("/h.cfg", "crt-store web\n    load alias x\n")])
