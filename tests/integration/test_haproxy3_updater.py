@@ -35,6 +35,12 @@ def tree(host: test_fleet.Host, directory: str) -> Dict[str, bytes]:
     return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
 
 
+def haproxy_changed(run) -> set:
+    """The `changed` flags of HAProxy's endpoint entries in an enable run (the role's own record of the run)."""
+    return {entry["changed"] for result in run.results("Record the result of every endpoint", HOST)
+            for entry in result.get("ansible_facts", {}).get("haproxy_stapling_endpoints", [])}
+
+
 def haproxy_rows(report_dir: Path) -> list[Dict[str, Any]]:
     report = json.loads((report_dir / "ocsp-audit.json").read_text())
     return [row for row in report["endpoints"] if row["server_kind"] == "haproxy"]
@@ -74,8 +80,10 @@ def test_haproxy_3_staples_with_its_own_updater_or_the_refresher_as_its_check_al
         assert any("refused the responder's answer (OCSP response check failure)" in reason for reason in reasons), \
             reasons
 
+    assert haproxy_changed(first) == {True}  # the role's stanza changed: its endpoints say so
     second = run_playbook("tlsops.ocsp.enable", inventory=inventory)
     assert second.returncode == 0 and second.changed(HOST) == 0, second.failure_messages(HOST)
+    assert haproxy_changed(second) == {False}
 
     audit = run_playbook("tlsops.ocsp.audit", {"tlsops_ocsp_report_dir": str(tmp_path / "audit")}, inventory=inventory)
     assert audit.returncode == 0, audit.failure_messages(HOST)
