@@ -37,6 +37,9 @@ _RETRYABLE = frozenset((verdicts.NO_STAPLE, verdicts.UNREACHABLE))
 _LEAF_FIELDS = ("must_staple", "ocsp_uris", "serial_number", "subject", "issuer", "not_after", "lifetime_days")
 _RESPONSE_FIELDS = ("verdict", "reason", "cert_status", "this_update", "next_update", "seconds_until_next_update")
 
+# where a `keep_served` check keeps the served leaf and its issuer (objects, not data: `take_served` takes them off)
+SERVED = "_served"
+
 # Each running check holds a socket: this cap keeps a batch well inside the
 # common 1024 file-descriptor limit whatever `workers` asks for.
 MAX_WORKERS = 256
@@ -147,13 +150,14 @@ def _check_steps(
     at: Optional[datetime.datetime] = None,
     tls_version: Optional[str] = None,
     verifier: Optional[Verifier] = None,
+    keep_served: bool = False,
 ) -> tls.Steps[Dict[str, Any]]:
-    """check_endpoint as steps for tls.run / tls.run_all."""
+    """check_endpoint as steps for tls.run / tls.run_all; `keep_served` adds SERVED (see `take_served`)."""
     verifier = verifier or Verifier()
     attempts = 0
     while True:
         attempts += 1
-        entry = yield from _attempt(host, port, server_name, ca_certs, timeout, at, tls_version, verifier)
+        entry = yield from _attempt(host, port, server_name, ca_certs, timeout, at, tls_version, verifier, keep_served)
         if entry["verdict"] not in _RETRYABLE or attempts > retries:
             entry["attempts"] = attempts
             return entry
@@ -176,6 +180,7 @@ def _attempt(
     at: Optional[datetime.datetime],
     tls_version: Optional[str],
     verifier: Verifier,
+    keep_served: bool = False,
 ) -> tls.Steps[Dict[str, Any]]:
     entry = _blank_entry(host, port, server_name)
     try:
@@ -193,7 +198,16 @@ def _attempt(
         return entry
     entry.update((key, _copy(facts[key])) for key in _LEAF_FIELDS)
     entry.update(_judge(served, chain_der, facts, ca_certs, at, endpoint, verifier))
+    if keep_served:
+        found = verifier.issuer(served.chain, chain_der, ca_certs)
+        entry[SERVED] = (served.chain[0], found[0] if found else None)
     return entry
+
+
+def take_served(entry: Dict[str, Any]) -> Tuple[Optional[x509.Certificate], Optional[x509.Certificate]]:
+    """Take the (leaf, issuer or None) a `keep_served` check kept off its entry ((None, None) when nothing was
+    served), so that the entry is plain data again."""
+    return entry.pop(SERVED, (None, None))
 
 
 def _copy(value: Any) -> Any:

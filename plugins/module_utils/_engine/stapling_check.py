@@ -10,10 +10,15 @@ roles' check phase registers, so stapling_report reads both alike.
 The enable's check (stapling_check_info) and the audit's one read-only call per
 server (the discovery modules' ``check`` option) run this; the HTTP transports
 are given, so this file needs no Ansible.
+
+`check_outside` does the same for endpoints known only by what they serve (load
+balancers, appliances, CDN edges: no host to log in to, no certificate file):
+the served certificate and chain stand for the files, and the responder and CRL
+are asked from where the check runs (the controller).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import certificates
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import crl
@@ -48,6 +53,55 @@ def check_planned(planned: List[Mapping[str, Any]], fetch: ocsp.HttpFetch, downl
     crls = [dict(_crl(path, download, timeout, cache), item=path) for path in without_ocsp]
     diagnoses = diagnose(planned, staples, fetch, timeout) if diagnose else [{"skipped": True}] * len(planned)
     return {"endpoints": staples, "responders": responders, "crls": crls, "diagnoses": diagnoses}
+
+
+def check_outside(endpoints: List[Mapping[str, Any]], fetch: ocsp.HttpFetch, download: crl.Download,
+                  ca_certs: Sequence[Any] = (), retries: int = 0, retry_delay: float = 1.0, timeout: float = 10.0,
+                  tls_version: Optional[str] = None) -> Dict[str, List[Dict[str, Any]]]:
+    """Check endpoints (host, port, server_name) from outside: `endpoints` (staple_info's entries), and aligned
+    with them `responders` (where nothing was stapled, the served certificate's responder asked from here) and
+    `crls` (where it names no OCSP URL, its CRL); `skipped` where nothing was asked. A certificate served at
+    several endpoints is asked about once."""
+    checks = [{key: endpoint[key] for key in ENDPOINT_KEYS} for endpoint in endpoints]
+    staples = staple.check_endpoints(checks, ca_certs=ca_certs, retries=retries, retry_delay=retry_delay,
+                                     timeout=timeout, tls_version=tls_version, keep_served=True)
+    asked: Dict[Tuple[str, str], Dict[str, Any]] = {}
+    crl_cache: Dict[str, Any] = {}
+    responders, crls = [], []
+    for checked in staples:
+        leaf, issuer = staple.take_served(checked)
+        ask = _outside_question(checked, leaf, issuer)
+        if ask is None:
+            responders.append({"skipped": True})
+            crls.append({"skipped": True})
+            continue
+        key = (ask, certificates.sha256_fingerprint(leaf))
+        if key not in asked:
+            asked[key] = _ask_outside(ask, checked, leaf, issuer, fetch, download, timeout, crl_cache)
+        responders.append(asked[key] if ask == "responder" else {"skipped": True})
+        crls.append(asked[key] if ask == "crl" else {"skipped": True})
+    return {"endpoints": staples, "responders": responders, "crls": crls}
+
+
+def _outside_question(checked: Mapping[str, Any], leaf: Any, issuer: Any) -> Optional[str]:
+    """Whom to ask about a certificate served without a staple: its responder, its CRL (no OCSP URL), or
+    nobody (a staple came, or nothing was served)."""
+    if leaf is None:
+        return None
+    if checked["verdict"] == verdicts.NOT_APPLICABLE:
+        return "crl"
+    return "responder" if checked["verdict"] == verdicts.NO_STAPLE else None
+
+
+def _ask_outside(ask: str, checked: Mapping[str, Any], leaf: Any, issuer: Any, fetch: ocsp.HttpFetch,
+                 download: crl.Download, timeout: float, crl_cache: Dict[str, Any]) -> Dict[str, Any]:
+    if issuer is None:
+        return {"failed": True, "msg": "the issuer of %s (%s) is neither served nor in the CA certificates given, "
+                "so its %s cannot be asked; serve the full chain or give the issuer"
+                % (checked["subject"], checked["issuer"], "OCSP responder" if ask == "responder" else "CRL")}
+    if ask == "crl":
+        return crl.check_certificate(leaf, issuer, download, timeout=timeout, cache=crl_cache)
+    return ocsp.ask(list(checked["ocsp_uris"]), leaf, issuer, fetch, timeout=timeout)
 
 
 def _responder(endpoint: Mapping[str, Any], checked: Mapping[str, Any], fetch: ocsp.HttpFetch,

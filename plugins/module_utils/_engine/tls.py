@@ -337,6 +337,27 @@ def endpoint_name(host: str, port: int, server_name: Optional[str]) -> str:
     return "%s:%s" % (host, port)
 
 
+def parse_endpoint(text: str, default_port: int = 443) -> Tuple[str, int, Optional[str]]:
+    """(host, port, server_name) of `host[:port][/server_name]` (an IPv6 address in brackets: `[::1]:443/name`);
+    ValueError saying what is wrong otherwise."""
+    address, _slash, server_name = text.strip().partition("/")
+    host, port_text = address, ""
+    if address.startswith("["):
+        host, bracket, rest = address[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError("%r: write an IPv6 address as [address]:port" % text)
+        port_text = rest[1:]
+    elif address.count(":") == 1:
+        host, _colon, port_text = address.partition(":")
+    if not host or (_slash and not server_name):
+        raise ValueError("%r: give host[:port][/server_name], e.g. lb1.example.com:443/www.example.com" % text)
+    if not port_text:
+        return host, default_port, server_name or None
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ValueError("%r: %r is not a TCP port; give a port from 1 to 65535" % (text, port_text))
+    return host, int(port_text), server_name or None
+
+
 def _is_ip_address(host: str) -> bool:
     for family in (socket.AF_INET, socket.AF_INET6):
         try:

@@ -100,6 +100,9 @@ def _summary(data: Dict[str, Any]) -> str:
                     % (severity, severity, s[severity], severity) for severity in report.SEVERITIES)
     cards += '<div class="card"><span class="count" id="count-endpoints">%d</span> endpoints</div>' % s["endpoints"]
     cards += '<div class="card"><span class="count" id="count-hosts">%d</span> hosts</div>' % s["hosts"]
+    if s.get("outside_endpoints"):
+        cards += ('<div class="card" title="checked from the controller: no host logged in to"><span class="count" '
+                  'id="count-outside">%d</span> endpoints checked from outside</div>' % s["outside_endpoints"])
     cards += _coverage_card(data)
     since = data.get("since_last")
     change = (' <a href="#since-last">Since the last audit: %d new, %d fixed.</a>'

@@ -20,6 +20,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import lifetime
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import verdicts
+from ansible_collections.tlsops.ocsp.plugins.module_utils._report.stapling_report import OUTSIDE
 
 Entry = Dict[str, Any]
 Finding = Dict[str, Any]
@@ -289,15 +290,17 @@ def build(entries: Iterable[Entry], hosts_without_servers: Sequence[str] = (),
     for row in rows:
         by_verdict[row.get("verdict") or "none"] = by_verdict.get(row.get("verdict") or "none", 0) + 1
     items = fix_first(rows)
-    covered = coverage(rows, hosts_without_servers, not_audited, targeted)
+    from_hosts = [row for row in rows if row.get("checked_from") != OUTSIDE]  # outside: no host was audited
+    covered = coverage(from_hosts, hosts_without_servers, not_audited, targeted)
     blind = [coverage_line(item) for item in covered["not_audited"] + covered["unreadable_servers"]]
     data: Dict[str, Any] = {
         "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "summary": dict({
-            "hosts": len({r.get("inventory_host") for r in rows} | set(hosts_without_servers)
+            "hosts": len({r.get("inventory_host") for r in from_hosts} | set(hosts_without_servers)
                          | {item["host"] for item in covered["not_audited"]}),
             "hosts_by_state": covered["counts"],
             "endpoints": len(rows),
+            "outside_endpoints": len(rows) - len(from_hosts),
             "by_verdict": dict(sorted(by_verdict.items())),
         }, **{severity: sum(1 for r in rows if r["severity"] == severity) for severity in SEVERITIES}),
         "coverage": covered,
@@ -361,8 +364,10 @@ def summary_line(report: Dict[str, Any]) -> str:
     states = s.get("hosts_by_state") or {}
     blind = ", ".join("%d %s" % (count, state.replace("_", " ")) for state, count in states.items()
                       if state != "audited" and count)
-    return "%d hosts%s, %d endpoints (%s); %d critical, %d warnings" % (
-        s["hosts"], " (%s)" % blind if blind else "", s["endpoints"], verdict_counts, s["critical"], s["warning"])
+    outside = ", %d checked from outside" % s["outside_endpoints"] if s.get("outside_endpoints") else ""
+    return "%d hosts%s, %d endpoints%s (%s); %d critical, %d warnings" % (
+        s["hosts"], " (%s)" % blind if blind else "", s["endpoints"], outside, verdict_counts, s["critical"],
+        s["warning"])
 
 
 def human_duration(seconds: float) -> str:

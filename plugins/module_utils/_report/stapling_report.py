@@ -15,6 +15,8 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 SERVER_KINDS = ("nginx", "apache", "haproxy", "iis")
+# the server kind, check place and host of an endpoint checked from the controller, not from a host of its own
+OUTSIDE = "outside"
 SOURCES = (("staple", "verdict", ("good", "revoked")),
            ("responder", "responder_verdict", ("good", "revoked", "unknown")),
            ("crl", "crl_verdict", ("good", "revoked")))
@@ -39,14 +41,15 @@ def _failure(entry: Dict[str, Any]) -> Optional[str]:
     return None
 
 
-def _with_responder(entry: Dict[str, Any], responder: Optional[Dict[str, Any]]) -> Dict[str, Any]:
-    """Say why nothing was stapled: what the responder tells the host itself."""
+def _with_responder(entry: Dict[str, Any], responder: Optional[Dict[str, Any]],
+                    asked_from: str = "this host") -> Dict[str, Any]:
+    """Say why nothing was stapled: what the responder tells the host itself (or the controller, from outside)."""
     if not responder or responder.get("skipped"):
         return entry
     verdict = responder.get("verdict") or "unchecked"
     said = responder.get("reason") or responder.get("msg") or "no answer"
     return dict(entry, responder_verdict=verdict, responder_reason=said,
-                reason=f"{entry['reason']}; asked from this host, the OCSP responder says {verdict}: {said}")
+                reason=f"{entry['reason']}; asked from {asked_from}, the OCSP responder says {verdict}: {said}")
 
 
 def _with_diagnosis(entry: Dict[str, Any], diagnosis: Optional[Dict[str, Any]]) -> Dict[str, Any]:
@@ -118,6 +121,24 @@ def stapling_report(endpoints: List[Dict[str, Any]], staples: List[Dict[str, Any
                                                        _aligned(diagnoses, len(endpoints)))]
     failures = [message for message in map(_failure, entries) if message]
     return {"endpoints": entries, "summary": [_summary_line(entry) for entry in entries], "failures": failures}
+
+
+def outside_entries(staples: List[Dict[str, Any]], responders: List[Dict[str, Any]], crls: List[Dict[str, Any]],
+                    names: Optional[List[Optional[str]]] = None) -> List[Dict[str, Any]]:
+    """Fact entries of endpoints checked from outside (stapling_check.check_outside, its results aligned): no
+    host was logged in to and no file read, so `server_kind`, `checked_from` and, unless `names` gives the
+    endpoint's inventory name, `inventory_host` say OUTSIDE; revocation comes from the staple, else the
+    responder or the CRL asked from the controller."""
+    names = names or [None] * len(staples)
+    return [_with_revocation(_with_crl(_with_responder(_outside_entry(staple, name), answer, "the controller"), crl))
+            for staple, answer, crl, name in zip(staples, responders, crls, names)]
+
+
+def _outside_entry(staple: Dict[str, Any], name: Optional[str]) -> Dict[str, Any]:
+    served = staple.get("ocsp_uris") is not None  # nothing is known of an endpoint that could not be reached
+    return dict(staple, server_kind=OUTSIDE, checked_from=OUTSIDE, inventory_host=name or OUTSIDE,
+                certificate_path=None, stapling_applicable=bool(staple.get("ocsp_uris")) if served else None,
+                stapling_reason=None, changed=False, configured_by=None)
 
 
 def host_summary(host: str, servers: List[str], endpoints: List[Dict[str, Any]]) -> Dict[str, Any]:

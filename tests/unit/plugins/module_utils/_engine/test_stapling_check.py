@@ -100,3 +100,50 @@ def test_a_certificate_file_without_its_issuer_is_reported_not_raised(tmp_path, 
 def test_nothing_to_check_asks_nothing():
     assert stapling_check.check_planned([], None, None) == {
         "endpoints": [], "responders": [], "crls": [], "diagnoses": []}
+
+
+def outside(port: int, name: str = SERVER_NAME) -> Dict[str, object]:
+    return {"host": "127.0.0.1", "port": port, "server_name": name}
+
+
+def test_from_outside_the_served_certificate_stands_for_the_file_and_each_is_asked_about_once(
+        pki, leaf, serve, no_ocsp_leaf, port):
+    stapled = serve(leaf, pki.response(leaf.cert))
+    silent_leaf = pki.leaf(SERVER_NAME)
+    silent = serve(silent_leaf)
+    no_ocsp = serve(no_ocsp_leaf)
+    transports = Transports(pki, {silent_leaf.cert.serial_number: pki.response(silent_leaf.cert, "revoked")},
+                            revoked=(no_ocsp_leaf.cert.serial_number,))
+    endpoints = [outside(stapled), outside(silent), outside(silent, "alias.example.test"), outside(no_ocsp),
+                 outside(port)]
+
+    checked = stapling_check.check_outside(endpoints, transports.fetch, transports.download, timeout=5)
+
+    assert [entry["verdict"] for entry in checked["endpoints"]] == [
+        verdicts.GOOD, verdicts.NO_STAPLE, verdicts.NO_STAPLE, verdicts.NOT_APPLICABLE, verdicts.UNREACHABLE]
+    assert all(set(entry) == set(checked["endpoints"][0]) for entry in checked["endpoints"])  # plain data again
+    assert transports.ocsp_urls == [pki.ocsp_url]  # one certificate at two names: asked once
+    assert transports.crl_urls == [CRL_URL]
+    entries = stapling_report.outside_entries(checked["endpoints"], checked["responders"], checked["crls"],
+                                              names=[None, "lb1", None, None, None])
+    assert [(entry["revocation_status"], entry["revocation_source"]) for entry in entries] == [
+        ("good", "staple"), ("revoked", "responder"), ("revoked", "responder"), ("revoked", "crl"), (None, None)]
+    assert [entry["inventory_host"] for entry in entries] == ["outside", "lb1", "outside", "outside", "outside"]
+    assert {(entry["checked_from"], entry["server_kind"]) for entry in entries} == {("outside", "outside")}
+    assert "asked from the controller, the OCSP responder says revoked" in entries[1]["reason"]
+    assert [entry["stapling_applicable"] for entry in entries] == [True, True, True, False, None]
+
+
+def test_from_outside_an_issuer_neither_served_nor_given_is_said_not_asked(pki, serve):
+    lonely = pki.leaf(SERVER_NAME)
+    port = serve(lonely, chain=[])
+    transports = Transports(pki, {lonely.cert.serial_number: pki.response(lonely.cert)})
+
+    checked = stapling_check.check_outside([outside(port)], transports.fetch, transports.download, timeout=5)
+
+    assert checked["responders"][0]["failed"] and "neither served nor in the CA certificates" in \
+        checked["responders"][0]["msg"]
+    assert transports.ocsp_urls == []
+    with_ca = stapling_check.check_outside([outside(port)], transports.fetch, transports.download, timeout=5,
+                                           ca_certs=[pki.intermediate.cert])
+    assert transports.ocsp_urls == [pki.ocsp_url] and not with_ca["responders"][0].get("failed")

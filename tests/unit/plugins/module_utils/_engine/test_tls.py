@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import selectors
 import socket
 import threading
@@ -302,3 +303,35 @@ def test_run_all_ends_when_the_last_generator_ends_without_waiting():
 
     assert outcomes == ["waited", "done"]
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("lb1.example.com", ("lb1.example.com", 443, None)),
+    ("lb1.example.com:8443", ("lb1.example.com", 8443, None)),
+    ("192.0.2.10:8443/www.example.com", ("192.0.2.10", 8443, "www.example.com")),
+    ("lb1.example.com/www.example.com", ("lb1.example.com", 443, "www.example.com")),
+    ("[2001:db8::1]:443/www.example.com", ("2001:db8::1", 443, "www.example.com")),
+    ("[2001:db8::1]", ("2001:db8::1", 443, None)),
+    ("2001:db8::1", ("2001:db8::1", 443, None)),
+    (" edge.example.net:443 ", ("edge.example.net", 443, None)),
+])
+def test_an_endpoint_is_read_as_host_port_and_server_name(text, expected):
+    assert tls.parse_endpoint(text) == expected
+
+
+@pytest.mark.parametrize("text, words", [
+    ("lb1.example.com:70000", "'70000' is not a TCP port; give a port from 1 to 65535"),
+    ("lb1.example.com:https", "'https' is not a TCP port"),
+    ("lb1.example.com:", None),
+    ("[2001:db8::1", "write an IPv6 address as [address]:port"),
+    ("[2001:db8::1]8443", "write an IPv6 address as [address]:port"),
+    (":443", "give host[:port][/server_name]"),
+    ("lb1.example.com:443/", "give host[:port][/server_name]"),
+    ("", "give host[:port][/server_name]"),
+])
+def test_an_endpoint_that_cannot_be_read_says_what_to_write(text, words):
+    if words is None:  # an empty port is the default port
+        assert tls.parse_endpoint(text) == ("lb1.example.com", 443, None)
+        return
+    with pytest.raises(ValueError, match=re.escape(words)):
+        tls.parse_endpoint(text)

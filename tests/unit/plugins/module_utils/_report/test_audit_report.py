@@ -8,6 +8,7 @@ import json
 import pytest
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_report as report
+from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_html
 from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_markdown
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import verdicts
 from tests.support import audit_entries
@@ -120,7 +121,7 @@ def test_build_sorts_worst_first_and_counts():
         entry(verdicts.NO_STAPLE, inventory_host="c", stapled=False),
     ], hosts_without_servers=["d"], now=NOW)
     assert [r["verdict"] for r in data["endpoints"]] == ["revoked", "no_staple", "good"]
-    assert data["summary"] == {"hosts": 4, "endpoints": 3, "critical": 1, "warning": 1, "ok": 1,
+    assert data["summary"] == {"hosts": 4, "endpoints": 3, "outside_endpoints": 0, "critical": 1, "warning": 1, "ok": 1,
                                "by_verdict": {"good": 1, "no_staple": 1, "revoked": 1},
                                "hosts_by_state": {"audited": 4, "unreachable": 0, "failed": 0, "not_run": 0,
                                                   "unreadable_servers": 0}}
@@ -247,3 +248,16 @@ def test_what_could_not_be_audited_is_counted_named_and_critical():
         "ghost could not be audited (unreachable): Failed to connect to the host via ssh",
         "web2 apache could not be read: apache2ctl -t failed: Syntax error on line 3"]
     assert report.summary_line(data).startswith("5 hosts (1 unreachable, 1 failed, 1 not run, 1 unreadable servers), ")
+
+
+def test_endpoints_checked_from_outside_are_reported_and_counted_but_are_no_host():
+    outside = dict(server_kind="outside", checked_from="outside", inventory_host="outside", certificate_path=None)
+    rows = [entry("good", inventory_host="web1"), entry("revoked", host="192.0.2.8", **outside),
+            entry("unreachable", stapled=False, host="192.0.2.9", **dict(outside, inventory_host="lb1"))]
+    data = report.build(rows, now=NOW, targeted=["web1"])
+
+    assert data["summary"]["hosts"] == 1 and data["coverage"]["audited"] == ["web1"]
+    assert (data["summary"]["endpoints"], data["summary"]["outside_endpoints"]) == (3, 2)
+    assert report.summary_line(data).startswith("1 hosts, 3 endpoints, 2 checked from outside (")
+    assert any(line.startswith("outside outside 192.0.2.8:443") and " revoked - " in line for line in data["critical"])
+    assert 'id="count-outside">2</span> endpoints checked from outside' in audit_html.render_html(data)
