@@ -26,22 +26,19 @@ import os
 import random
 import resource
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
 from tests.conftest import COLLECTIONS_PATH  # noqa: E402  (makes the collection importable)
+from tests.support.many_endpoints import Site, Target, make_targets, private_nginx  # noqa: E402
 from tests.support.pki import Issued, SServer, TestPKI, corrupt_signature  # noqa: E402
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import staple
@@ -155,25 +152,6 @@ EXPECTED = {"good": "good", "revoked": "revoked", "no_staple": "no_staple", "wro
             "bad_signature": "bad_signature", "not_applicable": "not_applicable"}
 
 
-@dataclass
-class Site:
-    name: str
-    kind: str
-    leaf: Issued
-    staple: Optional[bytes]
-
-
-@dataclass
-class Target:
-    address: str
-    port: int
-    site: Site
-
-    @property
-    def endpoint(self) -> Dict:
-        return {"host": self.address, "port": self.port, "server_name": self.site.name}
-
-
 def make_sites(pki: TestPKI) -> List[Site]:
     sites = []
     foreign = pki.leaf("foreign.example.test")
@@ -186,102 +164,9 @@ def make_sites(pki: TestPKI) -> List[Site]:
             "wrong_certificate": lambda: pki.response(foreign.cert),
             "bad_signature": lambda: corrupt_signature(pki.response(leaf.cert)),
         }.get(kind, lambda: None)()
-        sites.append(Site(name, kind, leaf, staple))
+        sites.append(Site(name, kind, leaf.pem + pki.intermediate.pem, leaf.key_pem, staple))
     return sites
 
-
-def make_targets(sites: Sequence[Site], count: int, addresses: int) -> List[Target]:
-    """`count` endpoints over 127.0.0.1..N, each on a port free on its address, round robin over the sites."""
-    targets = []
-    with ExitStack() as held:  # hold every port until all are picked, so none is picked twice
-        for index in range(count):
-            address = "127.0.0.%d" % (1 + index % addresses)
-            sock = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-            sock.bind((address, 0))
-            targets.append(Target(address, sock.getsockname()[1], sites[index % len(sites)]))
-    return targets
-
-
-NGINX_CONF = """\
-daemon off;
-master_process on;
-worker_processes 1;
-worker_rlimit_nofile {nofile};
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections {connections}; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/client_body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    ssl_protocols TLSv1.2 TLSv1.3;  # 1.22 leaves TLS 1.3 out of its default
-{servers}
-}}
-"""
-
-SERVER_BLOCK = """\
-    server {{
-{listens}
-        server_name {name};
-        ssl_certificate {prefix}/{name}.chain.pem;
-        ssl_certificate_key {prefix}/{name}.key;
-{stapling}
-        return 204;
-    }}
-"""
-
-
-@contextmanager
-def private_nginx(nginx: str, prefix: Path, targets: Sequence[Target], pki: TestPKI) -> Iterator[None]:
-    """A private nginx: one server block per site, listening on its targets, stapling its file (if any)."""
-    prefix.mkdir(parents=True)
-    blocks = []
-    for site in dict.fromkeys(target.site.name for target in targets):
-        mine = [target for target in targets if target.site.name == site]
-        blocks.append(server_block(prefix, mine, pki))
-    conf = prefix / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(prefix=prefix, servers="".join(blocks), nofile=len(targets) * 2 + 1024,
-                                      connections=len(targets) + 512))
-    process = subprocess.Popen([nginx, "-p", str(prefix), "-c", str(conf)], stdin=subprocess.DEVNULL)
-    try:
-        wait_listening(targets[-1], process, prefix / "error.log")
-        yield
-    finally:
-        process.send_signal(signal.SIGQUIT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def server_block(prefix: Path, targets: Sequence[Target], pki: TestPKI) -> str:
-    site = targets[0].site
-    (prefix / ("%s.chain.pem" % site.name)).write_bytes(site.leaf.pem + pki.intermediate.pem)
-    key = prefix / ("%s.key" % site.name)
-    key.write_bytes(site.leaf.key_pem)
-    key.chmod(0o600)
-    stapling = "        ssl_stapling off;"
-    if site.staple is not None:
-        (prefix / ("%s.der" % site.name)).write_bytes(site.staple)
-        stapling = "        ssl_stapling on;\n        ssl_stapling_file %s/%s.der;" % (prefix, site.name)
-    listens = "\n".join("        listen %s:%d ssl;" % (target.address, target.port) for target in targets)
-    return SERVER_BLOCK.format(listens=listens, name=site.name, prefix=prefix, stapling=stapling)
-
-
-def wait_listening(target: Target, process: subprocess.Popen, log: Path, wait: float = 30.0) -> None:
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            socket.create_connection((target.address, target.port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("nginx did not listen on %s:%d: %s"
-                     % (target.address, target.port, log.read_text(errors="replace")[-2000:]))
 
 
 # ---------------------------------------------------------------- part 2: the methods
@@ -387,7 +272,7 @@ def bench_fleet(workdir: Path, pki: TestPKI, args: argparse.Namespace) -> int:
     endpoints = [target.endpoint for target in targets]
     binary = None if args.skip_sslyze else sslyze_binary(args.sslyze_version)
     load_before = os.getloadavg()[0]
-    with private_nginx(args.nginx, workdir / "nginx", targets, pki):
+    with private_nginx(args.nginx, workdir / "nginx", targets):
         (module_seconds, result), module_cpu = with_cpu(
             lambda: run_ansible(MODULE, json.dumps({"endpoints": endpoints}), workdir))
         if "endpoints" not in result:

@@ -8,15 +8,19 @@ user's), and reports what each server role's own audit reports, without includin
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 
 from tests.conftest import free_port
 from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
 from tests.lab import core, role_vars
+from tests.support.many_endpoints import Site, make_targets, private_nginx
+from tests.support.pki import corrupt_signature
 from tests.support.role_checks import endpoint_facts
 
 INTEGRATION = Path(__file__).resolve().parent
@@ -138,3 +142,70 @@ def test_an_audit_never_goes_blind(enabled_lab: core.Lab, run_playbook, tmp_path
     assert "## Not audited" in (report_dir / "ocsp-audit.md").read_text()
     assert 'id="coverage"' in (report_dir / "ocsp-audit.html").read_text()
     assert 'tlsops_ocsp_hosts{state="unreachable"} 1' in (report_dir / "ocsp-audit.prom").read_text()
+
+
+def real_staple(leaf: dict[str, Any], state: dict[str, Any], dest: Path) -> bytes:
+    """What the lab's `openssl ocsp` responder answers for the leaf, as a server would staple it."""
+    subprocess.run(["openssl", "ocsp", "-issuer", state["pki"]["intermediate"]["cert"], "-cert", leaf["cert"],
+                    "-url", leaf["ocsp_url"], "-respout", str(dest), "-noverify"],
+                   check=True, capture_output=True, timeout=30)
+    return dest.read_bytes()
+
+
+def outside_sites(state: dict[str, Any], workdir: Path) -> list[Site]:
+    """The lab's leaves, served as an appliance would: a good staple from the real responder, a Must-Staple
+    certificate without one, a certificate without OCSP URL, and a forged staple."""
+    leaves = state["leaves"]
+
+    def site(leaf: str, kind: str, staple: Optional[bytes]) -> Site:
+        entry = leaves[leaf]
+        return Site(entry["server_name"], kind, Path(entry["fullchain"]).read_bytes(),
+                    Path(entry["key"]).read_bytes(), staple)
+
+    return [site("plain", "good", real_staple(leaves["plain"], state, workdir / "plain.der")),
+            site("must_staple", "no_staple", None),
+            site("no_ocsp", "not_applicable", None),
+            site("revoked", "bad_signature",
+                 corrupt_signature(real_staple(leaves["revoked"], state, workdir / "revoked.der")))]
+
+
+def test_endpoints_no_one_logs_in_to_are_audited_from_the_controller_in_the_same_report(
+        enabled_lab: core.Lab, run_playbook, tmp_path):
+    """200 loopback endpoints of a private nginx (an appliance's), given as tlsops_ocsp_outside_endpoints, and
+    one closed port in the inventory group tlsops_ocsp_outside: checked from the controller, reported beside the
+    audited host's endpoints and marked as checked from outside; the Must-Staple one without a staple fails the run."""
+    state = enabled_lab.state()
+    targets = make_targets(outside_sites(state, tmp_path), 200, addresses=4)
+    closed = "127.0.0.1:%d/lb.lab.test" % free_port()
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(json.dumps({"all": {
+        "hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}},
+        "children": {"tlsops_ocsp_outside": {"hosts": {"lb-down": {"tlsops_ocsp_endpoint": closed}}}}}}))
+    report_dir = tmp_path / "report"
+    with private_nginx(shutil.which("nginx") or "/usr/sbin/nginx", tmp_path / "appliance", targets):
+        run = run_playbook("tlsops.ocsp.audit", {
+            **all_role_vars(state, stapling_servers=["nginx"]), "tlsops_ocsp_report_dir": str(report_dir),
+            "tlsops_ocsp_outside_endpoints": [target.text for target in targets]}, inventory=str(inventory))
+
+    assert run.returncode != 0  # a Must-Staple certificate served without a staple is critical
+    data = json.loads((report_dir / "ocsp-audit.json").read_text())
+    outside = {(row["host"], row["port"]): row for row in data["endpoints"] if row.get("checked_from") == "outside"}
+    assert len(outside) == 201 and data["summary"]["outside_endpoints"] == 201
+    expected = {"good": ("good", "staple"), "no_staple": ("good", "responder"), "not_applicable": ("good", "crl"),
+                "bad_signature": (None, None)}
+    for target in targets:
+        row = outside[(target.address, target.port)]
+        assert (row["server_name"], row["verdict"]) == (target.site.name, target.site.kind), row["reason"]
+        assert (row["revocation_status"], row["revocation_source"]) == expected[target.site.kind], row
+        assert (row["inventory_host"], row["server_kind"]) == ("outside", "outside")
+    down = outside[("127.0.0.1", int(closed.split(":")[1].split("/")[0]))]
+    assert (down["inventory_host"], down["server_name"], down["verdict"]) == ("lb-down", "lb.lab.test", "unreachable")
+    host_rows = [row for row in data["endpoints"] if row.get("checked_from") != "outside"]
+    assert host_rows and {row["server_kind"] for row in host_rows} == {"nginx"}
+    assert data["coverage"]["audited"] == ["localhost"] and data["summary"]["hosts"] == 1
+    must_staple = state["leaves"]["must_staple"]["server_name"]
+    assert sum(line.startswith("outside outside 127.0.0.") and "(%s): no_staple - " % must_staple in line
+               for line in data["critical"]) == 50, data["critical"]
+    assert 'id="count-outside">201</span>' in (report_dir / "ocsp-audit.html").read_text()
+    metrics = (report_dir / "ocsp-audit.prom").read_text()
+    assert metrics.count('tlsops_ocsp_endpoint_verdict{host="outside",server="outside"') == 200
