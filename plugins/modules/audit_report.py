@@ -27,6 +27,14 @@ description:
   - When O(dest) holds C(ocsp-audit.json) from the last run, it is kept as
     C(ocsp-audit.previous.json) and the report lists the findings that are new and those that
     were fixed since.
+  - Endpoints that no one logs in to (load balancers, appliances, CDN edges, partners' sites) are checked from
+    where the module runs, the controller, and reported beside the rest (O(outside_endpoints),
+    O(outside_group)): the staple verified against the served certificate and its issuer (signature, signer
+    authority, CertID, freshness, as M(tlsops.ocsp.staple_info) does); where nothing is stapled, the served
+    certificate's OCSP responder is asked from here; where it names no OCSP URL, its CRL is downloaded and
+    verified. A certificate served at many endpoints is asked about once. Their rows say V(outside) as
+    C(checked_from) and C(server_kind), and as C(inventory_host) unless the endpoint has an inventory name;
+    they count in no host's coverage.
   - Meant to run once, on the controller, with C(delegate_to=localhost) and C(run_once=true).
 author:
   - tlsops maintainers (@tlsops)
@@ -36,7 +44,34 @@ options:
       - Endpoint entries, each tagged with C(inventory_host).
     type: list
     elements: dict
-    required: true
+    default: []
+  outside_endpoints:
+    description:
+      - Endpoints to check from outside. Each is a string C(host[:port][/server_name]) (an IPv6 address in
+        brackets, C([2001:db8::1]:443/www.example.com); port 443 when not given; the server name sent as
+        SNI defaults to the host unless that is an address), or a dictionary with C(host), C(port),
+        C(server_name) and C(name) (the name its row carries as C(inventory_host)).
+      - Endpoints that cannot be read as given fail the module, all of them named, before any is checked.
+    type: list
+    elements: raw
+    default: []
+  outside_group:
+    description:
+      - An inventory group whose hosts are endpoints to check from outside; their rows carry their inventory
+        names. Read on the controller by the module's action plugin; a group not in the inventory fails it.
+      - Each host is checked at its C(tlsops_ocsp_endpoint) (C(host[:port][/server_name])) when set, else at
+        its name read the same way, its C(ansible_host) and C(ansible_port) taking the place of the address
+        and port when set (the name is then the server name). C(tlsops_ocsp_server_name) sets the server name.
+    type: str
+  outside_ca_path:
+    description:
+      - File with CA certificates (PEM bundle or one DER certificate) where the issuer of a certificate served
+        from outside is looked for when the endpoint does not serve it in its chain.
+    type: path
+  outside_timeout:
+    description: Seconds one handshake, OCSP request or CRL download of the outside checks may take.
+    type: float
+    default: 10
   hosts_without_servers:
     description:
       - Inventory hosts on which no nginx, Apache or IIS was found; listed in the report, not failed.
@@ -94,6 +129,11 @@ attributes:
   platform:
     support: full
     platforms: posix
+requirements:
+  - cryptography >= 3.4.8 and pyOpenSSL >= 21.0.0, for O(outside_endpoints) and O(outside_group) only
+notes:
+  - The responders and CRL servers of the endpoints checked from outside are asked from where the module
+    runs, with its proxy settings: the endpoint's own server may reach them differently.
 seealso:
   - module: tlsops.ocsp.staple_info
 """
@@ -106,6 +146,18 @@ EXAMPLES = r"""
   delegate_to: localhost
   run_once: true
   register: audit
+
+- name: Add the load balancers and a partner's site, checked from the controller
+  tlsops.ocsp.audit_report:
+    endpoints: "{{ audit_endpoints }}"
+    outside_endpoints:
+      - lb1.example.com
+      - 192.0.2.10:8443/www.example.com
+      - {host: edge.example.net, port: 443, server_name: shop.example.com, name: cdn-edge}
+    outside_group: appliances
+    dest: /srv/reports/ocsp
+  delegate_to: localhost
+  run_once: true
 """
 
 RETURN = r"""
@@ -143,14 +195,26 @@ files:
 
 import json
 import os
-from typing import Any, Callable, Dict, Optional
+import traceback
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tlsops.ocsp.plugins.module_utils._ansible.module_helpers import (
+    open_url_download, open_url_fetch, read_certificates, require_libraries)
 from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_report as report
 from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_html
 from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_markdown
 from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_metrics
+from ansible_collections.tlsops.ocsp.plugins.module_utils._report import stapling_report
+
+try:
+    from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import stapling_check
+    from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import tls
+except ImportError:
+    ENGINE_IMPORT_ERROR: Optional[str] = traceback.format_exc()
+else:
+    ENGINE_IMPORT_ERROR = None
 
 RENDERERS: Dict[str, Callable[[dict], str]] = {
     "json": report.render_json,
@@ -161,6 +225,7 @@ RENDERERS: Dict[str, Callable[[dict], str]] = {
 FILE_NAMES = {"json": "ocsp-audit.json", "markdown": "ocsp-audit.md", "html": "ocsp-audit.html",
               "metrics": "ocsp-audit.prom"}
 PREVIOUS = "ocsp-audit.previous.json"
+OUTSIDE_KEYS = ("host", "port", "server_name", "name")
 
 
 def write(module: AnsibleModule, path: str, text: str) -> None:
@@ -189,10 +254,62 @@ def read_previous(module: AnsibleModule, path: str) -> Optional[Dict[str, Any]]:
     return previous
 
 
+def read_outside_endpoint(index: int, given: Any) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
+    """(endpoint, None) or (None, what is wrong with outside_endpoints[index])."""
+    where = "outside_endpoints[%d]" % index
+    if isinstance(given, str):
+        try:
+            host, port, server_name = tls.parse_endpoint(given)
+        except ValueError as error:
+            return None, "%s: %s" % (where, error)
+        return {"host": host, "port": port, "server_name": server_name, "name": None}, None
+    if not isinstance(given, dict) or not isinstance(given.get("host"), str) or not given["host"]:
+        return None, "%s: give a string host[:port][/server_name] or a dictionary with host" % where
+    unknown = sorted(set(given) - set(OUTSIDE_KEYS))
+    if unknown:
+        return None, "%s: unknown keys %s; a dictionary takes %s" % (where, ", ".join(unknown),
+                                                                      ", ".join(OUTSIDE_KEYS))
+    try:
+        port = int(given.get("port") or 443)
+    except (TypeError, ValueError):
+        port = 0
+    if not 1 <= port <= 65535:
+        return None, "%s: port %r is not a TCP port; give a port from 1 to 65535" % (where, given.get("port"))
+    return {"host": given["host"], "port": port, "server_name": given.get("server_name"),
+            "name": given.get("name")}, None
+
+
+def checked_from_outside(module: AnsibleModule) -> List[Dict[str, Any]]:
+    """The rows of the outside endpoints (none without them); fails naming every endpoint that cannot be read."""
+    params = module.params
+    if not params["outside_endpoints"]:
+        return []
+    require_libraries(module, ENGINE_IMPORT_ERROR, pyopenssl=True)
+    read = [read_outside_endpoint(index, given) for index, given in enumerate(params["outside_endpoints"])]
+    problems = [problem for _endpoint, problem in read if problem]
+    if params["outside_timeout"] <= 0:
+        problems.append("outside_timeout: %s is not allowed; give a number of seconds above 0"
+                        % params["outside_timeout"])
+    if problems:
+        module.fail_json(msg="nothing was checked from outside; fix these %d problems: %s"
+                         % (len(problems), "; ".join(problems)), problems=problems)
+    endpoints = [endpoint for endpoint, _problem in read if endpoint]
+    ca_path = params["outside_ca_path"]
+    checked = stapling_check.check_outside(
+        endpoints, fetch=open_url_fetch, download=open_url_download, timeout=params["outside_timeout"],
+        ca_certs=read_certificates(module, ca_path, "outside_ca_path") if ca_path else [])
+    return stapling_report.outside_entries(checked["endpoints"], checked["responders"], checked["crls"],
+                                           names=[endpoint["name"] for endpoint in endpoints])
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "endpoints": {"type": "list", "elements": "dict", "required": True},
+            "endpoints": {"type": "list", "elements": "dict", "default": []},
+            "outside_endpoints": {"type": "list", "elements": "raw", "default": []},
+            "outside_group": {"type": "str"},  # the action plugin has added its hosts to outside_endpoints
+            "outside_ca_path": {"type": "path"},
+            "outside_timeout": {"type": "float", "default": 10},
             "hosts_without_servers": {"type": "list", "elements": "str", "default": []},
             "not_audited": {"type": "list", "elements": "dict", "default": []},
             "targeted": {"type": "list", "elements": "str", "default": []},
@@ -213,7 +330,8 @@ def main() -> None:
     if malformed:
         module.fail_json(msg="not_audited: each item needs host and a state of unreachable, failed or unreadable "
                              "(with its reason); got %s" % malformed[0])
-    data = report.build(module.params["endpoints"], module.params["hosts_without_servers"], previous=previous,
+    endpoints = module.params["endpoints"] + checked_from_outside(module)
+    data = report.build(endpoints, module.params["hosts_without_servers"], previous=previous,
                         not_audited=[dict(item, reason=str(item.get("reason") or "no reason given"))
                                      for item in not_audited],
                         targeted=module.params["targeted"])

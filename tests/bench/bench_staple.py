@@ -66,6 +66,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--skip-single", action="store_true", help="skip part 1 (same endpoint N times)")
     parser.add_argument("--skip-fleet", action="store_true", help="skip part 2 (many endpoints)")
     parser.add_argument("--skip-sslyze", action="store_true", help="part 2 without sslyze")
+    parser.add_argument("--outside", type=int, default=10000,
+                        help="part 3: endpoints of the whole tlsops.ocsp.audit playbook run (default 10000)")
+    parser.add_argument("--skip-outside", action="store_true", help="skip part 3 (the audit playbook)")
     return parser.parse_args()
 
 
@@ -312,6 +315,42 @@ def bench_fleet(workdir: Path, pki: TestPKI, args: argparse.Namespace) -> int:
     return module_wrong + engine_wrong
 
 
+# ---------------------------------------------------------------- part 3: the audit playbook from outside
+
+def bench_outside(workdir: Path, pki: TestPKI, args: argparse.Namespace) -> int:
+    """Part 3: `ansible-playbook tlsops.ocsp.audit` with every endpoint in tlsops_ocsp_outside_endpoints (no host
+    to log in to), timed as a whole, report written; returns how many verdicts in its report were wrong."""
+    sites = make_sites(pki)
+    targets = make_targets(sites, args.outside, args.addresses)
+    extra_vars = workdir / "outside.json"
+    report_dir = workdir / "outside-report"
+    extra_vars.write_text(json.dumps({"tlsops_ocsp_outside_endpoints": [target.text for target in targets],
+                                      "tlsops_ocsp_report_dir": str(report_dir)}))
+    inventory = workdir / "no-hosts.ini"
+    inventory.write_text("")  # the report play runs on the implicit localhost
+    playbook = str(Path(sys.executable).parent / "ansible-playbook")
+    load_before = os.getloadavg()[0]
+    with private_nginx(args.nginx, workdir / "nginx-outside", targets):
+        (seconds, run), cpu = with_cpu(lambda: timed(lambda: subprocess.run(
+            [playbook, "-i", str(inventory), "tlsops.ocsp.audit", "-e", "@%s" % extra_vars],
+            env=dict(ansible_env(workdir), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default"),
+            capture_output=True, text=True, timeout=900, check=False)))
+    report_file = report_dir / "ocsp-audit.json"
+    if not report_file.exists():
+        raise SystemExit("the audit wrote no report (rc %d): %s" % (run.returncode, (run.stdout + run.stderr)[-3000:]))
+    rows = {(row["host"], row["port"]): row for row in json.loads(report_file.read_text())["endpoints"]}
+    wrong, summary = judged([rows.get((t.address, t.port), {"host": None, "port": None, "verdict": None,
+                                                            "reason": "missing from the report"}) for t in targets],
+                            targets)
+    print_table("3. the whole audit playbook over %d endpoints from outside (exit %d: the report's critical findings; "
+                "load average %.1f before, %.1f after)" % (len(targets), run.returncode, load_before,
+                                                            os.getloadavg()[0]),
+                [("run", "wall", "per endpoint", "CPU (ansible and its modules)", "verdicts in the report"),
+                 ("ansible-playbook tlsops.ocsp.audit", "%.2f s" % seconds, "%.3f ms" % (seconds * 1000 / len(targets)),
+                  "%.2f s" % cpu, summary)])
+    return wrong
+
+
 def main() -> None:
     args = parse_args()
     pki = TestPKI()
@@ -323,6 +362,8 @@ def main() -> None:
             bench_single(workdir, pki, leaf, pki.response(leaf.cert), args)
         if not args.skip_fleet:
             wrong = bench_fleet(workdir, pki, args)
+        if not args.skip_outside:
+            wrong += bench_outside(workdir, pki, args)
     if wrong:
         raise SystemExit("%d verdicts of ours were wrong (see above)" % wrong)
 

@@ -6,6 +6,7 @@ The bench (tests/bench/bench_staple.py) and the outside audit's integration test
 """
 from __future__ import annotations
 
+import resource
 import signal
 import socket
 import subprocess
@@ -94,8 +95,10 @@ def private_nginx(nginx: str, prefix: Path, targets: Sequence[Target]) -> Iterat
     for site in dict.fromkeys(target.site.name for target in targets):
         blocks.append(server_block(prefix, [target for target in targets if target.site.name == site]))
     conf = prefix / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(prefix=prefix, servers="".join(blocks), nofile=len(targets) * 2 + 1024,
-                                      connections=len(targets) + 512))
+    # nginx takes a connection (and a file descriptor) per listening socket, then one per client
+    nofile = min(len(targets) * 2 + 1024, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+    conf.write_text(NGINX_CONF.format(prefix=prefix, servers="".join(blocks), nofile=nofile,
+                                      connections=len(targets) * 2 + 1024))
     process = subprocess.Popen([nginx, "-p", str(prefix), "-c", str(conf)], stdin=subprocess.DEVNULL)
     try:
         wait_listening(targets[-1], process, prefix / "error.log")

@@ -17,6 +17,7 @@ certificates cannot be renewed as they are.
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 from typing import Any, Dict, Optional, Tuple
 
@@ -40,8 +41,14 @@ def parse_time(value: Optional[str]) -> Optional[datetime.datetime]:
     """An ISO 8601 UTC time as the engine writes it (2026-11-24T04:03:19Z); None when empty or unreadable."""
     if not value:
         return None
+    return _parsed(str(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(value: str) -> Optional[datetime.datetime]:
+    # a fleet report reads the same few times at every one of its endpoints, several times each (strptime is slow)
     try:
-        return datetime.datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_UTC)
+        return datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_UTC)
     except ValueError:
         return None
 

@@ -17,11 +17,13 @@ applied for every endpoint at its own time.
 from __future__ import annotations
 
 import datetime
+import functools
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import certificates
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import ocsp
+from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import forked
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import tls
 from ansible_collections.tlsops.ocsp.plugins.module_utils._engine import verdicts
 
@@ -37,7 +39,7 @@ _RETRYABLE = frozenset((verdicts.NO_STAPLE, verdicts.UNREACHABLE))
 _LEAF_FIELDS = ("must_staple", "ocsp_uris", "serial_number", "subject", "issuer", "not_after", "lifetime_days")
 _RESPONSE_FIELDS = ("verdict", "reason", "cert_status", "this_update", "next_update", "seconds_until_next_update")
 
-# where a `keep_served` check keeps the served leaf and its issuer (objects, not data: `take_served` takes them off)
+# where a `keep_served` check keeps the DER of the served leaf and its issuer (`take_served` takes and loads them)
 SERVED = "_served"
 
 # Each running check holds a socket: this cap keeps a batch well inside the
@@ -70,16 +72,27 @@ def check_endpoint(
                                 Verifier()))
 
 
-def check_endpoints(endpoints: Sequence[Dict[str, Any]], workers: int = 64, **common: Any) -> List[Dict[str, Any]]:
+def check_endpoints(endpoints: Sequence[Dict[str, Any]], workers: int = 64, processes: Optional[int] = None,
+                    **common: Any) -> List[Dict[str, Any]]:
     """check_endpoint for each endpoint dict (host, port, server_name...), concurrently, in input order.
 
     Keys of an endpoint override `common`. At most `workers` (capped at
-    MAX_WORKERS) checks run at once, which also bounds the sockets held open;
-    a check waiting `retry_delay` before its next attempt lets another run.
+    MAX_WORKERS) checks run at once per process, which also bounds the sockets
+    held open; a check waiting `retry_delay` before its next attempt lets
+    another run. A long list is shared among `processes` forked processes
+    (default: one per usable CPU, none with fewer than forked.MIN_SHARE
+    endpoints): the handshakes cost CPU, and one event loop uses one core.
     """
+    if processes is None:
+        processes = forked.process_count(len(endpoints), forked.usable_cpus())
+    check_share = functools.partial(_check_share, workers=min(workers, MAX_WORKERS), common=common)
+    return forked.spread(check_share, endpoints, processes)
+
+
+def _check_share(endpoints: List[Dict[str, Any]], workers: int, common: Dict[str, Any]) -> List[Dict[str, Any]]:
     verifier = Verifier()
     checks = [_check_steps(verifier=verifier, **dict(common, **endpoint)) for endpoint in endpoints]
-    return tls.run_all(checks, min(workers, MAX_WORKERS))
+    return tls.run_all(checks, workers)
 
 
 class Verifier:
@@ -198,16 +211,18 @@ def _attempt(
         return entry
     entry.update((key, _copy(facts[key])) for key in _LEAF_FIELDS)
     entry.update(_judge(served, chain_der, facts, ca_certs, at, endpoint, verifier))
-    if keep_served:
+    if keep_served:  # DER: it crosses from a worker process
         found = verifier.issuer(served.chain, chain_der, ca_certs)
-        entry[SERVED] = (served.chain[0], found[0] if found else None)
+        entry[SERVED] = (chain_der[0], found[1] if found else None)
     return entry
 
 
 def take_served(entry: Dict[str, Any]) -> Tuple[Optional[x509.Certificate], Optional[x509.Certificate]]:
     """Take the (leaf, issuer or None) a `keep_served` check kept off its entry ((None, None) when nothing was
     served), so that the entry is plain data again."""
-    return entry.pop(SERVED, (None, None))
+    leaf_der, issuer_der = entry.pop(SERVED, (None, None))
+    return (x509.load_der_x509_certificate(leaf_der) if leaf_der else None,
+            x509.load_der_x509_certificate(issuer_der) if issuer_der else None)
 
 
 def _copy(value: Any) -> Any:

@@ -123,10 +123,11 @@ def _unique(rows: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
 def render_metrics(data: Dict[str, Any]) -> str:
     """ocsp-audit.prom: per-endpoint gauges, then the audit's time and counts, then `# EOF`."""
     rows = _unique(data["endpoints"])
+    row_labels = [tuple(_endpoint_labels(row)) for row in rows]  # the same in every family
     lines: List[str] = []
     for metric in ENDPOINT_METRICS:
-        samples = [(tuple(_endpoint_labels(row)) + tuple(labels), value)
-                   for row in rows for labels, value in metric.samples(row) if value is not None]
+        samples = [(labels + tuple(extra), value)
+                   for row, labels in zip(rows, row_labels) for extra, value in metric.samples(row) if value is not None]
         lines += _family(metric.name, metric.help, metric.unit, samples)
     when = lifetime.parse_time(data["generated_at"])
     lines += _family(PREFIX + "audit_timestamp_seconds", "When the audit ran (Unix time).", "seconds",

@@ -408,4 +408,14 @@ def revocation_text(row: Entry) -> str:
 
 
 def render_json(report: Dict[str, Any]) -> str:
-    return json.dumps(report, indent=2, sort_keys=True) + "\n"
+    """The report indented, except that each item of a top-level list (an endpoint, a finding) is one line:
+    as readable, and json's C encoder writes it (an indented encoding runs in Python, seconds at 10,000 rows)."""
+    members = []
+    for key in sorted(report):
+        value = report[key]
+        if isinstance(value, list) and value:
+            text = "[\n%s\n  ]" % ",\n".join("    " + json.dumps(item, sort_keys=True) for item in value)
+        else:
+            text = json.dumps(value, indent=2, sort_keys=True).replace("\n", "\n  ")
+        members.append("  %s: %s" % (json.dumps(key), text))
+    return "{\n%s\n}\n" % ",\n".join(members)

@@ -8,7 +8,9 @@ import stat
 
 import pytest
 
+from tests.conftest import free_port
 from tests.support import audit_entries
+from tests.unit.conftest import SERVER_NAME
 
 pytest.importorskip("ansible.module_utils.basic", reason="the modules run on ansible-core")
 
@@ -66,3 +68,42 @@ def test_unwritable_dest_names_it_and_the_option(run_module, tmp_path):
     blocker.write_text("")
     result = run_module(main, endpoints=[], dest=str(blocker / "report"))
     assert result["failed"] and str(blocker / "report") in result["msg"] and "dest" in result["msg"]
+
+
+def test_endpoints_checked_from_outside_join_the_report_marked_outside(run_module, tmp_path, good_port, leaf):
+    pytest.importorskip("OpenSSL", reason="the outside checks need pyOpenSSL")
+    closed = free_port()
+    result = run_module(main, endpoints=[audit_entries.entry("web1", 443, "www.example.test")],
+                        outside_endpoints=["127.0.0.1:%d/%s" % (good_port, SERVER_NAME),
+                                           {"host": "127.0.0.1", "port": closed, "name": "lb2"}],
+                        outside_timeout=5, dest=str(tmp_path))
+
+    assert result["summary"]["endpoints"] == 3 and result["summary"]["outside_endpoints"] == 2
+    assert result["summary"]["hosts"] == 1  # web1: the endpoints checked from outside are no host's
+    rows = {row["port"]: row for row in json.loads((tmp_path / "ocsp-audit.json").read_text())["endpoints"]}
+    good, down = rows[good_port], rows[closed]
+    assert (good["server_name"], good["verdict"], good["serial_number"]) == (SERVER_NAME, "good",
+                                                                             leaf.cert.serial_number)
+    assert (good["revocation_status"], good["revocation_source"], good["inventory_host"]) == ("good", "staple",
+                                                                                             "outside")
+    assert (good["checked_from"], good["server_kind"]) == ("outside", "outside")
+    assert (down["verdict"], down["inventory_host"], down["revocation_status"]) == ("unreachable", "lb2", None)
+    assert 'host="lb2",server="outside"' in (tmp_path / "ocsp-audit.prom").read_text()
+
+
+def test_every_outside_endpoint_that_cannot_be_read_is_named_and_none_is_checked(run_module, tmp_path):
+    pytest.importorskip("OpenSSL", reason="the outside checks need pyOpenSSL")
+    result = run_module(main, outside_endpoints=["lb1.example.com:70000", "fine.example.com", {"port": 443},
+                                                 {"host": "x.example.com", "sni": "y"}, 5],
+                        outside_timeout=0, dest=str(tmp_path))
+
+    assert result["failed"]
+    assert result["problems"] == [
+        "outside_endpoints[0]: 'lb1.example.com:70000': '70000' is not a TCP port; give a port from 1 to 65535",
+        "outside_endpoints[2]: give a string host[:port][/server_name] or a dictionary with host",
+        "outside_endpoints[3]: unknown keys sni; a dictionary takes host, port, server_name, name",
+        "outside_endpoints[4]: give a string host[:port][/server_name] or a dictionary with host",
+        "outside_timeout: 0.0 is not allowed; give a number of seconds above 0",
+    ]
+    assert result["msg"].startswith("nothing was checked from outside; fix these 5 problems: outside_endpoints[0]: ")
+    assert not (tmp_path / "ocsp-audit.json").exists()

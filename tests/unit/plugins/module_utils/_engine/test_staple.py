@@ -264,3 +264,16 @@ def test_check_endpoints_retries_on_the_loop_with_the_delay(serve, leaf, good_po
     assert [(entry["verdict"], entry["attempts"]) for entry in entries] == [
         (verdicts.NO_STAPLE, 3), (verdicts.GOOD, 1), (verdicts.NO_STAPLE, 3)]
     assert time.monotonic() - started >= 0.4
+
+
+def test_endpoints_shared_among_processes_give_what_one_process_gives(pki, leaf, serve):
+    good = serve(leaf, pki.response(leaf.cert))
+    silent = serve(pki.leaf(SERVER_NAME))
+    endpoints = [{"host": "127.0.0.1", "port": port, "server_name": SERVER_NAME} for port in (good, silent) * 3]
+
+    alone = staple.check_endpoints(endpoints, processes=1, timeout=5)
+    shared = staple.check_endpoints(endpoints, processes=3, timeout=5)
+
+    def judged(entries):
+        return [(entry["port"], entry["verdict"], entry["serial_number"]) for entry in entries]
+    assert judged(shared) == judged(alone) and [e["verdict"] for e in alone] == ["good", "no_staple"] * 3
