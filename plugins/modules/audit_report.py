@@ -28,8 +28,8 @@ description:
     C(ocsp-audit.previous.json) and the report lists the findings that are new and those that
     were fixed since.
   - Endpoints that no one logs in to (load balancers, appliances, CDN edges, partners' sites) are checked from
-    where the module runs, the controller, and reported beside the rest (O(outside_endpoints),
-    O(outside_group)): the staple verified against the served certificate and its issuer (signature, signer
+    where the module runs, the controller, and reported beside the rest (O(outside_endpoints) and
+    O(outside_group)). The staple is verified against the served certificate and its issuer (signature, signer
     authority, CertID, freshness, as M(tlsops.ocsp.staple_info) does); where nothing is stapled, the served
     certificate's OCSP responder is asked from here; where it names no OCSP URL, its CRL is downloaded and
     verified. A certificate served at many endpoints is asked about once. Their rows say V(outside) as
@@ -133,7 +133,7 @@ requirements:
   - cryptography >= 3.4.8 and pyOpenSSL >= 21.0.0, for O(outside_endpoints) and O(outside_group) only
 notes:
   - The responders and CRL servers of the endpoints checked from outside are asked from where the module
-    runs, with its proxy settings: the endpoint's own server may reach them differently.
+    runs, with its proxy settings; the endpoint's own server may reach them differently.
 seealso:
   - module: tlsops.ocsp.staple_info
 """
