@@ -267,8 +267,8 @@ def read_outside_endpoint(index: int, given: Any) -> Tuple[Optional[Dict[str, An
         return None, "%s: give a string host[:port][/server_name] or a dictionary with host" % where
     unknown = sorted(set(given) - set(OUTSIDE_KEYS))
     if unknown:
-        return None, "%s: unknown keys %s; a dictionary takes %s" % (where, ", ".join(unknown),
-                                                                      ", ".join(OUTSIDE_KEYS))
+        return None, "%s: unknown keys %s; a dictionary takes %s" % (
+            where, ", ".join(unknown), ", ".join(OUTSIDE_KEYS))
     try:
         port = int(given.get("port") or 443)
     except (TypeError, ValueError):

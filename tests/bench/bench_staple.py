@@ -171,7 +171,6 @@ def make_sites(pki: TestPKI) -> List[Site]:
     return sites
 
 
-
 # ---------------------------------------------------------------- part 2: the methods
 
 def counts(values: Sequence[str]) -> str:
@@ -342,9 +341,9 @@ def bench_outside(workdir: Path, pki: TestPKI, args: argparse.Namespace) -> int:
     wrong, summary = judged([rows.get((t.address, t.port), {"host": None, "port": None, "verdict": None,
                                                             "reason": "missing from the report"}) for t in targets],
                             targets)
-    print_table("3. the whole audit playbook over %d endpoints from outside (exit %d: the report's critical findings; "
-                "load average %.1f before, %.1f after)" % (len(targets), run.returncode, load_before,
-                                                            os.getloadavg()[0]),
+    title = ("3. the whole audit playbook over %d endpoints from outside (exit %d: the report's critical findings; "
+             "load average %.1f before, %.1f after)" % (len(targets), run.returncode, load_before, os.getloadavg()[0]))
+    print_table(title,
                 [("run", "wall", "per endpoint", "CPU (ansible and its modules)", "verdicts in the report"),
                  ("ansible-playbook tlsops.ocsp.audit", "%.2f s" % seconds, "%.3f ms" % (seconds * 1000 / len(targets)),
                   "%.2f s" % cpu, summary)])

@@ -250,10 +250,14 @@ def test_what_could_not_be_audited_is_counted_named_and_critical():
     assert report.summary_line(data).startswith("5 hosts (1 unreachable, 1 failed, 1 not run, 1 unreadable servers), ")
 
 
+def from_outside(verdict: str, host: str, name: str = "outside", **extra) -> dict:
+    return entry(verdict, host=host, server_kind="outside", checked_from="outside", inventory_host=name,
+                 certificate_path=None, **extra)
+
+
 def test_endpoints_checked_from_outside_are_reported_and_counted_but_are_no_host():
-    outside = dict(server_kind="outside", checked_from="outside", inventory_host="outside", certificate_path=None)
-    rows = [entry("good", inventory_host="web1"), entry("revoked", host="192.0.2.8", **outside),
-            entry("unreachable", stapled=False, host="192.0.2.9", **dict(outside, inventory_host="lb1"))]
+    rows = [entry("good", inventory_host="web1"), from_outside("revoked", "192.0.2.8"),
+            from_outside("unreachable", "192.0.2.9", name="lb1", stapled=False)]
     data = report.build(rows, now=NOW, targeted=["web1"])
 
     assert data["summary"]["hosts"] == 1 and data["coverage"]["audited"] == ["web1"]
