@@ -35,6 +35,10 @@ description:
     verified. A certificate served at many endpoints is asked about once. Their rows say V(outside) as
     C(checked_from) and C(server_kind), and as C(inventory_host) unless the endpoint has an inventory name;
     they count in no host's coverage.
+  - A sliced audit (AWX job slicing, or runs with C(--limit) shares) writes one part per slice (O(part)),
+    then one run merges them (O(merge_parts)) into the report, its metrics and its "since the last audit",
+    as if one audit had run; a host that two slices audited is counted once and said so, a host no slice
+    reported is V(not_run) when O(targeted) names it.
   - Meant to run once, on the controller, with C(delegate_to=localhost) and C(run_once=true).
 author:
   - tlsops maintainers (@tlsops)
@@ -110,6 +114,21 @@ options:
     elements: str
     choices: [json, markdown, html, metrics]
     default: [json, markdown, html, metrics]
+  part:
+    description:
+      - Write this slice's part, C(ocsp-audit.part-<part>.json) in O(dest), instead of the report. The part
+        holds what the report is built from (the endpoint entries, O(hosts_without_servers), O(not_audited), O(targeted)),
+        for O(merge_parts) to merge. Nothing else is written; the results are the slice's own.
+      - V(auto) names the part from the slice's hosts (a slice run again on the same hosts replaces its part),
+        the value for AWX job slicing, where every slice gets the same variables.
+    type: str
+  merge_parts:
+    description:
+      - Build the report from every part in O(dest) (see O(part)) and from the other options, then remove the
+        parts merged, so that the next sliced audit starts from none. Give O(targeted) every host the slices
+        were meant to audit; one that no part reports is V(not_run).
+    type: bool
+    default: false
   metrics_dest:
     description:
       - Directory for C(ocsp-audit.prom), for example node_exporter's C(--collector.textfile.directory);
@@ -184,8 +203,14 @@ since_last:
   returned: always
   type: dict
   sample: {"previous_generated_at": "2026-11-23T04:00:00Z", "new": 1, "fixed": 3, "added": 0, "gone": 0}
+merged_parts:
+  description: The parts merged (and removed) with O(merge_parts).
+  returned: always
+  type: list
+  elements: str
+  sample: [/srv/reports/ocsp-audit.part-3f9a1c2b7d10.json]
 files:
-  description: The files written (or that would be written in check mode).
+  description: The files written (or that would be written in check mode); with O(part), the part.
   returned: always
   type: list
   elements: str
@@ -195,6 +220,7 @@ files:
 
 import json
 import os
+import re
 import traceback
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -206,6 +232,7 @@ from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_r
 from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_html
 from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_markdown
 from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_metrics
+from ansible_collections.tlsops.ocsp.plugins.module_utils._report import audit_parts
 from ansible_collections.tlsops.ocsp.plugins.module_utils._report import stapling_report
 
 try:
@@ -226,6 +253,7 @@ FILE_NAMES = {"json": "ocsp-audit.json", "markdown": "ocsp-audit.md", "html": "o
               "metrics": "ocsp-audit.prom"}
 PREVIOUS = "ocsp-audit.previous.json"
 OUTSIDE_KEYS = ("host", "port", "server_name", "name")
+PART_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
 def write(module: AnsibleModule, path: str, text: str) -> None:
@@ -302,6 +330,66 @@ def checked_from_outside(module: AnsibleModule) -> List[Dict[str, Any]]:
                                            names=[endpoint["name"] for endpoint in endpoints])
 
 
+def read_parts(module: AnsibleModule, dest: str) -> List[Tuple[str, Dict[str, Any]]]:
+    """(path, part) of every slice's part in `dest`; fails naming a file that is not one."""
+    try:
+        names = sorted(name for name in os.listdir(dest)
+                       if name.startswith(audit_parts.FILE_PREFIX) and name.endswith(audit_parts.FILE_SUFFIX))
+    except OSError as exc:
+        module.fail_json(msg="merge_parts: cannot list the parts in dest %s: %s; give the directory the slices "
+                             "wrote their parts into" % (dest, exc))
+    parts = []
+    for name in names:
+        path = os.path.join(dest, name)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                parts.append((path, audit_parts.load(handle.read(), path)))
+        except (OSError, audit_parts.PartError) as exc:
+            module.fail_json(msg="merge_parts: %s" % exc)
+    return parts
+
+
+def report_inputs(module: AnsibleModule) -> Dict[str, Any]:
+    """What the report is built from: the options (endpoints checked from outside included), and with
+    merge_parts the slices' parts in dest too."""
+    params = module.params
+    not_audited = params["not_audited"]
+    malformed = [item for item in not_audited if not (isinstance(item.get("host"), str) and item.get("state") in (
+        report.UNREACHABLE, report.FAILED, report.UNREADABLE))]
+    if malformed:
+        module.fail_json(msg="not_audited: each item needs host and a state of unreachable, failed or unreadable "
+                             "(with its reason); got %s" % malformed[0])
+    inputs = {"endpoints": params["endpoints"] + checked_from_outside(module),
+              "hosts_without_servers": params["hosts_without_servers"],
+              "not_audited": [dict(item, reason=str(item.get("reason") or "no reason given")) for item in not_audited],
+              "targeted": params["targeted"], "counted_twice": [], "part_files": []}
+    if not params["merge_parts"]:
+        return inputs
+    parts = read_parts(module, os.path.abspath(params["dest"]))
+    merged, counted_twice = audit_parts.merge([part for _path, part in parts])
+    for key in audit_parts.INPUTS:
+        inputs[key] = merged[key] + inputs[key]
+    return dict(inputs, counted_twice=counted_twice, part_files=[path for path, _part in parts])
+
+
+def write_part(module: AnsibleModule, dest: str, inputs: Dict[str, Any], generated_at: str) -> str:
+    """This slice's part in dest (named by `part`, or from its hosts with `auto`); the path."""
+    name = module.params["part"]
+    if name == "auto":
+        name = audit_parts.default_name(inputs)
+    if not PART_NAME.match(name):
+        module.fail_json(msg="part: %r cannot name a file; give letters, digits, '.', '_' or '-', or auto" % name)
+    path = os.path.join(dest, audit_parts.file_name(name))
+    if not module.check_mode:
+        try:
+            os.makedirs(dest, mode=0o755, exist_ok=True)
+            write(module, path, audit_parts.render(name, generated_at, inputs))
+        except OSError as exc:
+            module.fail_json(msg="cannot write the audit part %s: %s; choose a writable directory shared by the "
+                                 "slices with the dest option" % (path, exc))
+    return path
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -317,43 +405,57 @@ def main() -> None:
             "formats": {"type": "list", "elements": "str", "choices": list(RENDERERS),
                         "default": list(RENDERERS)},
             "metrics_dest": {"type": "path"},
+            "part": {"type": "str"},
+            "merge_parts": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
+    if module.params["part"] and module.params["merge_parts"]:
+        module.fail_json(msg="part and merge_parts: a run either writes its slice's part or merges the parts; "
+                             "give one of them")
     dest = os.path.abspath(module.params["dest"])
     metrics_dest = os.path.abspath(module.params["metrics_dest"] or dest)
     json_path = os.path.join(dest, FILE_NAMES["json"])
-    previous = read_previous(module, json_path)
-    not_audited = module.params["not_audited"]
-    malformed = [item for item in not_audited if not (isinstance(item.get("host"), str) and item.get("state") in (
-        report.UNREACHABLE, report.FAILED, report.UNREADABLE))]
-    if malformed:
-        module.fail_json(msg="not_audited: each item needs host and a state of unreachable, failed or unreadable "
-                             "(with its reason); got %s" % malformed[0])
-    endpoints = module.params["endpoints"] + checked_from_outside(module)
-    data = report.build(endpoints, module.params["hosts_without_servers"], previous=previous,
-                        not_audited=[dict(item, reason=str(item.get("reason") or "no reason given"))
-                                     for item in not_audited],
-                        targeted=module.params["targeted"])
-    formats = module.params["formats"]
-    files = [os.path.join(metrics_dest if fmt == "metrics" else dest, FILE_NAMES[fmt]) for fmt in formats]
-    if not module.check_mode:
-        try:
-            for directory in {os.path.dirname(path) for path in files}:
-                os.makedirs(directory, mode=0o755, exist_ok=True)
-            if previous is not None and "json" in formats:
-                os.replace(json_path, os.path.join(dest, PREVIOUS))
-            for fmt, path in zip(formats, files):
-                write(module, path, RENDERERS[fmt](data))
-        except OSError as exc:
-            module.fail_json(msg="cannot write the audit report (dest %s, metrics_dest %s): %s; choose writable "
-                                 "directories with the dest and metrics_dest options" % (dest, metrics_dest, exc))
+    inputs = report_inputs(module)
+    previous = None if module.params["part"] else read_previous(module, json_path)
+    data = report.build(inputs["endpoints"], inputs["hosts_without_servers"], previous=previous,
+                        not_audited=inputs["not_audited"], targeted=inputs["targeted"],
+                        counted_twice=inputs["counted_twice"])
+    if module.params["part"]:
+        files = [write_part(module, dest, inputs, data["generated_at"])]
+    else:
+        files = write_report(module, data, dest, metrics_dest, previous is not None)
+        if not module.check_mode:
+            for path in inputs["part_files"]:  # merged: the next sliced run starts from none
+                os.remove(path)
     since = data["since_last"]
     module.exit_json(changed=not module.check_mode, summary=data["summary"],
                      summary_line=report.summary_line(data), critical=data["critical"], files=files,
+                     merged_parts=inputs["part_files"],
                      since_last={"previous_generated_at": since["previous_generated_at"],
                                  **{key: len(since[key]) for key in ("new", "fixed", "added", "gone")}}
                      if since else None)
+
+
+def write_report(module: AnsibleModule, data: Dict[str, Any], dest: str, metrics_dest: str,
+                 had_previous: bool) -> List[str]:
+    """Every form asked for (the last JSON kept as the previous one); the paths."""
+    json_path = os.path.join(dest, FILE_NAMES["json"])
+    formats = module.params["formats"]
+    files = [os.path.join(metrics_dest if fmt == "metrics" else dest, FILE_NAMES[fmt]) for fmt in formats]
+    if module.check_mode:
+        return files
+    try:
+        for directory in {os.path.dirname(path) for path in files}:
+            os.makedirs(directory, mode=0o755, exist_ok=True)
+        if had_previous and "json" in formats:
+            os.replace(json_path, os.path.join(dest, PREVIOUS))
+        for fmt, path in zip(formats, files):
+            write(module, path, RENDERERS[fmt](data))
+    except OSError as exc:
+        module.fail_json(msg="cannot write the audit report (dest %s, metrics_dest %s): %s; choose writable "
+                             "directories with the dest and metrics_dest options" % (dest, metrics_dest, exc))
+    return files
 
 
 if __name__ == "__main__":

@@ -209,3 +209,60 @@ def test_endpoints_no_one_logs_in_to_are_audited_from_the_controller_in_the_same
     assert 'id="count-outside">201</span>' in (report_dir / "ocsp-audit.html").read_text()
     metrics = (report_dir / "ocsp-audit.prom").read_text()
     assert metrics.count('tlsops_ocsp_endpoint_verdict{host="outside",server="outside"') == 200
+
+
+def comparable(report: dict[str, Any]) -> dict[str, Any]:
+    """What a sliced and an unsliced audit of the same hosts must agree on (not when, nor in which order)."""
+    return {"rows": sorted((row["inventory_host"], row["server_kind"], row["endpoint"], str(row["server_name"]),
+                            row["verdict"], str(row["revocation_status"]), row["severity"])
+                           for row in report["endpoints"]),
+            "findings": sorted((item["inventory_host"], item["endpoint"], item["code"]) for item in report["fix_first"]),
+            "coverage": {key: report["coverage"][key] for key in ("audited", "not_audited", "unreadable_servers")},
+            "summary": {key: value for key, value in report["summary"].items()}}
+
+
+def test_a_sliced_audit_merged_equals_the_unsliced_one(enabled_lab: core.Lab, run_playbook, tmp_path):
+    """Four hosts audited at once, then as three slices (each with its share of the inventory, as AWX's job
+    slicing gives it, writing its part) and one merge: the same report. A slice whose host fails counts it as
+    failed; a slice that wrote no part leaves its host not_run."""
+    state = enabled_lab.state()
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    hosts = {**{name: dict(local) for name in ("web1", "web2", "web3")},
+             "web4": {**local, "ansible_python_interpreter": "/nonexistent/python3"}}
+
+    def inventory(names: str) -> str:
+        path = tmp_path / ("inventory-%s.json" % names.replace(",", "-"))
+        path.write_text(json.dumps({"all": {"hosts": {name: hosts[name] for name in names.split(",")}}}))
+        return str(path)
+
+    def audit_run(report_dir: Path, names: str, **extra: Any):
+        return run_playbook("tlsops.ocsp.audit", {**all_role_vars(state, stapling_servers=["nginx"]),
+                                                  "tlsops_ocsp_report_dir": str(report_dir), **extra},
+                            inventory=inventory(names))
+
+    everyone = "web1,web2,web3,web4"
+    unsliced = audit_run(tmp_path / "unsliced", everyone)
+    assert unsliced.returncode != 0  # web4 could not be audited
+    sliced_dir = tmp_path / "sliced"
+    for names in ("web1,web2", "web3", "web4"):
+        [written] = audit_run(sliced_dir, names, tlsops_ocsp_part="auto").results(
+            "Write the audit report on the controller")
+        assert not written.get("failed"), written.get("msg")
+    assert len(list(sliced_dir.glob("ocsp-audit.part-*.json"))) == 3 and not (sliced_dir / "ocsp-audit.json").exists()
+    merge = audit_run(sliced_dir, everyone, tlsops_ocsp_merge_parts=True)
+
+    assert merge.returncode != 0 and "web4 could not be audited (failed)" in " ".join(merge.failure_messages())
+    want = json.loads((tmp_path / "unsliced" / "ocsp-audit.json").read_text())
+    got = json.loads((sliced_dir / "ocsp-audit.json").read_text())
+    assert comparable(got) == comparable(want)
+    assert got["summary"]["hosts_by_state"]["failed"] == 1 and len(got["coverage"]["audited"]) == 3
+    assert not list(sliced_dir.glob("ocsp-audit.part-*.json"))  # merged, so the next sliced run starts clean
+    assert 'tlsops_ocsp_hosts{state="failed"} 1' in (sliced_dir / "ocsp-audit.prom").read_text()
+
+    for names in ("web1,web2", "web4"):  # web3's slice never wrote its part
+        audit_run(sliced_dir, names, tlsops_ocsp_part="auto")
+    audit_run(sliced_dir, everyone, tlsops_ocsp_merge_parts=True)
+    again = json.loads((sliced_dir / "ocsp-audit.json").read_text())
+    states = {item["host"]: item["state"] for item in again["coverage"]["not_audited"]}
+    assert states == {"web3": "not_run", "web4": "failed"}
+    assert again["since_last"]["gone"] and all(ident[0] == "web3" for ident in again["since_last"]["gone"])

@@ -116,7 +116,8 @@ def _coverage_card(data: Dict[str, Any]) -> str:
     covered = data.get("coverage") or {}
     blind = covered.get("not_audited", []) + covered.get("unreadable_servers", [])
     audited = len(covered.get("audited", []))
-    items = "".join("<li>%s</li>" % esc(report.coverage_line(item)) for item in blind)
+    items = "".join("<li>%s</li>" % esc(report.coverage_line(item))
+                    for item in blind + covered.get("counted_twice", []))
     return ('<div class="card coverage%s" id="coverage"><span class="count" id="count-audited">%d/%d</span> hosts '
             'audited%s</div>' % (" critical" if blind else " ok", audited, audited + len(covered.get("not_audited", [])),
                                  "<ul>%s</ul>" % items if items else ""))

@@ -61,9 +61,10 @@ def _coverage(data: Dict[str, Any]) -> List[str]:
     """What could not be audited, each with why: the audit is blind there."""
     covered = data.get("coverage") or {}
     blind = covered.get("not_audited", []) + covered.get("unreadable_servers", [])
-    if not blind:
-        return []
-    return ["## Not audited", ""] + ["- %s" % md(report.coverage_line(item)) for item in blind] + [""]
+    twice = covered.get("counted_twice", [])
+    lines = ["## Not audited", ""] + ["- %s" % md(report.coverage_line(item)) for item in blind] + [""] if blind else []
+    return lines + (["## Counted twice", ""] + ["- %s" % md(report.coverage_line(item)) for item in twice] + [""]
+                    if twice else [])
 
 
 def _since_last(since: Dict[str, Any]) -> List[str]:

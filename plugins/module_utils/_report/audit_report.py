@@ -249,24 +249,27 @@ def fix_first_groups(items: Sequence[Finding]) -> List[Tuple[Tuple[str, str], Li
 
 
 UNREACHABLE, FAILED, UNREADABLE, NOT_RUN = "unreachable", "failed", "unreadable", "not_run"
+COUNTED_TWICE = "counted_twice"  # a merged sliced audit's host that two slices audited
 COVERAGE_STATES = ("audited", UNREACHABLE, FAILED, NOT_RUN)
 
 
 def coverage(rows: Sequence[Entry], hosts_without_servers: Sequence[str], not_audited: Sequence[Dict[str, Any]],
-             targeted: Sequence[str]) -> Dict[str, Any]:
+             targeted: Sequence[str], counted_twice: Sequence[Dict[str, Any]] = ()) -> Dict[str, Any]:
     """Which hosts were audited and which were not, with why: a host that could not be reached or whose audit
     failed, a server of an audited host that could not be read (its host's other servers are audited), and a
-    targeted host the audit never reached (the play stopped before it)."""
+    targeted host the audit never reached (the play stopped before it, or its slice wrote no part); and, in a
+    merged sliced audit, the hosts two slices audited (counted once)."""
     blind = {item["host"]: item for item in not_audited if item.get("state") in (UNREACHABLE, FAILED)}
     audited = sorted(({str(r.get("inventory_host")) for r in rows} | set(hosts_without_servers)) - set(blind))
     missed = [{"host": host, "state": NOT_RUN, "reason": "the audit did not run on it: the play ended before "
-               "this host (a failed batch, any_errors_fatal) or it was left out"}
+               "this host (a failed batch, any_errors_fatal), its slice wrote no part, or it was left out"}
               for host in targeted if host not in blind and host not in audited]
     hosts = sorted(list(blind.values()) + missed, key=lambda item: (item["state"], item["host"]))
     servers = sorted((item for item in not_audited if item.get("state") == UNREADABLE),
                      key=lambda item: (item["host"], item.get("server") or ""))
     counts = {state: sum(1 for item in hosts if item["state"] == state) for state in COVERAGE_STATES[1:]}
     return {"audited": audited, "not_audited": hosts, "unreadable_servers": servers,
+            "counted_twice": [dict(item, state=COUNTED_TWICE) for item in counted_twice],
             "counts": dict({"audited": len(audited)}, **counts, unreadable_servers=len(servers))}
 
 
@@ -274,12 +277,16 @@ def coverage_line(item: Dict[str, Any]) -> str:
     """One line naming what could not be audited, and why."""
     if item["state"] == UNREADABLE:
         return "%s %s could not be read: %s" % (item["host"], item.get("server") or "server", item["reason"])
+    if item["state"] == COUNTED_TWICE:
+        return ("%s was audited by %d slices (%s) and is counted once, from the first: give each host to one slice"
+                % (item["host"], len(item["parts"]), ", ".join(item["parts"])))
     return "%s could not be audited (%s): %s" % (item["host"], item["state"], item["reason"])
 
 
 def build(entries: Iterable[Entry], hosts_without_servers: Sequence[str] = (),
           now: Optional[datetime.datetime] = None, previous: Optional[Dict[str, Any]] = None,
-          not_audited: Sequence[Dict[str, Any]] = (), targeted: Sequence[str] = ()) -> Dict[str, Any]:
+          not_audited: Sequence[Dict[str, Any]] = (), targeted: Sequence[str] = (),
+          counted_twice: Sequence[Dict[str, Any]] = ()) -> Dict[str, Any]:
     """The report as data: rows sorted worst first, counts, the fix-first list, what could not be audited
     (coverage; each one critical: the audit is blind there) and, given the previous report's JSON, what is
     new and what was fixed since."""
@@ -291,7 +298,7 @@ def build(entries: Iterable[Entry], hosts_without_servers: Sequence[str] = (),
         by_verdict[row.get("verdict") or "none"] = by_verdict.get(row.get("verdict") or "none", 0) + 1
     items = fix_first(rows)
     from_hosts = [row for row in rows if row.get("checked_from") != OUTSIDE]  # outside: no host was audited
-    covered = coverage(from_hosts, hosts_without_servers, not_audited, targeted)
+    covered = coverage(from_hosts, hosts_without_servers, not_audited, targeted, counted_twice)
     blind = [coverage_line(item) for item in covered["not_audited"] + covered["unreadable_servers"]]
     data: Dict[str, Any] = {
         "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -301,6 +308,7 @@ def build(entries: Iterable[Entry], hosts_without_servers: Sequence[str] = (),
             "hosts_by_state": covered["counts"],
             "endpoints": len(rows),
             "outside_endpoints": len(rows) - len(from_hosts),
+            "counted_twice": len(counted_twice),
             "by_verdict": dict(sorted(by_verdict.items())),
         }, **{severity: sum(1 for r in rows if r["severity"] == severity) for severity in SEVERITIES}),
         "coverage": covered,
@@ -364,6 +372,8 @@ def summary_line(report: Dict[str, Any]) -> str:
     states = s.get("hosts_by_state") or {}
     blind = ", ".join("%d %s" % (count, state.replace("_", " ")) for state, count in states.items()
                       if state != "audited" and count)
+    if s.get("counted_twice"):
+        blind = ", ".join(filter(None, (blind, "%d counted twice" % s["counted_twice"])))
     outside = ", %d checked from outside" % s["outside_endpoints"] if s.get("outside_endpoints") else ""
     return "%d hosts%s, %d endpoints%s (%s); %d critical, %d warnings" % (
         s["hosts"], " (%s)" % blind if blind else "", s["endpoints"], outside, verdict_counts, s["critical"],

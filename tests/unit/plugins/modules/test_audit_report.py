@@ -107,3 +107,43 @@ def test_every_outside_endpoint_that_cannot_be_read_is_named_and_none_is_checked
     ]
     assert result["msg"].startswith("nothing was checked from outside; fix these 5 problems: outside_endpoints[0]: ")
     assert not (tmp_path / "ocsp-audit.json").exists()
+
+
+def test_slices_write_parts_and_one_merge_writes_the_report_of_all_and_removes_them(run_module, tmp_path):
+    first = run_module(main, endpoints=[audit_entries.entry("web1", 443, "one.test")], targeted=["web1"],
+                       part="auto", dest=str(tmp_path))
+    second = run_module(main, endpoints=[audit_entries.entry("web2", 443, "two.test", verdict="revoked")],
+                        targeted=["web2"], part="slice-2", dest=str(tmp_path))
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        [first["files"][0].rsplit("/", 1)[1], "ocsp-audit.part-slice-2.json"])  # parts only: no report yet
+    assert second["critical"] and second["summary"]["hosts"] == 1  # each slice judges its own hosts
+
+    merged = run_module(main, merge_parts=True, targeted=["web1", "web2", "web3"], dest=str(tmp_path))
+
+    assert sorted(merged["merged_parts"]) == sorted([first["files"][0], second["files"][0]])
+    assert not any(path.name.startswith("ocsp-audit.part-") for path in tmp_path.iterdir())
+    data = json.loads((tmp_path / "ocsp-audit.json").read_text())
+    assert sorted(row["inventory_host"] for row in data["endpoints"]) == ["web1", "web2"]
+    assert data["coverage"]["audited"] == ["web1", "web2"]
+    assert [(item["host"], item["state"]) for item in data["coverage"]["not_audited"]] == [("web3", "not_run")]
+    assert (tmp_path / "ocsp-audit.prom").exists() and len(merged["critical"]) == 2
+
+
+def test_a_part_name_that_cannot_name_a_file_is_refused(run_module, tmp_path):
+    result = run_module(main, endpoints=[], part="../x", dest=str(tmp_path))
+    assert result["failed"] and result["msg"].startswith("part: '../x' cannot name a file")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_mode_merges_nothing_away(run_module, tmp_path):
+    run_module(main, endpoints=[audit_entries.entry("web1", 443, "one.test")], targeted=["web1"], part="a",
+               dest=str(tmp_path))
+    checked = run_module(main, check_mode=True, merge_parts=True, dest=str(tmp_path))
+    assert checked["summary"]["endpoints"] == 1
+    assert [path.name for path in tmp_path.iterdir()] == ["ocsp-audit.part-a.json"]
+
+
+def test_a_run_writes_a_part_or_merges_never_both(run_module, tmp_path):
+    result = run_module(main, part="a", merge_parts=True, dest=str(tmp_path))
+    assert result["failed"] and result["msg"].startswith("part and merge_parts: a run either writes")

@@ -121,7 +121,7 @@ def test_build_sorts_worst_first_and_counts():
         entry(verdicts.NO_STAPLE, inventory_host="c", stapled=False),
     ], hosts_without_servers=["d"], now=NOW)
     assert [r["verdict"] for r in data["endpoints"]] == ["revoked", "no_staple", "good"]
-    assert data["summary"] == {"hosts": 4, "endpoints": 3, "outside_endpoints": 0, "critical": 1, "warning": 1, "ok": 1,
+    assert data["summary"] == {"hosts": 4, "endpoints": 3, "outside_endpoints": 0, "counted_twice": 0, "critical": 1, "warning": 1, "ok": 1,
                                "by_verdict": {"good": 1, "no_staple": 1, "revoked": 1},
                                "hosts_by_state": {"audited": 4, "unreachable": 0, "failed": 0, "not_run": 0,
                                                   "unreadable_servers": 0}}
