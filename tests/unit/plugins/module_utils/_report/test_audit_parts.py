@@ -41,8 +41,8 @@ def test_parts_merge_into_what_one_audit_gives_and_a_host_in_two_slices_is_count
                         not_audited=merged["not_audited"], targeted=merged["targeted"] + ["web5"],
                         counted_twice=twice)
     assert data["coverage"]["audited"] == ["web1", "web2", "web3", "web4"]
-    assert [(i["host"], i["state"]) for i in data["coverage"]["not_audited"]] == [("web5", "not_run"),
-                                                                                   ("ghost", "unreachable")]
+    states = [(item["host"], item["state"]) for item in data["coverage"]["not_audited"]]
+    assert states == [("web5", "not_run"), ("ghost", "unreachable")]
     assert "its slice wrote no part" in data["coverage"]["not_audited"][0]["reason"]
     assert report.coverage_line(data["coverage"]["counted_twice"][0]) == (
         "web2 was audited by 2 slices (a, b) and is counted once, from the first: give each host to one slice")
