@@ -218,7 +218,7 @@ def comparable(report: dict[str, Any]) -> dict[str, Any]:
                            for row in report["endpoints"]),
             "findings": sorted((item["inventory_host"], item["endpoint"], item["code"]) for item in report["fix_first"]),
             "coverage": {key: report["coverage"][key] for key in ("audited", "not_audited", "unreadable_servers")},
-            "summary": {key: value for key, value in report["summary"].items()}}
+            "summary": dict(report["summary"])}
 
 
 def test_a_sliced_audit_merged_equals_the_unsliced_one(enabled_lab: core.Lab, run_playbook, tmp_path):
