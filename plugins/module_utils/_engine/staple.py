@@ -39,7 +39,7 @@ _RETRYABLE = frozenset((verdicts.NO_STAPLE, verdicts.UNREACHABLE))
 _LEAF_FIELDS = ("must_staple", "ocsp_uris", "serial_number", "subject", "issuer", "not_after", "lifetime_days")
 _RESPONSE_FIELDS = ("verdict", "reason", "cert_status", "this_update", "next_update", "seconds_until_next_update")
 
-# where a `keep_served` check keeps the DER of the served leaf and its issuer (`take_served` takes and loads them)
+# where a `keep_served` check keeps the DER of the served leaf and its issuer (`take_served` takes them)
 SERVED = "_served"
 
 # Each running check holds a socket: this cap keeps a batch well inside the
@@ -217,12 +217,10 @@ def _attempt(
     return entry
 
 
-def take_served(entry: Dict[str, Any]) -> Tuple[Optional[x509.Certificate], Optional[x509.Certificate]]:
-    """Take the (leaf, issuer or None) a `keep_served` check kept off its entry ((None, None) when nothing was
-    served), so that the entry is plain data again."""
-    leaf_der, issuer_der = entry.pop(SERVED, (None, None))
-    return (x509.load_der_x509_certificate(leaf_der) if leaf_der else None,
-            x509.load_der_x509_certificate(issuer_der) if issuer_der else None)
+def take_served(entry: Dict[str, Any]) -> Tuple[Optional[bytes], Optional[bytes]]:
+    """Take the DER of the leaf and of its issuer (None where not found) a `keep_served` check kept off its
+    entry ((None, None) when nothing was served), so that the entry is plain data again."""
+    return entry.pop(SERVED, (None, None))
 
 
 def _copy(value: Any) -> Any:

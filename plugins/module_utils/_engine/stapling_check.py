@@ -65,40 +65,46 @@ def check_outside(endpoints: List[Mapping[str, Any]], fetch: ocsp.HttpFetch, dow
     checks = [{key: endpoint[key] for key in ENDPOINT_KEYS} for endpoint in endpoints]
     staples = staple.check_endpoints(checks, ca_certs=ca_certs, retries=retries, retry_delay=retry_delay,
                                      timeout=timeout, tls_version=tls_version, keep_served=True)
-    asked: Dict[Tuple[str, str], Dict[str, Any]] = {}
+    asked: Dict[Tuple[str, bytes], Dict[str, Any]] = {}
     crl_cache: Dict[str, Any] = {}
     responders, crls = [], []
     for checked in staples:
-        leaf, issuer = staple.take_served(checked)
-        ask = _outside_question(checked, leaf, issuer)
+        leaf_der, issuer_der = staple.take_served(checked)
+        ask = _outside_question(checked, leaf_der)
         if ask is None:
             responders.append({"skipped": True})
             crls.append({"skipped": True})
             continue
-        key = (ask, certificates.sha256_fingerprint(leaf))
-        if key not in asked:
-            asked[key] = _ask_outside(ask, checked, leaf, issuer, fetch, download, timeout, crl_cache)
+        key = (ask, leaf_der)
+        if key not in asked:  # the certificates are loaded only here: most endpoints staple, and ask nothing
+            asked[key] = _ask_outside(ask, checked, leaf_der, issuer_der, fetch, download, timeout, crl_cache)
         responders.append(asked[key] if ask == "responder" else {"skipped": True})
         crls.append(asked[key] if ask == "crl" else {"skipped": True})
     return {"endpoints": staples, "responders": responders, "crls": crls}
 
 
-def _outside_question(checked: Mapping[str, Any], leaf: Any, issuer: Any) -> Optional[str]:
+def _outside_question(checked: Mapping[str, Any], leaf_der: Optional[bytes]) -> Optional[str]:
     """Whom to ask about a certificate served without a staple: its responder, its CRL (no OCSP URL), or
     nobody (a staple came, or nothing was served)."""
-    if leaf is None:
+    if leaf_der is None:
         return None
     if checked["verdict"] == verdicts.NOT_APPLICABLE:
         return "crl"
     return "responder" if checked["verdict"] == verdicts.NO_STAPLE else None
 
 
-def _ask_outside(ask: str, checked: Mapping[str, Any], leaf: Any, issuer: Any, fetch: ocsp.HttpFetch,
-                 download: crl.Download, timeout: float, crl_cache: Dict[str, Any]) -> Dict[str, Any]:
-    if issuer is None:
+def _ask_outside(ask: str, checked: Mapping[str, Any], leaf_der: bytes, issuer_der: Optional[bytes],
+                 fetch: ocsp.HttpFetch, download: crl.Download, timeout: float,
+                 crl_cache: Dict[str, Any]) -> Dict[str, Any]:
+    if issuer_der is None:
         return {"failed": True, "msg": "the issuer of %s (%s) is neither served nor in the CA certificates given, "
                 "so its %s cannot be asked; serve the full chain or give the issuer"
                 % (checked["subject"], checked["issuer"], "OCSP responder" if ask == "responder" else "CRL")}
+    try:
+        [leaf] = certificates.load_certificates(leaf_der, "the served certificate")
+        [issuer] = certificates.load_certificates(issuer_der, "its issuer")
+    except certificates.CertificateError as error:
+        return {"failed": True, "msg": str(error)}
     if ask == "crl":
         return crl.check_certificate(leaf, issuer, download, timeout=timeout, cache=crl_cache)
     return ocsp.ask(list(checked["ocsp_uris"]), leaf, issuer, fetch, timeout=timeout)

@@ -60,11 +60,14 @@ def _summary(data: Dict[str, Any]) -> List[str]:
 def _coverage(data: Dict[str, Any]) -> List[str]:
     """What could not be audited, each with why: the audit is blind there."""
     covered = data.get("coverage") or {}
-    blind = covered.get("not_audited", []) + covered.get("unreadable_servers", [])
-    twice = covered.get("counted_twice", [])
-    lines = ["## Not audited", ""] + ["- %s" % md(report.coverage_line(item)) for item in blind] + [""] if blind else []
-    return lines + (["## Counted twice", ""] + ["- %s" % md(report.coverage_line(item)) for item in twice] + [""]
-                    if twice else [])
+    return (_coverage_section("Not audited", covered.get("not_audited", []) + covered.get("unreadable_servers", []))
+            + _coverage_section("Counted twice", covered.get("counted_twice", [])))
+
+
+def _coverage_section(title: str, items: List[Dict[str, Any]]) -> List[str]:
+    if not items:
+        return []
+    return ["## %s" % title, ""] + ["- %s" % md(report.coverage_line(item)) for item in items] + [""]
 
 
 def _since_last(since: Dict[str, Any]) -> List[str]:
