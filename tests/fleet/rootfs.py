@@ -1,13 +1,16 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The fleet's Debian root filesystems (12 and 13): each built once with debootstrap, cached outside the checkout.
+"""Debian root filesystems built once with debootstrap and cached outside the checkout: the fleet's (12 and 13).
 
-The cache lives in CACHE_DIR (default /var/cache/tlsops-ocsp-fleet, or
-$TLSOPS_FLEET_CACHE), one directory per recipe: `rootfs-<hash>`, where the
-hash covers the suite, the debootstrap arguments, the web server packages and
-rootfs-setup.sh. A changed recipe builds a new root; an unchanged one is
-reused by every later run, checkout and CI job on the machine. Builders take
-an exclusive lock and build into a temporary directory that is renamed into
-place only when complete, so concurrent builders never see half a root.
+A root is made from a Recipe: the suite, what debootstrap includes, the
+script that finishes it in a chroot (and its arguments), and files of this
+machine copied in before the script runs. The cache lives in CACHE_DIR
+(default /var/cache/tlsops-ocsp-fleet, or $TLSOPS_FLEET_CACHE), one directory
+per recipe: `<name>-<hash>`, where the hash covers all of the recipe. A
+changed recipe builds a new root; an unchanged one is reused by every later
+run, checkout and CI job on the machine. Builders take an exclusive lock and
+build into a temporary directory that is renamed into place only when
+complete, so concurrent builders never see half a root. The execution
+environment's base (tests/ee) is such a root too.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 CACHE_DIR = Path(os.environ.get("TLSOPS_FLEET_CACHE", "/var/cache/tlsops-ocsp-fleet"))
@@ -40,15 +44,31 @@ class RootfsError(RuntimeError):
     """The root filesystem could not be built; the message says which step and what to do."""
 
 
-def recipe(suite: str = DEFAULT_SUITE) -> bytes:
-    """Everything the root depends on; its hash names the cache entry."""
-    parts = [suite, "minbase", ",".join(BASE_PACKAGES), " ".join(SERVER_PACKAGES),
-             SETUP_SCRIPT.read_text()]
-    return "\n".join(parts).encode()
+@dataclass(frozen=True)
+class Recipe:
+    """Everything a root depends on; its hash names the cache entry."""
+    name: str  # the cache entry's prefix
+    suite: str
+    include: tuple[str, ...]  # debootstrap --include
+    setup_script: Path  # runs in the chroot after debootstrap, with setup_args
+    setup_args: tuple[str, ...] = ()
+    copied_in: tuple[tuple[Path, str], ...] = ()  # (file of this machine, where it goes in the root) before the script
+
+    def key(self) -> bytes:
+        parts = [self.suite, "minbase", ",".join(self.include), " ".join(self.setup_args),
+                 self.setup_script.read_text(), *(source.read_text() + inside for source, inside in self.copied_in)]
+        return "\n".join(parts).encode()
+
+    def path(self) -> Path:
+        return CACHE_DIR / f"{self.name}-{hashlib.sha256(self.key()).hexdigest()[:16]}"
+
+
+def fleet_recipe(suite: str = DEFAULT_SUITE) -> Recipe:
+    return Recipe("rootfs", suite, BASE_PACKAGES, SETUP_SCRIPT, SERVER_PACKAGES)
 
 
 def rootfs_path(suite: str = DEFAULT_SUITE) -> Path:
-    return CACHE_DIR / f"rootfs-{hashlib.sha256(recipe(suite)).hexdigest()[:16]}"
+    return fleet_recipe(suite).path()
 
 
 def _run(argv: list[str], step: str, log: Path) -> None:
@@ -59,13 +79,15 @@ def _run(argv: list[str], step: str, log: Path) -> None:
                                    check=False)
     if completed.returncode:
         tail = log.read_text(errors="replace")[-3000:]
-        raise RootfsError(f"fleet root filesystem: {step} failed (exit {completed.returncode}); "
+        raise RootfsError(f"root filesystem: {step} failed (exit {completed.returncode}); "
                           f"log {log}:\n{tail}")
 
 
-def _chroot_setup(target: Path, log: Path) -> None:
-    """Run rootfs-setup.sh in the new root with proc, sys and devpts mounted (unmounted again after)."""
-    shutil.copy(SETUP_SCRIPT, target / "tmp" / "rootfs-setup.sh")
+def _chroot_setup(recipe: Recipe, target: Path, log: Path) -> None:
+    """Run the recipe's script in the new root with proc, sys and devpts mounted (unmounted again after)."""
+    for source, inside in recipe.copied_in:
+        shutil.copy(source, target / inside.lstrip("/"))
+    shutil.copy(recipe.setup_script, target / "tmp" / "setup.sh")
     mounted: list[Path] = []
     try:
         for fstype, where, source in CHROOT_MOUNTS:
@@ -74,12 +96,12 @@ def _chroot_setup(target: Path, log: Path) -> None:
             _run(["mount", "-t", fstype, source, str(point)], f"mount {where}", log)
             mounted.append(point)
         shutil.copy("/etc/resolv.conf", target / "etc" / "resolv.conf")
-        _run(["chroot", str(target), "/bin/sh", "/tmp/rootfs-setup.sh", *SERVER_PACKAGES],
-             "installing the web servers (tests/fleet/rootfs-setup.sh)", log)
+        _run(["chroot", str(target), "/bin/sh", "/tmp/setup.sh", *recipe.setup_args],
+             f"finishing the root ({recipe.setup_script.relative_to(SETUP_SCRIPT.parents[2])})", log)
     finally:
         for point in reversed(mounted):
             subprocess.run(["umount", "-l", str(point)], check=False)
-        (target / "tmp" / "rootfs-setup.sh").unlink(missing_ok=True)
+        (target / "tmp" / "setup.sh").unlink(missing_ok=True)
 
 
 def mounts_under(directory: Path) -> list[str]:
@@ -87,22 +109,27 @@ def mounts_under(directory: Path) -> list[str]:
             if line.split()[1].startswith(f"{directory}/")]
 
 
-def build(suite: str, target: Path, log: Path) -> None:
+def build(recipe: Recipe, target: Path, log: Path) -> None:
     if shutil.which("debootstrap") is None:
-        raise RootfsError("fleet root filesystem: debootstrap is missing; run `make system-deps` "
+        raise RootfsError("root filesystem: debootstrap is missing; run `make system-deps` "
                           "(tests/setup/system-deps.sh installs it)")
-    _run(["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", suite, str(target), MIRROR],
-         f"debootstrap {suite} from {MIRROR}", log)
-    _chroot_setup(target, log)
+    _run(["debootstrap", "--variant=minbase", f"--include={','.join(recipe.include)}", recipe.suite, str(target),
+          MIRROR], f"debootstrap {recipe.suite} from {MIRROR}", log)
+    _chroot_setup(recipe, target, log)
 
 
 def ensure(suite: str = DEFAULT_SUITE, verbose: bool = True) -> Path:
-    """The cached root of `suite` for the current recipe, built first when missing (about 5 minutes)."""
-    final = rootfs_path(suite)
+    """The cached fleet root of `suite` for the current recipe, built first when missing (about 5 minutes)."""
+    return ensure_recipe(fleet_recipe(suite), verbose)
+
+
+def ensure_recipe(recipe: Recipe, verbose: bool = True) -> Path:
+    """The cached root of `recipe`, built first when missing."""
+    final = recipe.path()
     if final.is_dir():
         return final
     if os.geteuid() != 0:
-        raise RootfsError("fleet root filesystem: building it needs root (debootstrap, chroot, mount)")
+        raise RootfsError("root filesystem: building it needs root (debootstrap, chroot, mount)")
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     with (CACHE_DIR / "build.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another builder finishes first; then the root is there
@@ -113,18 +140,18 @@ def ensure(suite: str = DEFAULT_SUITE, verbose: bool = True) -> Path:
         log = CACHE_DIR / f"{final.name}.log"
         log.write_text("")
         if verbose:
-            print(f"fleet: building the Debian {suite} root in {final} (once; log {log})", file=sys.stderr,
+            print(f"building the Debian {recipe.suite} root {final} (once; log {log})", file=sys.stderr,
                   flush=True)
         started = time.monotonic()
         try:
-            build(suite, work, log)
+            build(recipe, work, log)
         except BaseException:
             if not mounts_under(work):  # never walk into a mounted /proc or /dev
                 shutil.rmtree(work, ignore_errors=True)
             raise
         work.rename(final)
         if verbose:
-            print(f"fleet: root built in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+            print(f"root built in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
     return final
 
 
