@@ -17,6 +17,8 @@ STAMP := $(VENV)/.requirements-stamp
 STAMP_OLDEST := $(VENV_OLDEST)/.requirements-stamp
 VENV_IMPORTER := .venv-importer
 STAMP_IMPORTER := $(VENV_IMPORTER)/.requirements-stamp
+VENV_EE := .venv-ee
+STAMP_EE := $(VENV_EE)/.requirements-stamp
 
 # ansible finds the collection through <dir>/ansible_collections/tlsops/ocsp, a
 # symlink to this checkout. It lives in .venv, which ansible-lint excludes.
@@ -50,7 +52,7 @@ endif
 # stapling role's one-call audit (its action plugin uses ansible-core's templar and argument spec validator).
 ROLE_TESTS := $(sort $(wildcard tests/integration/test_*_stapling.py)) tests/integration/test_stapling_audit.py
 
-.PHONY: help venv venv-oldest venv-core collection-link system-deps sanity units units-oldest \
+.PHONY: help venv venv-oldest venv-core venv-ee ee collection-link system-deps sanity units units-oldest \
 	integration integration-roles matrix lint galaxy-import test demo clean
 
 help:
@@ -58,6 +60,7 @@ help:
 	@echo "make test         lint, sanity, units (newest and oldest pair), integration, matrix"
 	@echo "make venv         .venv from requirements.txt + tests/requirements.txt"
 	@echo "make venv-oldest  .venv-oldest from tests/requirements-oldest.txt"
+	@echo "make ee           the execution environment (tests/ee), built or reused; prints its tag"
 	@echo "make sanity | units | units-oldest | integration | lint | galaxy-import | clean"
 	@echo "make sanity CORE=2.17 | integration-roles CORE=2.21 | venv-core CORE=2.17"
 	@echo "                  one controller of the matrix ($(MAIN_CORE) $(OTHER_CORES); default $(MAIN_CORE))"
@@ -83,6 +86,11 @@ $(STAMP_IMPORTER): tests/requirements-importer.txt
 	$(VENV_IMPORTER)/bin/python -m pip install --quiet --disable-pip-version-check -r tests/requirements-importer.txt
 	touch $@
 
+$(STAMP_EE): tests/requirements-ee.txt
+	test -x $(VENV_EE)/bin/python || $(BASE_PYTHON) -m venv $(VENV_EE)
+	$(VENV_EE)/bin/python -m pip install --quiet --disable-pip-version-check -r tests/requirements-ee.txt
+	touch $@
+
 ifneq ($(CORE),$(MAIN_CORE))
 $(CORE_STAMP): tests/requirements-core$(CORE).txt
 	test -x $(CORE_VENV)/bin/python || \
@@ -95,6 +103,7 @@ endif
 venv: $(STAMP) collection-link
 venv-oldest: $(STAMP_OLDEST) collection-link
 venv-core: $(CORE_STAMP) collection-link
+venv-ee: $(STAMP_EE)
 
 collection-link:
 	mkdir -p $(dir $(COLLECTION_LINK))
@@ -121,8 +130,14 @@ units: venv
 units-oldest: venv-oldest
 	$(call pytest_suite,$(PYTHON_OLDEST),tests/unit)
 
-integration: venv system-deps
+# the execution environment's test builds the EE with .venv-ee's ansible-builder
+integration: venv venv-ee system-deps
 	$(call pytest_suite,$(PYTHON),tests/integration)
+
+# The execution environment (tests/ee): built with ansible-builder on a Debian 12 base made here, or
+# reused when this checkout's is built already; prints its tag.
+ee: venv-ee system-deps
+	$(VENV_EE)/bin/python -m tests.ee.build
 
 # The server roles' integration tests on the CORE controller. ansible-lint is
 # not in the matrix venvs: it runs once, in `make lint` and `make integration`.
@@ -170,5 +185,5 @@ demo: venv system-deps
 	$(PYTHON) tests/lab/demo.py
 
 clean:
-	rm -rf $(VENV) $(VENV_OLDEST) $(VENV_IMPORTER) $(addprefix $(VENV)-core,$(OTHER_CORES)) tests/output .pytest_cache .hypothesis .ansible
+	rm -rf $(VENV) $(VENV_OLDEST) $(VENV_IMPORTER) $(VENV_EE) $(addprefix $(VENV)-core,$(OTHER_CORES)) tests/output .pytest_cache .hypothesis .ansible
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -19,6 +19,7 @@ import pytest
 from tests.conftest import free_port
 from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
 from tests.lab import core, role_vars
+from tests.support.audit_reports import comparable
 from tests.support.many_endpoints import Site, make_targets, private_nginx
 from tests.support.pki import corrupt_signature
 from tests.support.role_checks import endpoint_facts
@@ -209,16 +210,6 @@ def test_endpoints_no_one_logs_in_to_are_audited_from_the_controller_in_the_same
     assert 'id="count-outside">201</span>' in (report_dir / "ocsp-audit.html").read_text()
     metrics = (report_dir / "ocsp-audit.prom").read_text()
     assert metrics.count('tlsops_ocsp_endpoint_verdict{host="outside",server="outside"') == 200
-
-
-def comparable(report: dict[str, Any]) -> dict[str, Any]:
-    """What a sliced and an unsliced audit of the same hosts must agree on (not when, nor in which order)."""
-    return {"rows": sorted((row["inventory_host"], row["server_kind"], row["endpoint"], str(row["server_name"]),
-                            row["verdict"], str(row["revocation_status"]), row["severity"])
-                           for row in report["endpoints"]),
-            "findings": sorted((item["inventory_host"], item["endpoint"], item["code"]) for item in report["fix_first"]),
-            "coverage": {key: report["coverage"][key] for key in ("audited", "not_audited", "unreadable_servers")},
-            "summary": dict(report["summary"])}
 
 
 def test_a_sliced_audit_merged_equals_the_unsliced_one(enabled_lab: core.Lab, run_playbook, tmp_path):

@@ -16,6 +16,8 @@ SYSTEM_PACKAGES="${SYSTEM_PACKAGES:-nginx apache2 haproxy openssl ssl-cert ca-ce
 POLICY_RC=/usr/sbin/policy-rc.d
 # The SSH test fleet (tests/fleet) builds its Debian root with debootstrap and logs in with ssh.
 FLEET_PACKAGES="debootstrap openssh-client"
+# The execution environment (tests/ee) is built and run with podman, on runc (tests/ee/containers.conf).
+EE_PACKAGES="podman runc"
 
 is_installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'
@@ -23,7 +25,7 @@ is_installed() {
 
 missing_packages() {
     local package
-    for package in $SYSTEM_PACKAGES $FLEET_PACKAGES; do
+    for package in $SYSTEM_PACKAGES $FLEET_PACKAGES $EE_PACKAGES; do
         is_installed "$package" || printf '%s\n' "$package"
     done
     # pyenv or other Pythons may lack ensurepip; Debian's python3 needs python3-venv.
