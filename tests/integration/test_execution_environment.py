@@ -19,15 +19,16 @@ import json
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
 
 from tests.ee import build as ee_build, navigator
-from tests.fleet import fleet as test_fleet
 from tests.integration.lab_fixtures import lab_factory  # noqa: F401 pylint: disable=unused-import
-from tests.integration.test_fleet import APACHE_HOSTS, DEBIAN_13_HOSTS, EXPECTED_VERDICTS, HAPROXY_HOST, HOSTS, WARM_VARS
+# the fleet of test_fleet: h001 and h002 on Debian 12, h003 on Debian 13; nginx everywhere, Apache on h002 and h003,
+# HAProxy 3 on h003
+from tests.integration.test_fleet import EXPECTED_VERDICTS, HOSTS, ssh_fleet  # noqa: F401 pylint: disable=unused-import
 from tests.support.audit_reports import comparable
 
 CHECKOUT = Path(__file__).resolve().parents[2]
@@ -50,17 +51,6 @@ def ee_image() -> str:
     return ee_build.ensure()
 
 
-@pytest.fixture(scope="module")
-def ssh_fleet(lab_factory, tmp_path_factory) -> Iterator[test_fleet.Fleet]:  # noqa: F811
-    lab = lab_factory(components=("responder",), revoke_initially=False)
-    with test_fleet.fleet(tmp_path_factory.mktemp("fleet"), lab.state(), len(HOSTS),
-                          apache=tuple(HOSTS.index(host) + 1 for host in APACHE_HOSTS),
-                          haproxy=(HOSTS.index(HAPROXY_HOST) + 1,),
-                          trixie=tuple(HOSTS.index(host) + 1 for host in DEBIAN_13_HOSTS),
-                          group_vars=WARM_VARS) as started:
-        yield started
-
-
 def test_the_definition_installs_what_the_controller_pins():
     definition = yaml.safe_load((CHECKOUT / "tests" / "ee" / "execution-environment.yml").read_text())["dependencies"]
     controller = pins(CHECKOUT / "requirements.txt")
@@ -80,7 +70,7 @@ def test_the_collection_and_its_dependencies_resolve_inside_the_ee(ee_image):
     assert versions.split() == [controller["cryptography"].split("==")[1], controller["pyopenssl"].split("==")[1]]
 
 
-def test_enable_and_audit_through_the_ee_equal_the_venvs(ssh_fleet, ee_image, run_playbook, tmp_path):
+def test_enable_and_audit_through_the_ee_equal_the_venvs(ssh_fleet, ee_image, run_playbook, tmp_path):  # noqa: F811
     inventory = ssh_fleet.inventory
     enable = navigator.run("tlsops.ocsp.enable", inventory, ee_image, {}, tmp_path)
     assert enable.returncode == 0, enable.output[-4000:]
@@ -99,7 +89,7 @@ def test_enable_and_audit_through_the_ee_equal_the_venvs(ssh_fleet, ee_image, ru
     assert (in_ee / "ocsp-audit.prom").read_text().count("\n") == (in_venv / "ocsp-audit.prom").read_text().count("\n")
 
 
-def test_a_sliced_audit_through_the_ee_merged_equals_the_unsliced_one(ssh_fleet, ee_image, tmp_path):
+def test_a_sliced_audit_through_the_ee_merged_equals_the_unsliced_one(ssh_fleet, ee_image, tmp_path):  # noqa: F811
     """h003's sshd is stopped first: its slice fails, and the unsliced and the merged report both count it."""
     inventory = json.loads(ssh_fleet.inventory.read_text())
 
