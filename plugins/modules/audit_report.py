@@ -359,13 +359,14 @@ def report_inputs(module: AnsibleModule) -> Dict[str, Any]:
     if malformed:
         module.fail_json(msg="not_audited: each item needs host and a state of unreachable, failed or unreadable "
                              "(with its reason); got %s" % malformed[0])
+    # the parts first: a part that cannot be read fails the run before any endpoint is checked from outside
+    parts = read_parts(module, os.path.abspath(params["dest"])) if params["merge_parts"] else []
     inputs = {"endpoints": params["endpoints"] + checked_from_outside(module),
               "hosts_without_servers": params["hosts_without_servers"],
               "not_audited": [dict(item, reason=str(item.get("reason") or "no reason given")) for item in not_audited],
               "targeted": params["targeted"], "counted_twice": [], "part_files": []}
     if not params["merge_parts"]:
         return inputs
-    parts = read_parts(module, os.path.abspath(params["dest"]))
     merged, counted_twice = audit_parts.merge([part for _path, part in parts])
     for key in audit_parts.INPUTS:
         inputs[key] = merged[key] + inputs[key]

@@ -14,6 +14,7 @@ from tests.unit.conftest import SERVER_NAME
 
 pytest.importorskip("ansible.module_utils.basic", reason="the modules run on ansible-core")
 
+from ansible_collections.tlsops.ocsp.plugins.modules import audit_report  # noqa: E402
 from ansible_collections.tlsops.ocsp.plugins.modules.audit_report import main  # noqa: E402
 
 NAMES = ["ocsp-audit.json", "ocsp-audit.md", "ocsp-audit.html", "ocsp-audit.prom"]
@@ -147,3 +148,15 @@ def test_check_mode_merges_nothing_away(run_module, tmp_path):
 def test_a_run_writes_a_part_or_merges_never_both(run_module, tmp_path):
     result = run_module(main, part="a", merge_parts=True, dest=str(tmp_path))
     assert result["failed"] and result["msg"].startswith("part and merge_parts: a run either writes")
+
+
+def test_a_part_that_cannot_be_read_fails_the_merge_before_anything_is_checked_from_outside(run_module, tmp_path,
+                                                                                            monkeypatch):
+    def never(*_args, **_kwargs):
+        raise AssertionError("an endpoint was checked from outside before the parts were read")
+
+    monkeypatch.setattr(audit_report.stapling_check, "check_outside", never)
+    (tmp_path / "ocsp-audit.part-a.json").write_text("{not json")
+    result = run_module(main, merge_parts=True, outside_endpoints=["lb1.example.test"], dest=str(tmp_path))
+    assert result["failed"] and result["msg"].startswith("merge_parts: ")
+    assert "ocsp-audit.part-a.json" in result["msg"]
