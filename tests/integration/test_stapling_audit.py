@@ -212,6 +212,24 @@ def test_endpoints_no_one_logs_in_to_are_audited_from_the_controller_in_the_same
     assert metrics.count('tlsops_ocsp_endpoint_verdict{host="outside",server="outside"') == 200
 
 
+def test_a_limit_without_localhost_stops_before_auditing_and_with_it_the_report_is_written(
+        enabled_lab: core.Lab, run_playbook, tmp_path):
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(json.dumps({"all": {"hosts": {"web1": local, "web2": local}}}))
+    extra = {**all_role_vars(enabled_lab.state(), stapling_servers=["nginx"]), "tlsops_ocsp_report_dir": str(tmp_path)}
+
+    limited = run_playbook("tlsops.ocsp.audit", extra, inventory=str(inventory), args=("--limit", "web1"))
+    assert limited.returncode != 0 and not (tmp_path / "ocsp-audit.json").exists()
+    assert limited.failure_messages("web1") == ["--limit 'web1' leaves out localhost, where the audit writes its report: add "
+                                                "it to the limit (--limit 'web1:localhost'); nothing was audited"]
+
+    with_localhost = run_playbook("tlsops.ocsp.audit", extra, inventory=str(inventory), args=("--limit", "web1:localhost"))
+    assert with_localhost.returncode == 0, with_localhost.failure_messages()
+    written = json.loads((tmp_path / "ocsp-audit.json").read_text())
+    assert written["coverage"]["audited"] == ["web1"] and not written["coverage"]["not_audited"]
+
+
 def test_a_sliced_audit_merged_equals_the_unsliced_one(enabled_lab: core.Lab, run_playbook, tmp_path):
     """Four hosts audited at once, then as three slices (each with its share of the inventory, as AWX's job
     slicing gives it, writing its part) and one merge: the same report. A slice whose host fails counts it as
