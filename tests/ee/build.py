@@ -25,6 +25,7 @@ import sys
 import tarfile
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.fleet import rootfs
 
@@ -65,15 +66,9 @@ def image_exists(tag: str) -> bool:
     return subprocess.run(["podman", "image", "exists", tag], env=podman_env(), check=False).returncode == 0
 
 
-def _run_logged(argv: list[str], step: str, log: Path, **options) -> None:
-    with log.open("a") as output:
-        output.write(f"\n$ {' '.join(argv)}\n")
-        output.flush()
-        completed = subprocess.run(argv, stdout=output, stderr=subprocess.STDOUT, env=podman_env(), check=False,
-                                   **options)
-    if completed.returncode:
-        tail = log.read_text(errors="replace")[-3000:]
-        raise EEError(f"execution environment: {step} failed (exit {completed.returncode}); log {log}:\n{tail}")
+def run_step(argv: list[str], step: str, log: Path, **options: Any) -> None:
+    """A step of the build, its output in the build's log, with podman configured as here."""
+    rootfs.run_logged(argv, f"execution environment: {step}", log, EEError, env=podman_env(), **options)
 
 
 def ensure_base(log: Path) -> str:
@@ -82,8 +77,8 @@ def ensure_base(log: Path) -> str:
     tag = f"{BASE_IMAGE}:{root.name.removeprefix(BASE_RECIPE.name + '-')}"
     if not image_exists(tag):
         with subprocess.Popen(["tar", "-C", str(root), "--numeric-owner", "-c", "."], stdout=subprocess.PIPE) as tar:
-            _run_logged(["podman", "import", "--change", "CMD=/bin/bash", "-", tag], f"podman import of {root}", log,
-                        stdin=tar.stdout)
+            run_step(["podman", "import", "--change", "CMD=/bin/bash", "-", tag], f"podman import of {root}", log,
+                     stdin=tar.stdout)
     return tag
 
 
@@ -91,8 +86,8 @@ def collection_tarball(work: Path, log: Path) -> Path:
     """This checkout as `ansible-galaxy collection build` makes it, at the fixed name the definition installs."""
     built = work / "built"
     shutil.rmtree(built, ignore_errors=True)
-    _run_logged([str(TOOLS / "ansible-galaxy"), "collection", "build", "--output-path", str(built), str(CHECKOUT)],
-                "ansible-galaxy collection build", log)
+    run_step([str(TOOLS / "ansible-galaxy"), "collection", "build", "--output-path", str(built), str(CHECKOUT)],
+             "ansible-galaxy collection build", log)
     [tarball] = built.glob("tlsops-ocsp-*.tar.gz")
     return tarball.rename(work / "tlsops-ocsp.tar.gz")
 
@@ -112,12 +107,12 @@ def image_tag(base: str, tarball: Path) -> str:
 
 def build_image(tag: str, base: str, work: Path, log: Path) -> None:
     shutil.copy(DEFINITION, work / DEFINITION.name)
-    _run_logged([str(TOOLS / "ansible-builder"), "build", "--container-runtime", "podman", "--tag", tag,
-                 "--file", str(work / DEFINITION.name), "--context", str(work / "context"),
-                 "--build-arg", f"EE_BASE_IMAGE={base}", "--extra-build-cli-args=--network=host", "--verbosity", "2",
-                 # the build stages' images, untagged and 1.1 GB a build (podman image prune)
-                 "--prune-images"],
-                "ansible-builder build", log)
+    run_step([str(TOOLS / "ansible-builder"), "build", "--container-runtime", "podman", "--tag", tag,
+              "--file", str(work / DEFINITION.name), "--context", str(work / "context"),
+              "--build-arg", f"EE_BASE_IMAGE={base}", "--extra-build-cli-args=--network=host", "--verbosity", "2",
+              # the build stages' images, untagged and 1.1 GB a build (podman image prune)
+              "--prune-images"],
+             "ansible-builder build", log)
 
 
 def remove_older_images(keep: str) -> None:

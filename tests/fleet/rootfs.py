@@ -24,6 +24,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CACHE_DIR = Path(os.environ.get("TLSOPS_FLEET_CACHE", "/var/cache/tlsops-ocsp-fleet"))
 # Debian 12 and Debian 13: the releases users run; the first is the default host
@@ -71,16 +72,17 @@ def rootfs_path(suite: str = DEFAULT_SUITE) -> Path:
     return fleet_recipe(suite).path()
 
 
-def _run(argv: list[str], step: str, log: Path) -> None:
+def run_logged(argv: list[str], step: str, log: Path, error: type[Exception] = RootfsError, **options: Any) -> None:
+    """Run `argv` with its output appended to `log` (stdin empty unless `options` give one); a failure raises
+    `error` naming the step, the exit code and the log, with the log's end."""
     with log.open("a") as output:
         output.write(f"\n$ {' '.join(argv)}\n")
         output.flush()
-        completed = subprocess.run(argv, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   check=False)
+        completed = subprocess.run(argv, stdout=output, stderr=subprocess.STDOUT,
+                                   **{"stdin": subprocess.DEVNULL, **options}, check=False)
     if completed.returncode:
         tail = log.read_text(errors="replace")[-3000:]
-        raise RootfsError(f"root filesystem: {step} failed (exit {completed.returncode}); "
-                          f"log {log}:\n{tail}")
+        raise error(f"{step} failed (exit {completed.returncode}); log {log}:\n{tail}")
 
 
 def _chroot_setup(recipe: Recipe, target: Path, log: Path) -> None:
@@ -93,11 +95,12 @@ def _chroot_setup(recipe: Recipe, target: Path, log: Path) -> None:
         for fstype, where, source in CHROOT_MOUNTS:
             point = target / where
             point.mkdir(parents=True, exist_ok=True)
-            _run(["mount", "-t", fstype, source, str(point)], f"mount {where}", log)
+            run_logged(["mount", "-t", fstype, source, str(point)], f"root filesystem: mount {where}", log)
             mounted.append(point)
         shutil.copy("/etc/resolv.conf", target / "etc" / "resolv.conf")
-        _run(["chroot", str(target), "/bin/sh", "/tmp/setup.sh", *recipe.setup_args],
-             f"finishing the root ({recipe.setup_script.relative_to(SETUP_SCRIPT.parents[2])})", log)
+        run_logged(["chroot", str(target), "/bin/sh", "/tmp/setup.sh", *recipe.setup_args],
+                   f"root filesystem: finishing the root ({recipe.setup_script.relative_to(SETUP_SCRIPT.parents[2])})",
+                   log)
     finally:
         for point in reversed(mounted):
             subprocess.run(["umount", "-l", str(point)], check=False)
@@ -113,8 +116,8 @@ def build(recipe: Recipe, target: Path, log: Path) -> None:
     if shutil.which("debootstrap") is None:
         raise RootfsError("root filesystem: debootstrap is missing; run `make system-deps` "
                           "(tests/setup/system-deps.sh installs it)")
-    _run(["debootstrap", "--variant=minbase", f"--include={','.join(recipe.include)}", recipe.suite, str(target),
-          MIRROR], f"debootstrap {recipe.suite} from {MIRROR}", log)
+    run_logged(["debootstrap", "--variant=minbase", f"--include={','.join(recipe.include)}", recipe.suite,
+                str(target), MIRROR], f"root filesystem: debootstrap {recipe.suite} from {MIRROR}", log)
     _chroot_setup(recipe, target, log)
 
 
