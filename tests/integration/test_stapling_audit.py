@@ -27,6 +27,8 @@ from tests.support.role_checks import endpoint_facts
 INTEGRATION = Path(__file__).resolve().parent
 ONE_CALL = "Discover, inspect, plan and check every web server of the host in one read-only call"
 ROLE_TASK = "Record the result of every endpoint"  # the server roles' report task
+# an inventory host that is this machine, run with the tests' Python
+LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
 COMPARED = ("host", "port", "server_name", "certificate_path", "verdict", "stapling_applicable",
             "revocation_status", "revocation_source", "server_kind", "must_staple")
 
@@ -114,12 +116,11 @@ def test_an_audit_never_goes_blind(enabled_lab: core.Lab, run_playbook, tmp_path
     state = enabled_lab.state()
     broken = tmp_path / "broken-nginx.conf"  # nginx -T fails on it with its own words
     broken.write_text(f"sll_stapling on;\ninclude {state['nginx']['config_file']};\n")
-    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
     inventory = tmp_path / "inventory.json"
     inventory.write_text(json.dumps({"all": {"hosts": {
-        "web": {**local, **all_role_vars(state, nginx_stapling_config_file=str(broken)),
+        "web": {**LOCAL, **all_role_vars(state, nginx_stapling_config_file=str(broken)),
                 "stapling_servers": ["nginx", "apache"]},
-        "failing": {**local, "ansible_python_interpreter": "/nonexistent/python3"},
+        "failing": {**LOCAL, "ansible_python_interpreter": "/nonexistent/python3"},
         "ghost": {"ansible_host": "127.0.0.1", "ansible_port": free_port(), "ansible_connection": "ssh",
                   "ansible_ssh_common_args": "-o ConnectTimeout=3 -o StrictHostKeyChecking=no"},
     }}}))
@@ -180,7 +181,7 @@ def test_endpoints_no_one_logs_in_to_are_audited_from_the_controller_in_the_same
     closed = "127.0.0.1:%d/lb.lab.test" % free_port()
     inventory = tmp_path / "inventory.json"
     inventory.write_text(json.dumps({"all": {
-        "hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}},
+        "hosts": {"localhost": LOCAL},
         "children": {"tlsops_ocsp_outside": {"hosts": {"lb-down": {"tlsops_ocsp_endpoint": closed}}}}}}))
     report_dir = tmp_path / "report"
     with private_nginx(shutil.which("nginx") or "/usr/sbin/nginx", tmp_path / "appliance", targets):
@@ -214,9 +215,8 @@ def test_endpoints_no_one_logs_in_to_are_audited_from_the_controller_in_the_same
 
 def test_a_limit_without_localhost_stops_before_auditing_and_with_it_the_report_is_written(
         enabled_lab: core.Lab, run_playbook, tmp_path):
-    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
     inventory = tmp_path / "inventory.json"
-    inventory.write_text(json.dumps({"all": {"hosts": {"web1": local, "web2": local}}}))
+    inventory.write_text(json.dumps({"all": {"hosts": {"web1": LOCAL, "web2": LOCAL}}}))
     extra = {**all_role_vars(enabled_lab.state(), stapling_servers=["nginx"]), "tlsops_ocsp_report_dir": str(tmp_path)}
 
     limited = run_playbook("tlsops.ocsp.audit", extra, inventory=str(inventory), args=("--limit", "web1"))
@@ -235,9 +235,8 @@ def test_a_sliced_audit_merged_equals_the_unsliced_one(enabled_lab: core.Lab, ru
     slicing gives it, writing its part) and one merge: the same report. A slice whose host fails counts it as
     failed; a slice that wrote no part leaves its host not_run."""
     state = enabled_lab.state()
-    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-    hosts = {**{name: dict(local) for name in ("web1", "web2", "web3")},
-             "web4": {**local, "ansible_python_interpreter": "/nonexistent/python3"}}
+    hosts = {**{name: dict(LOCAL) for name in ("web1", "web2", "web3")},
+             "web4": {**LOCAL, "ansible_python_interpreter": "/nonexistent/python3"}}
 
     def inventory(names: str) -> str:
         path = tmp_path / ("inventory-%s.json" % names.replace(",", "-"))
